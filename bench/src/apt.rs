@@ -1,0 +1,145 @@
+//! The host side of the lab's assets: apt sources, host packages, and pinned Debian packages fetched
+//! with `apt-get download` and unpacked with `dpkg-deb -x` (nothing of the guest is installed on the
+//! host).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cache;
+use crate::cmd;
+use crate::versions::{Pin, APT_SOURCES, HOST_BACKPORTS_PACKAGES, HOST_PACKAGES};
+
+const SOURCES_FILE: &str = "/etc/apt/sources.list.d/zevac-lab.sources";
+
+static UPDATED: Once = Once::new();
+
+fn is_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn apt_get() -> Command {
+    let mut c = Command::new("apt-get");
+    c.env("DEBIAN_FRONTEND", "noninteractive");
+    c
+}
+
+fn apt_update() -> Result<()> {
+    let mut result = Ok(());
+    UPDATED.call_once(|| {
+        result = cmd::run(apt_get().args(["update", "-q"])).map(|_| ()).context("apt-get update");
+    });
+    result
+}
+
+/// Makes the host ready: apt sources for contrib and backports, QEMU, pahole and the libraries the
+/// guest's binaries link. Does nothing (and needs no root) when all is there already.
+pub fn ensure_host() -> Result<()> {
+    let sources_ok = std::fs::read_to_string(SOURCES_FILE).is_ok_and(|s| s == APT_SOURCES);
+    let missing: Vec<&str> = HOST_PACKAGES.iter().copied().filter(|p| !is_installed(p)).collect();
+    if sources_ok && missing.is_empty() {
+        return Ok(());
+    }
+    if !nix::unistd::geteuid().is_root() {
+        bail!(
+            "the lab must set up this host (apt sources in {SOURCES_FILE}, packages {missing:?}) and that needs root: \
+             run it as root once"
+        );
+    }
+    if !sources_ok {
+        tracing::info!(file = SOURCES_FILE, "adding bookworm contrib and bookworm-backports to apt's sources");
+        std::fs::write(SOURCES_FILE, APT_SOURCES).with_context(|| format!("cannot write {SOURCES_FILE}"))?;
+    }
+    apt_update()?;
+    if !missing.is_empty() {
+        tracing::info!(?missing, "installing host packages");
+        let (backports, main): (Vec<&str>, Vec<&str>) =
+            missing.iter().partition(|p| HOST_BACKPORTS_PACKAGES.contains(p));
+        if !main.is_empty() {
+            cmd::run(apt_get().args(["install", "-y", "-q", "--no-install-recommends"]).args(&main))?;
+        }
+        if !backports.is_empty() {
+            cmd::run(
+                apt_get()
+                    .args(["install", "-y", "-q", "--no-install-recommends", "-t", "bookworm-backports"])
+                    .args(&backports),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The versions of `package` the mirror offers, for the error message of a pin that left it.
+fn offered_versions(package: &str) -> String {
+    let out = Command::new("apt-cache").args(["madison", package]).output();
+    let versions: Vec<String> = out
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| l.split('|').nth(1).map(|v| v.trim().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if versions.is_empty() {
+        "none".into()
+    } else {
+        versions.join(", ")
+    }
+}
+
+/// The `.deb` of `pin`, downloaded into the cache once.
+pub fn deb(pin: &Pin) -> Result<PathBuf> {
+    let dir = cache::dir(cache::root().join("debs").join(pin.package).join(pin.version.replace(':', "%3a")))?;
+    if let Some(found) = find_deb(&dir)? {
+        return Ok(found);
+    }
+    let attempt = || cmd::run(apt_get().current_dir(&dir).args(["download", "-q", &pin.apt_spec()]));
+    if attempt().is_err() {
+        // Stale or missing package lists are the usual cause on a fresh machine: refresh once.
+        apt_update()?;
+        if let Err(e) = attempt() {
+            bail!(
+                "cannot download {pin}: the mirror offers {}. The pin is in bench/src/versions.rs; \
+                 change it to an offered version ({e:#})",
+                offered_versions(pin.package)
+            );
+        }
+    }
+    find_deb(&dir)?.with_context(|| format!("apt-get download {pin} left no .deb in {}", dir.display()))
+}
+
+fn find_deb(dir: &Path) -> Result<Option<PathBuf>> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "deb") {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}
+
+/// Unpacks `pins` into one tree under the cache (named `name`), once; returns its root.
+pub fn unpacked(name: &str, pins: &[Pin]) -> Result<PathBuf> {
+    let root = cache::root().join("trees").join(name);
+    let stamp = root.join(".zevac-complete");
+    if stamp.exists() {
+        return Ok(root);
+    }
+    if root.exists() {
+        std::fs::remove_dir_all(&root).with_context(|| format!("cannot clear {}", root.display()))?;
+    }
+    cache::dir(root.clone())?;
+    for pin in pins {
+        let deb = deb(pin)?;
+        cmd::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))
+            .with_context(|| format!("unpacking {pin}"))?;
+    }
+    std::fs::write(&stamp, b"")?;
+    Ok(root)
+}

@@ -1,0 +1,194 @@
+//! Disks like an EC2 instance's: one throttled EBS volume and any number of instance stores, each an
+//! emulated NVMe controller with the serial AWS gives it. QEMU cannot set the NVMe model number, so
+//! the guest's init shows the AWS model in sysfs (see `guest/init.sh`).
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::cmd;
+
+/// What a disk is to the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskKind {
+    /// A network volume: `Amazon Elastic Block Store`, serial `vol` + the volume id's hex digits.
+    Ebs,
+    /// A local NVMe disk: `Amazon EC2 NVMe Instance Storage`, serial `AWS` + 17 hex digits.
+    InstanceStore,
+}
+
+impl DiskKind {
+    /// The NVMe model number AWS reports (sysfs shows it trimmed of its space padding).
+    pub fn model(self) -> &'static str {
+        match self {
+            DiskKind::Ebs => "Amazon Elastic Block Store",
+            DiskKind::InstanceStore => "Amazon EC2 NVMe Instance Storage",
+        }
+    }
+}
+
+/// A QEMU I/O throttle, as EBS applies one (gp3: 125 MiB/s and 3000 IOPS baseline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Throttle {
+    /// Reads and writes together, bytes per second.
+    pub bytes_per_second: u64,
+    /// Reads and writes together, operations per second; `None` for no limit.
+    pub iops: Option<u64>,
+}
+
+impl Throttle {
+    pub fn mib_per_second(mib: u64) -> Self {
+        Self { bytes_per_second: mib << 20, iops: None }
+    }
+}
+
+/// One emulated disk of a boot.
+#[derive(Debug, Clone)]
+pub struct Disk {
+    /// QEMU's drive id, also the name a test uses (`ebs`, `is0`, ...).
+    pub id: String,
+    pub kind: DiskKind,
+    pub image: PathBuf,
+    pub serial: String,
+    pub logical_block_size: u32,
+    pub physical_block_size: u32,
+    pub throttle: Option<Throttle>,
+}
+
+/// A serial of `prefix` and 17 hex digits derived from `seed`, stable across boots of a run.
+fn serial(prefix: &str, seed: &str, upper: bool) -> String {
+    let hex = hex(&Sha256::digest(seed.as_bytes()));
+    let digits = &hex[..17];
+    format!("{prefix}{}", if upper { digits.to_uppercase() } else { digits.to_string() })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Disk {
+    /// The EBS boot volume: 512-byte logical, 4096-byte physical sectors, as seed 000's lsblk shows.
+    pub fn ebs(image: impl Into<PathBuf>) -> Self {
+        let image = image.into();
+        Self {
+            id: "ebs".into(),
+            kind: DiskKind::Ebs,
+            serial: serial("vol0", "ebs", false)[..20].to_string(),
+            image,
+            logical_block_size: 512,
+            physical_block_size: 4096,
+            throttle: None,
+        }
+    }
+
+    /// Instance store number `index`: 512-byte sectors, unthrottled.
+    pub fn instance_store(image: impl Into<PathBuf>, index: usize) -> Self {
+        let id = format!("is{index}");
+        Self {
+            serial: serial("AWS", &id, true),
+            id,
+            kind: DiskKind::InstanceStore,
+            image: image.into(),
+            logical_block_size: 512,
+            physical_block_size: 512,
+            throttle: None,
+        }
+    }
+
+    pub fn throttled(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    pub fn sectors(mut self, logical: u32, physical: u32) -> Self {
+        self.logical_block_size = logical;
+        self.physical_block_size = physical;
+        self
+    }
+
+    /// The `/dev/disk/by-id` name udev gives the whole disk in the guest.
+    pub fn by_id(&self) -> String {
+        format!("/dev/disk/by-id/nvme-{}_{}", self.kind.model().replace(' ', "_"), self.serial)
+    }
+
+    /// QEMU arguments for this disk.
+    pub fn qemu_args(&self) -> Vec<String> {
+        let mut drive = format!(
+            "file={},if=none,id={},format=raw,cache=none,aio=threads,discard=unmap",
+            self.image.display(),
+            self.id
+        );
+        if let Some(t) = self.throttle {
+            drive.push_str(&format!(",throttling.bps-total={}", t.bytes_per_second));
+            if let Some(iops) = t.iops {
+                drive.push_str(&format!(",throttling.iops-total={iops}"));
+            }
+        }
+        let device = format!(
+            "nvme,serial={},drive={},logical_block_size={},physical_block_size={}",
+            self.serial, self.id, self.logical_block_size, self.physical_block_size
+        );
+        vec!["-drive".into(), drive, "-device".into(), device]
+    }
+}
+
+/// Creates a sparse, blank image of `bytes` (an instance store starts blank).
+pub fn create_blank(path: &Path, bytes: u64) -> Result<()> {
+    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.set_len(bytes)?;
+    Ok(())
+}
+
+/// Copies an image keeping it sparse (a boot works on a copy; the golden image stays untouched).
+pub fn copy_sparse(src: &Path, dst: &Path) -> Result<()> {
+    cmd::run(Command::new("cp").arg("--sparse=always").arg(src).arg(dst))?;
+    Ok(())
+}
+
+/// The sha256 of a whole image file, hex.
+pub fn sha256(path: &Path) -> Result<String> {
+    let mut f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 4 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_look_like_aws_ones() {
+        let ebs = Disk::ebs("x");
+        assert_eq!(ebs.serial.len(), 20);
+        assert!(ebs.serial.starts_with("vol0"));
+        let is = Disk::instance_store("y", 1);
+        assert_eq!(is.serial.len(), 20);
+        assert!(is.serial.starts_with("AWS"));
+        assert_ne!(is.serial, Disk::instance_store("y", 0).serial);
+        assert_eq!(
+            is.by_id(),
+            format!("/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_{}", is.serial)
+        );
+    }
+
+    #[test]
+    fn throttle_goes_on_the_drive() {
+        let d = Disk::ebs("/tmp/e.img").throttled(Throttle { bytes_per_second: 1 << 25, iops: Some(3000) });
+        let args = d.qemu_args().join(" ");
+        assert!(args.contains("throttling.bps-total=33554432,throttling.iops-total=3000"), "{args}");
+        assert!(args.contains("physical_block_size=4096"), "{args}");
+    }
+}

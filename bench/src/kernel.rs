@@ -1,0 +1,205 @@
+//! The guest kernel: its image, its modules (with their dependencies from `modules.dep`), and
+//! OpenZFS' `spl.ko`/`zfs.ko` built once from `zfs-dkms` against the pinned headers and cached.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::versions::{PairPins, ZfsPair};
+use crate::{apt, cache, cmd};
+
+/// Kernel modules the guest loads before OpenZFS: NVMe for the disks, device mapper for the
+/// immutable-origin mode. Their dependencies are added from `modules.dep`.
+pub const GUEST_MODULES: &[&str] = &["nvme", "dm-snapshot", "dm-flakey"];
+
+/// A kernel ready to boot, with the module files the initramfs needs, in load order.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    pub release: String,
+    pub vmlinuz: PathBuf,
+    /// Uncompressed `.ko` files, dependencies first, ending with spl.ko and zfs.ko.
+    pub modules: Vec<PathBuf>,
+    /// The unpacked guest packages (kernel, OpenZFS user space, busybox, udev).
+    pub guest_root: PathBuf,
+}
+
+/// Fetches, unpacks and builds what `pair` needs; every step is skipped when its cache is there.
+pub fn prepare(pair: ZfsPair) -> Result<Kernel> {
+    let pins = pair.pins();
+    let _lock = cache::lock(&format!("kernel-{}", pins.cache_key()))?;
+    let guest_root = apt::unpacked(&format!("guest-{}", pins.cache_key()), &pins.guest_packages())?;
+    let zfs_dir = build_zfs_modules(&pins)?;
+    let mod_root = guest_root.join("lib/modules").join(pins.kernel_release);
+    if !mod_root.join("modules.dep").exists() {
+        // Debian makes modules.dep at install time; the package does not carry it.
+        cmd::run(Command::new("depmod").arg("-b").arg(&guest_root).arg(pins.kernel_release))?;
+    }
+    let mut modules = resolve_modules(&mod_root, GUEST_MODULES)?
+        .into_iter()
+        .map(|rel| decompressed(&mod_root, &rel))
+        .collect::<Result<Vec<_>>>()?;
+    modules.push(zfs_dir.join("spl.ko"));
+    modules.push(zfs_dir.join("zfs.ko"));
+    Ok(Kernel {
+        release: pins.kernel_release.to_string(),
+        vmlinuz: guest_root.join("boot").join(format!("vmlinuz-{}", pins.kernel_release)),
+        modules,
+        guest_root,
+    })
+}
+
+/// The modules `wanted` and all they depend on, dependencies first, as paths relative to
+/// `mod_root` (as `modules.dep` writes them).
+pub fn resolve_modules(mod_root: &Path, wanted: &[&str]) -> Result<Vec<String>> {
+    let dep_file = mod_root.join("modules.dep");
+    let text = std::fs::read_to_string(&dep_file).with_context(|| format!("cannot read {}", dep_file.display()))?;
+    resolve_from_dep(&text, wanted)
+}
+
+fn module_name(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.split(".ko").next().unwrap_or(file).replace('_', "-")
+}
+
+/// [`resolve_modules`] over the text of a `modules.dep`.
+pub fn resolve_from_dep(dep_text: &str, wanted: &[&str]) -> Result<Vec<String>> {
+    let deps: Vec<(String, Vec<String>)> = dep_text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(m, d)| (m.trim().to_string(), d.split_whitespace().map(str::to_string).collect()))
+        .collect();
+    let find = |name: &str| {
+        let want = name.replace('_', "-");
+        deps.iter().find(|(m, _)| module_name(m) == want)
+    };
+    let mut order = Vec::new();
+    let mut seen = BTreeSet::new();
+    fn visit<'a>(
+        path: &'a str,
+        deps: &'a [(String, Vec<String>)],
+        seen: &mut BTreeSet<&'a str>,
+        order: &mut Vec<String>,
+    ) {
+        if !seen.insert(path) {
+            return;
+        }
+        if let Some((_, ds)) = deps.iter().find(|(m, _)| m == path) {
+            for d in ds {
+                visit(d, deps, seen, order);
+            }
+        }
+        order.push(path.to_string());
+    }
+    for name in wanted {
+        let Some((path, _)) = find(name) else {
+            bail!("kernel module {name} is not in modules.dep (built into this kernel, or misnamed?)");
+        };
+        visit(path, &deps, &mut seen, &mut order);
+    }
+    Ok(order)
+}
+
+/// Debian ships modules as `.ko.xz`; busybox' insmod wants them plain. Decompressed once, beside
+/// the original in the cached tree.
+fn decompressed(mod_root: &Path, rel: &str) -> Result<PathBuf> {
+    let src = mod_root.join(rel);
+    let Some(plain) = rel.strip_suffix(".xz") else {
+        return Ok(src);
+    };
+    let dst = mod_root.join(plain);
+    if !dst.exists() {
+        let out = cmd::run(Command::new("xz").arg("-dc").arg(&src))?;
+        cache::write_atomic(&dst, &out.stdout)?;
+    }
+    Ok(dst)
+}
+
+/// Builds spl.ko and zfs.ko for the pair's kernel, or returns the cached ones. The key holds every
+/// version involved, so a second run never rebuilds.
+fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
+    let out_dir = cache::root().join("modules").join(pins.cache_key());
+    if out_dir.join("zfs.ko").exists() && out_dir.join("spl.ko").exists() {
+        return Ok(out_dir);
+    }
+    tracing::info!(
+        kernel = pins.kernel_release,
+        zfs = pins.zfs_version,
+        "building the OpenZFS kernel modules (a few minutes, once)"
+    );
+    let build_root = apt::unpacked(&format!("build-{}", pins.cache_key()), &pins.build_packages())?;
+    let src_base = build_root.join("usr/src");
+    let common = src_base.join(pins.headers_common.package);
+    let arch = src_base.join(pins.headers_arch.package);
+    // The arch headers include the common Makefile by its installed absolute path.
+    let makefile = arch.join("Makefile");
+    let text = std::fs::read_to_string(&makefile)?;
+    let fixed = text.replace("include /usr/src/", &format!("include {}/", src_base.display()));
+    std::fs::write(&makefile, fixed)?;
+
+    let work = cache::dir(cache::root().join("modules"))?.join(format!("{}.build", pins.cache_key()));
+    if work.exists() {
+        std::fs::remove_dir_all(&work)?;
+    }
+    let src = build_root.join("usr/src").join(format!("zfs-{}", pins.zfs_version));
+    cmd::run(Command::new("cp").arg("-a").arg(&src).arg(&work))?;
+    let configure_log = work.join("configure.log");
+    cmd::run_logged(
+        Command::new("./configure")
+            .current_dir(&work)
+            .arg("--with-config=kernel")
+            .arg(format!("--with-linux={}", common.display()))
+            .arg(format!("--with-linux-obj={}", arch.display())),
+        &configure_log,
+    )
+    .context("configuring OpenZFS for the guest kernel (is `dwarves` installed? see the log)")?;
+    let make_log = work.join("make.log");
+    cmd::run_logged(Command::new("make").current_dir(&work).arg("-j2"), &make_log)
+        .context("building the OpenZFS kernel modules")?;
+
+    let staged = cache::dir(out_dir.with_extension("staging"))?;
+    for (name, rel) in [("spl.ko", "module/spl.ko"), ("zfs.ko", "module/zfs.ko")] {
+        let built = work.join(rel);
+        if !built.exists() {
+            bail!("the OpenZFS build left no {}; see {}", built.display(), make_log.display());
+        }
+        let dst = staged.join(name);
+        cmd::run(Command::new("strip").arg("--strip-debug").arg("-o").arg(&dst).arg(&built))?;
+    }
+    if out_dir.exists() {
+        std::fs::remove_dir_all(&out_dir)?;
+    }
+    std::fs::rename(&staged, &out_dir)?;
+    std::fs::remove_dir_all(&work)?;
+    Ok(out_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines of the modules.dep that `depmod -b` made for the 6.12.117 image.
+    const DEP: &str = "\
+kernel/drivers/nvme/common/nvme-auth.ko.xz:
+kernel/drivers/nvme/host/nvme-core.ko.xz: kernel/drivers/nvme/common/nvme-auth.ko.xz
+kernel/drivers/nvme/host/nvme.ko.xz: kernel/drivers/nvme/host/nvme-core.ko.xz kernel/drivers/nvme/common/nvme-auth.ko.xz
+kernel/drivers/md/dm-mod.ko.xz:
+kernel/drivers/md/dm-bufio.ko.xz: kernel/drivers/md/dm-mod.ko.xz
+kernel/drivers/md/dm-flakey.ko.xz: kernel/drivers/md/dm-mod.ko.xz
+kernel/drivers/md/dm-snapshot.ko.xz: kernel/drivers/md/dm-bufio.ko.xz kernel/drivers/md/dm-mod.ko.xz
+";
+
+    #[test]
+    fn dependencies_come_first_and_once() {
+        let order = resolve_from_dep(DEP, &["nvme", "dm-snapshot", "dm_flakey"]).unwrap();
+        let names: Vec<String> = order.iter().map(|p| module_name(p)).collect();
+        assert_eq!(names, ["nvme-auth", "nvme-core", "nvme", "dm-mod", "dm-bufio", "dm-snapshot", "dm-flakey"]);
+    }
+
+    #[test]
+    fn an_unknown_module_is_an_error() {
+        let err = resolve_from_dep(DEP, &["virtio-blk"]).unwrap_err();
+        assert!(err.to_string().contains("virtio-blk"), "{err}");
+    }
+}

@@ -1,0 +1,169 @@
+//! The zevac lab: a Debian kernel with real OpenZFS, booted under QEMU's software emulation on
+//! emulated EC2 disks (a throttled EBS volume and instance stores), running scenarios in an initrd
+//! like the one zevac lives in.
+//!
+//! ```no_run
+//! use zevac_bench::{Lab, ZfsPair};
+//! let lab = Lab::prepare(ZfsPair::V2_3)?;
+//! let report = zevac_bench::selftest::run(&lab, &Default::default())?;
+//! println!("{}", serde_json::to_string(&report)?);
+//! # anyhow::Ok(())
+//! ```
+
+pub mod apt;
+pub mod cache;
+pub mod cmd;
+pub mod disks;
+pub mod events;
+pub mod golden;
+pub mod initramfs;
+pub mod kernel;
+pub mod qmp;
+pub mod selftest;
+pub mod versions;
+pub mod vm;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+pub use disks::{Disk, DiskKind, Throttle};
+pub use events::{CmdRecord, Event, Events};
+pub use versions::ZfsPair;
+pub use vm::{BootSpec, Outcome, Vm};
+
+use initramfs::Initramfs;
+use kernel::Kernel;
+
+const INIT: &str = include_str!("../guest/init.sh");
+const LIB: &str = include_str!("../guest/lib.sh");
+
+/// A prepared lab for one kernel/OpenZFS pair: assets fetched and built, base initramfs assembled.
+pub struct Lab {
+    pub pair: ZfsPair,
+    pub kernel: Kernel,
+    base: Initramfs,
+    lib_dirs: Vec<PathBuf>,
+}
+
+/// A directory for one scenario's boots, its disk images and logs.
+pub struct Run {
+    pub dir: PathBuf,
+    boots: AtomicUsize,
+}
+
+impl Run {
+    /// Path of a file in the run directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Deletes the run's disk images (logs stay), for runs that passed.
+    pub fn remove_images(&self) -> Result<()> {
+        for entry in std::fs::read_dir(&self.dir)? {
+            let p = entry?.path();
+            if p.extension().is_some_and(|e| e == "img" || e == "cpio") {
+                std::fs::remove_file(&p)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Lab {
+    /// Sets the host up and builds what is missing: slow the first time, seconds after that.
+    pub fn prepare(pair: ZfsPair) -> Result<Lab> {
+        apt::ensure_host().context("setting up the host for the lab")?;
+        let kernel = kernel::prepare(pair).with_context(|| format!("preparing the guest kernel for OpenZFS {pair}"))?;
+        let root = &kernel.guest_root;
+        let lib_dirs = vec![
+            root.join("lib/x86_64-linux-gnu"),
+            root.join("usr/lib/x86_64-linux-gnu"),
+            root.join("usr/lib/x86_64-linux-gnu/systemd"),
+        ];
+        let base = base_initramfs(&kernel, &lib_dirs).context("assembling the guest initramfs")?;
+        Ok(Lab { pair, kernel, base, lib_dirs })
+    }
+
+    /// A new run directory under `$ZEVAC_LAB_RUNS` (default: the cache's `runs/`).
+    pub fn new_run(&self, name: &str) -> Result<Run> {
+        let root = std::env::var_os("ZEVAC_LAB_RUNS").map(PathBuf::from).unwrap_or_else(|| cache::root().join("runs"));
+        let stamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
+        let dir = cache::dir(root.join(format!("{name}-zfs{}-{stamp}", self.pair)))?;
+        Ok(Run { dir, boots: AtomicUsize::new(0) })
+    }
+
+    /// Boots the guest; the returned handle reads events, waits, kills.
+    pub fn boot(&self, run: &Run, spec: &BootSpec) -> Result<Vm> {
+        let n = run.boots.fetch_add(1, Ordering::SeqCst);
+        let files = vm::RunFiles::new(&run.dir, n);
+        vm::write_initramfs(&self.base, spec, &self.lib_dirs, &files.initrd)?;
+        Vm::start(&self.kernel.vmlinuz, spec, files)
+    }
+
+    /// Boots and waits for the guest to power off; fails if the scenario did.
+    pub fn run(&self, run: &Run, spec: &BootSpec) -> Result<Outcome> {
+        self.boot(run, spec)?.wait_exit()?.ok()
+    }
+}
+
+/// The parts of the initramfs every boot shares.
+fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
+    let root = &kernel.guest_root;
+    let mut ir = Initramfs::new();
+    for d in ["/proc", "/sys", "/dev", "/run", "/tmp", "/mnt", "/var", "/root", "/etc/zfs", "/usr/sbin", "/usr/bin"] {
+        ir.dir(d);
+    }
+    let busybox = root.join("bin/busybox");
+    ir.file("/bin/busybox", &busybox)?;
+    let applets = cmd::stdout(Command::new(&busybox).arg("--list-full")).context("listing busybox applets")?;
+    // The list names bin/busybox itself; a link there would replace the binary with a loop.
+    for applet in applets.lines().filter(|a| !a.is_empty() && *a != "bin/busybox") {
+        ir.symlink(&format!("/{applet}"), "/bin/busybox");
+    }
+    ir.bytes("/init", INIT, 0o755).bytes("/lab/lib.sh", LIB, 0o644);
+    ir.bytes("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644);
+    ir.bytes("/etc/group", "root:x:0:\ndisk:x:6:\ntty:x:5:\nkmem:x:15:\ninput:x:101:\nkvm:x:102:\n", 0o644);
+
+    // OpenZFS and the rest of the guest's tools, from the unpacked packages.
+    for tool in ["sbin/zpool", "sbin/zfs", "sbin/zdb", "sbin/mount.zfs", "sbin/mkfs.fat", "bin/udevadm"] {
+        ir.binary(&format!("/{tool}"), &root.join(tool), lib_dirs).with_context(|| format!("adding {tool}"))?;
+    }
+    // Debian's systemd-udevd is udevadm under another name (an absolute symlink).
+    ir.symlink("/lib/systemd/systemd-udevd", "/bin/udevadm");
+    ir.tree("/lib/udev", &root.join("lib/udev")).context("adding udev's rules and helpers")?;
+    for helper in elf_files(&root.join("lib/udev"))? {
+        let rel = helper.strip_prefix(root)?.to_string_lossy().into_owned();
+        ir.binary(&format!("/{rel}"), &helper, lib_dirs).with_context(|| format!("adding {rel}"))?;
+    }
+
+    let mut order = String::new();
+    for module in &kernel.modules {
+        let name = module.file_name().context("module path")?.to_string_lossy().into_owned();
+        ir.file(&format!("/lab/modules/{name}"), module)?;
+        order.push_str(&name);
+        order.push('\n');
+    }
+    ir.bytes("/lab/modules.order", order, 0o644);
+    Ok(ir)
+}
+
+/// ELF executables directly in `dir` (udev's helper programs).
+fn elf_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let mut magic = [0u8; 4];
+        use std::io::Read;
+        if std::fs::File::open(entry.path())?.read_exact(&mut magic).is_ok() && &magic == b"\x7fELF" {
+            found.push(entry.path());
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,181 @@
+//! `zevac-bench`: the lab's command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use zevac_bench::{disks, golden, selftest, BootSpec, Disk, Lab, Throttle, ZfsPair};
+
+/// The zevac lab and benchmarks: real OpenZFS in a QEMU guest on emulated EBS and instance stores.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Top,
+}
+
+#[derive(Subcommand)]
+enum Top {
+    /// The lab itself: set-up, golden images, boots, the self-test.
+    #[command(subcommand)]
+    Lab(LabCmd),
+}
+
+#[derive(Args, Clone, Copy)]
+struct PairArg {
+    /// Kernel and OpenZFS pair of the guest: 2.3 (kernel 6.12, OpenZFS 2.3.2) or 2.1 (6.1, 2.1.11).
+    #[arg(long = "zfs", default_value = "2.3")]
+    pair: ZfsPair,
+}
+
+#[derive(Subcommand)]
+enum LabCmd {
+    /// Sets the host up and builds what is missing (kernel modules are cached); prints the paths.
+    ///
+    /// Example: zevac-bench lab setup --zfs 2.1
+    Setup(PairArg),
+    /// Builds (or finds in the cache) the golden EBS image for a data size; prints its directory.
+    ///
+    /// Example: zevac-bench lab golden --data-mib 1024
+    Golden {
+        #[command(flatten)]
+        pair: PairArg,
+        #[arg(long, default_value_t = 256)]
+        data_mib: u64,
+    },
+    /// Evacuates a golden image with plain zpool commands, verifies and scrubs it, and prints one
+    /// JSON line; exits non-zero if anything failed.
+    ///
+    /// Example: zevac-bench lab selftest --zfs 2.1 --throttle-mib 32
+    Selftest {
+        #[command(flatten)]
+        pair: PairArg,
+        #[arg(long, default_value_t = 256)]
+        data_mib: u64,
+        /// EBS throttle in MiB/s.
+        #[arg(long, default_value_t = 32)]
+        throttle_mib: u64,
+    },
+    /// Boots a copy of a golden image with instance stores and runs a guest script.
+    ///
+    /// Example: zevac-bench lab boot --script my.sh --instance-stores 2 --kill-after 20
+    Boot {
+        #[command(flatten)]
+        pair: PairArg,
+        /// Shell script run in the guest after udev settles (`/lab/lib.sh` is sourced first).
+        #[arg(long)]
+        script: PathBuf,
+        #[arg(long, default_value_t = 256)]
+        data_mib: u64,
+        #[arg(long, default_value_t = 2)]
+        instance_stores: usize,
+        #[arg(long, default_value_t = 1024)]
+        instance_store_mib: u64,
+        /// EBS throttle in MiB/s (0: none).
+        #[arg(long, default_value_t = 32)]
+        throttle_mib: u64,
+        /// SIGKILL the VM this many seconds after the scenario starts.
+        #[arg(long)]
+        kill_after: Option<u64>,
+    },
+    /// Prints the sha256 of disk images.
+    Hash { images: Vec<PathBuf> },
+    /// Writes what each guest command of a boot printed into `OUT/<name>.stdout` and `.stderr` (when
+    /// not empty), with an index `OUT/commands.tsv`: fixtures for parser tests, recorded in
+    /// the lab rather than invented.
+    ///
+    /// Example: zevac-bench lab record ~/.cache/zevac-lab/runs/selftest-.../boot0-events.jsonl bench/fixtures/zfs-2.3
+    Record { events: PathBuf, out: PathBuf },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Top::Lab(cmd) => lab(cmd),
+    }
+}
+
+fn lab(cmd: LabCmd) -> Result<()> {
+    match cmd {
+        LabCmd::Setup(p) => {
+            let lab = Lab::prepare(p.pair)?;
+            println!("kernel: {}", lab.kernel.vmlinuz.display());
+            for m in &lab.kernel.modules {
+                println!("module: {}", m.display());
+            }
+        }
+        LabCmd::Golden { pair, data_mib } => {
+            let lab = Lab::prepare(pair.pair)?;
+            let g = golden::golden(&lab, data_mib)?;
+            println!("{}", g.dir.display());
+        }
+        LabCmd::Selftest { pair, data_mib, throttle_mib } => {
+            let lab = Lab::prepare(pair.pair)?;
+            let opts = selftest::Options { data_mib, throttle_mib, ..Default::default() };
+            let report = selftest::run(&lab, &opts)?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.passed() {
+                std::process::exit(1);
+            }
+        }
+        LabCmd::Boot { pair, script, data_mib, instance_stores, instance_store_mib, throttle_mib, kill_after } => {
+            let lab = Lab::prepare(pair.pair)?;
+            let g = golden::golden(&lab, data_mib)?;
+            let run = lab.new_run("boot")?;
+            let ebs = run.path("ebs.img");
+            disks::copy_sparse(&g.image, &ebs)?;
+            let mut ebs = Disk::ebs(&ebs);
+            if throttle_mib > 0 {
+                ebs = ebs.throttled(Throttle::mib_per_second(throttle_mib));
+            }
+            let mut disk_list = vec![ebs];
+            for i in 0..instance_stores {
+                let img = run.path(&format!("is{i}.img"));
+                disks::create_blank(&img, instance_store_mib << 20)?;
+                disk_list.push(Disk::instance_store(img, i));
+            }
+            let text = std::fs::read_to_string(&script).with_context(|| format!("cannot read {}", script.display()))?;
+            let spec = BootSpec::new("boot", disk_list, text).file("/lab/manifest.sha256", g.manifest.clone());
+            let mut vm = lab.boot(&run, &spec)?;
+            if let Some(secs) = kill_after {
+                vm.wait_for("the scenario to start", Duration::from_secs(300), |e| e.event == "ready")?;
+                std::thread::sleep(Duration::from_secs(secs));
+                vm.kill()?;
+                eprintln!("killed; disks and logs in {}", run.dir.display());
+                return Ok(());
+            }
+            let outcome = vm.wait_exit()?;
+            for e in &outcome.events.0 {
+                println!("{}", serde_json::to_string(&e.fields)?);
+            }
+            eprintln!("run directory: {}", run.dir.display());
+            outcome.ok()?;
+        }
+        LabCmd::Record { events, out } => {
+            let text = std::fs::read_to_string(&events).with_context(|| format!("cannot read {}", events.display()))?;
+            std::fs::create_dir_all(&out)?;
+            let mut index = String::from("name\trc\targv\n");
+            for cmd in text.lines().filter_map(zevac_bench::Event::parse).filter_map(|e| e.as_cmd()) {
+                for (ext, text) in [("stdout", &cmd.stdout), ("stderr", &cmd.stderr)] {
+                    if !text.is_empty() {
+                        std::fs::write(out.join(format!("{}.{ext}", cmd.name)), text)?;
+                    }
+                }
+                index.push_str(&format!("{}\t{}\t{}\n", cmd.name, cmd.rc, cmd.argv));
+            }
+            std::fs::write(out.join("commands.tsv"), index)?;
+        }
+        LabCmd::Hash { images } => {
+            for i in images {
+                println!("{}  {}", disks::sha256(&i)?, i.display());
+            }
+        }
+    }
+    Ok(())
+}

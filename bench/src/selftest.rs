@@ -1,0 +1,196 @@
+//! `zevac-bench lab selftest`: the golden image evacuated onto two instance stores with plain
+//! zpool commands, timed, verified and scrubbed; reported as one JSON object.
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::disks::{self, Disk, Throttle};
+use crate::events::Events;
+use crate::vm::BootSpec;
+use crate::{golden, Lab};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_mib: u64,
+    pub throttle_mib: u64,
+    pub instance_stores: usize,
+    pub instance_store_mib: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { data_mib: 256, throttle_mib: 32, instance_stores: 2, instance_store_mib: 1024 }
+    }
+}
+
+/// The self-test's result line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub zfs_version: String,
+    pub kernel: String,
+    pub data_mib: u64,
+    /// Bytes the removal copied: `removal_stats.copied` on 2.3, the origin vdev's ALLOC on 2.1
+    /// (which has no exact counter).
+    pub evacuated_bytes: u64,
+    /// ALLOC of the EBS vdev before the removal (`zpool list -Hpv`).
+    pub origin_alloc_bytes: u64,
+    /// From `zpool remove` starting to `zpool wait -t remove` returning: what a user waits, including
+    /// the txg syncs of `zpool remove` itself.
+    pub evacuation_seconds: f64,
+    pub throttle_bytes_per_second: u64,
+    /// `evacuated_bytes / evacuation_seconds` divided by the EBS throttle.
+    pub rate_to_throttle: f64,
+    /// The copy alone, by ZFS' own `removal_stats` clock (`end_time - start_time`, whole seconds;
+    /// OpenZFS 2.3+ only).
+    pub zfs_copy_seconds: Option<f64>,
+    /// `evacuated_bytes / zfs_copy_seconds` divided by the EBS throttle.
+    pub zfs_rate_to_throttle: Option<f64>,
+    pub import_seconds: f64,
+    /// Guest uptime when udev had settled and the scenario began.
+    pub boot_seconds: f64,
+    pub manifest_ok: bool,
+    pub scrub_errors: u64,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.manifest_ok && self.scrub_errors == 0 && self.evacuated_bytes > 0
+    }
+}
+
+/// Runs the self-test on `lab`.
+pub fn run(lab: &Lab, opts: &Options) -> Result<Report> {
+    let golden = golden::golden(lab, opts.data_mib)?;
+    let run = lab.new_run("selftest")?;
+    let ebs_img = run.path("ebs.img");
+    disks::copy_sparse(&golden.image, &ebs_img)?;
+    let throttle = Throttle::mib_per_second(opts.throttle_mib);
+    let mut disks = vec![Disk::ebs(&ebs_img).throttled(throttle)];
+    for i in 0..opts.instance_stores {
+        let img = run.path(&format!("is{i}.img"));
+        disks::create_blank(&img, opts.instance_store_mib << 20)?;
+        disks.push(Disk::instance_store(img, i));
+    }
+    let origin_serial = disks[0].serial.clone();
+    let spec = BootSpec::new("selftest", disks, include_str!("../guest/selftest.sh"))
+        .file("/lab/manifest.sha256", golden.manifest.clone());
+    let outcome = lab.run(&run, &spec)?;
+    let report = report(&outcome.events, &origin_serial, opts, throttle)?;
+    if report.passed() {
+        run.remove_images()?;
+    }
+    Ok(report)
+}
+
+fn report(ev: &Events, origin_serial: &str, opts: &Options, throttle: Throttle) -> Result<Report> {
+    let origin_alloc = vdev_alloc(&ev.cmd("list_before")?.stdout, origin_serial)?;
+    let remove = ev.cmd("remove")?;
+    let wait = ev.cmd("wait")?;
+    let json = ev.cmd("status_json")?;
+    let stats = (json.rc == 0).then(|| removal_stats(&json.stdout)).transpose()?;
+    let evacuated = stats.as_ref().map_or(origin_alloc, |s| s.copied);
+    let zfs_copy_seconds = stats.as_ref().map(|s| (s.end_time - s.start_time) as f64);
+    let bps = throttle.bytes_per_second as f64;
+    let evacuation_seconds = wait.end - remove.start;
+    let ready = ev.find("ready", None)?;
+    let boot = ev.find("boot", None)?;
+    Ok(Report {
+        zfs_version: ready.field("zfs_version")?.to_string(),
+        kernel: boot.field("kernel")?.to_string(),
+        data_mib: opts.data_mib,
+        evacuated_bytes: evacuated,
+        origin_alloc_bytes: origin_alloc,
+        evacuation_seconds,
+        throttle_bytes_per_second: throttle.bytes_per_second,
+        rate_to_throttle: evacuated as f64 / evacuation_seconds / bps,
+        zfs_copy_seconds,
+        zfs_rate_to_throttle: zfs_copy_seconds.map(|s| evacuated as f64 / s / bps),
+        import_seconds: ev.cmd("import")?.seconds(),
+        boot_seconds: ready.number("uptime")?,
+        manifest_ok: ev.cmd("verify")?.rc == 0,
+        scrub_errors: scrub_errors(&ev.cmd("status_scrubbed")?.stdout)?,
+    })
+}
+
+/// ALLOC of the vdev whose name holds `serial`, from `zpool list -Hpv` (tab-separated; vdev rows
+/// are indented with a tab).
+pub fn vdev_alloc(list: &str, serial: &str) -> Result<u64> {
+    for line in list.lines() {
+        let fields: Vec<&str> = line.split('\t').filter(|f| !f.is_empty()).collect();
+        if fields.first().is_some_and(|name| name.contains(serial)) {
+            let alloc = fields.get(2).context("zpool list: vdev row without ALLOC")?;
+            return alloc.parse().with_context(|| format!("zpool list: ALLOC {alloc:?}"));
+        }
+    }
+    bail!("zpool list shows no vdev with serial {serial}:\n{list}")
+}
+
+/// The fields of `removal_stats` the self-test reads.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct RemovalStats {
+    pub state: String,
+    pub copied: u64,
+    pub to_copy: u64,
+    pub start_time: u64,
+    pub end_time: u64,
+}
+
+/// `removal_stats` of the first pool in `zpool status -j --json-int -p`.
+pub fn removal_stats(json: &str) -> Result<RemovalStats> {
+    let v: serde_json::Value = serde_json::from_str(json).context("zpool status -j is not JSON")?;
+    let pools = v.get("pools").and_then(|p| p.as_object()).context("zpool status -j: no pools")?;
+    let (_, pool) = pools.iter().next().context("zpool status -j: no pool")?;
+    serde_json::from_value(pool["removal_stats"].clone()).context("zpool status -j: removal_stats")
+}
+
+/// The error count of the last scrub, from `zpool status`' `scan:` line
+/// (`scrub repaired 0B in 00:00:05 with 0 errors on ...`).
+pub fn scrub_errors(status: &str) -> Result<u64> {
+    let scan = status
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("scan: scrub repaired"))
+        .with_context(|| format!("zpool status shows no finished scrub:\n{status}"))?;
+    let n = scan
+        .split(" with ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .with_context(|| format!("cannot read the error count in {scan:?}"))?;
+    n.parse().with_context(|| format!("error count {n:?} in {scan:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recorded by `zevac-bench lab record` from a self-test on OpenZFS 2.3.2.
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zfs-2.3.2/selftest/");
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{DIR}{name}")).unwrap()
+    }
+
+    #[test]
+    fn origin_alloc_from_zpool_list() {
+        let list = fixture("list_before.stdout");
+        assert_eq!(vdev_alloc(&list, "vol0b2bbaafa22850faa").unwrap(), 280080384);
+        assert!(vdev_alloc(&list, "AWS0000").is_err());
+    }
+
+    #[test]
+    fn removal_stats_from_status_json() {
+        let stats = removal_stats(&fixture("status_json.stdout")).unwrap();
+        assert_eq!(stats.state, "FINISHED");
+        assert_eq!(stats.copied, stats.to_copy);
+        assert_eq!(stats.copied, 279658496);
+        assert_eq!(stats.end_time - stats.start_time, 9);
+    }
+
+    #[test]
+    fn scrub_errors_from_status() {
+        assert_eq!(scrub_errors(&fixture("status_scrubbed.stdout")).unwrap(), 0);
+        // Before any scrub there is no scan line: that is an error, not zero errors.
+        assert!(scrub_errors(&fixture("status_removed.stdout")).is_err());
+    }
+}

@@ -1,0 +1,344 @@
+//! Booting the guest: the per-boot initramfs, the QEMU command line, and a handle on the running VM
+//! that reads its events, times out every wait, and can be killed or re-throttled.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::disks::{Disk, Throttle};
+use crate::events::{Event, Events};
+use crate::initramfs::Initramfs;
+use crate::qmp::Qmp;
+
+/// Hostid of every lab guest, so a pool left imported by a killed boot imports again without -f,
+/// as on a real instance (NixOS sets `networking.hostId`).
+const HOSTID: [u8; 4] = *b"zevc";
+
+/// What to boot.
+#[derive(Debug, Clone)]
+pub struct BootSpec {
+    /// Short name, used for the run directory.
+    pub name: String,
+    pub disks: Vec<Disk>,
+    /// Shell script run by the guest's /init after udev has settled (`/lab/lib.sh` is sourced).
+    pub scenario: String,
+    /// Extra files: guest path and contents.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Host binaries to put in the guest (guest path, host path), with their libraries.
+    pub binaries: Vec<(String, PathBuf)>,
+    pub memory_mib: u32,
+    pub cpus: u32,
+    /// Longest the whole boot may take before the VM is killed and the boot fails.
+    pub timeout: Duration,
+}
+
+impl BootSpec {
+    pub fn new(name: &str, disks: Vec<Disk>, scenario: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            disks,
+            scenario: scenario.into(),
+            files: Vec::new(),
+            binaries: Vec::new(),
+            memory_mib: 2048,
+            cpus: 2,
+            timeout: Duration::from_secs(900),
+        }
+    }
+
+    pub fn file(mut self, guest_path: &str, data: impl Into<Vec<u8>>) -> Self {
+        self.files.push((guest_path.into(), data.into()));
+        self
+    }
+
+    pub fn binary(mut self, guest_path: &str, host_path: impl Into<PathBuf>) -> Self {
+        self.binaries.push((guest_path.into(), host_path.into()));
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// Files of one boot in its run directory.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    pub dir: PathBuf,
+    pub console: PathBuf,
+    pub events: PathBuf,
+    pub qmp: PathBuf,
+    pub initrd: PathBuf,
+}
+
+impl RunFiles {
+    pub fn new(dir: &Path, boot: usize) -> Self {
+        let f = |n: &str| dir.join(format!("boot{boot}-{n}"));
+        Self {
+            dir: dir.to_path_buf(),
+            console: f("console.log"),
+            events: f("events.jsonl"),
+            qmp: f("qmp.sock"),
+            initrd: f("initrd.cpio"),
+        }
+    }
+}
+
+/// Adds the per-boot parts to the shared base initramfs and writes it.
+pub fn write_initramfs(base: &Initramfs, spec: &BootSpec, lib_dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let mut ir = base.clone();
+    let models: String = spec.disks.iter().map(|d| format!("{}\t{}\n", d.serial, d.kind.model())).collect();
+    let env = format!("LAB_DISK_COUNT={}\n{}", spec.disks.len(), disk_env(&spec.disks));
+    ir.bytes("/lab/models", models, 0o644)
+        .bytes("/lab/env", env, 0o644)
+        .bytes("/lab/scenario.sh", spec.scenario.clone(), 0o755)
+        .bytes("/etc/hostid", HOSTID.to_vec(), 0o644);
+    for (path, data) in &spec.files {
+        ir.bytes(path, data.clone(), 0o644);
+    }
+    for (path, host) in &spec.binaries {
+        ir.binary(path, host, lib_dirs)?;
+    }
+    ir.write(out)
+}
+
+/// Shell variables naming the disks by their by-id paths: `LAB_EBS`, `LAB_IS0`, `LAB_IS1`, ... and
+/// `LAB_INSTANCE_STORES` (all of them, space-separated).
+fn disk_env(disks: &[Disk]) -> String {
+    let mut env = String::new();
+    let mut stores = Vec::new();
+    for d in disks {
+        env.push_str(&format!("LAB_{}={}\n", d.id.to_uppercase(), d.by_id()));
+        if d.kind == crate::disks::DiskKind::InstanceStore {
+            stores.push(d.by_id());
+        }
+    }
+    env.push_str(&format!("LAB_INSTANCE_STORES=\"{}\"\n", stores.join(" ")));
+    env
+}
+
+/// The QEMU command for a boot.
+pub fn qemu_command(vmlinuz: &Path, spec: &BootSpec, files: &RunFiles) -> Command {
+    let mut c = Command::new("qemu-system-x86_64");
+    c.args(["-accel", "tcg,thread=multi", "-cpu", "max", "-nodefaults", "-display", "none", "-no-reboot"])
+        .args(["-smp", &spec.cpus.to_string(), "-m", &spec.memory_mib.to_string()])
+        .arg("-kernel")
+        .arg(vmlinuz)
+        .arg("-initrd")
+        .arg(&files.initrd)
+        .args(["-append", "console=ttyS0 panic=-1 loglevel=4 rdinit=/init"])
+        .args(["-chardev", &format!("file,id=console,path={}", files.console.display())])
+        .args(["-serial", "chardev:console"])
+        .args(["-chardev", &format!("file,id=events,path={}", files.events.display())])
+        .args(["-serial", "chardev:events"])
+        .args(["-qmp", &format!("unix:{},server=on,wait=off", files.qmp.display())]);
+    for d in &spec.disks {
+        c.args(d.qemu_args());
+    }
+    c
+}
+
+/// A running (or finished) guest.
+pub struct Vm {
+    child: Child,
+    pub files: RunFiles,
+    started: Instant,
+    deadline: Instant,
+    events_pos: u64,
+    partial: String,
+    /// Every event received so far.
+    pub events: Events,
+    exit: Option<ExitStatus>,
+}
+
+/// How a boot ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub events: Events,
+    pub status: ExitStatus,
+    pub wall: Duration,
+    pub files: RunFiles,
+}
+
+impl Outcome {
+    /// Fails unless the scenario ran to its end with exit code 0.
+    pub fn ok(self) -> Result<Self> {
+        if let Some(reason) = self.events.failure() {
+            bail!("the guest scenario failed: {reason} (console: {})", self.files.console.display());
+        }
+        match self.events.exit_code() {
+            Some(0) => Ok(self),
+            Some(rc) => bail!("the guest scenario exited {rc} (console: {})", self.files.console.display()),
+            None => bail!(
+                "the guest stopped ({}) before its scenario ended (console: {})",
+                self.status,
+                self.files.console.display()
+            ),
+        }
+    }
+}
+
+impl Vm {
+    /// Starts QEMU. `vmlinuz` and an initramfs already written to `files.initrd`.
+    pub fn start(vmlinuz: &Path, spec: &BootSpec, files: RunFiles) -> Result<Vm> {
+        for p in [&files.console, &files.events] {
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+        }
+        let _ = std::fs::remove_file(&files.qmp);
+        let qemu_log = files.dir.join("qemu.log");
+        let log = File::options().create(true).append(true).open(&qemu_log)?;
+        let mut cmd = qemu_command(vmlinuz, spec, &files);
+        tracing::info!(name = %spec.name, dir = %files.dir.display(), "booting the guest");
+        tracing::debug!(?cmd, "qemu");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("cannot start qemu-system-x86_64 (is qemu-system-x86 installed?)")?;
+        let now = Instant::now();
+        Ok(Vm {
+            child,
+            files,
+            started: now,
+            deadline: now + spec.timeout,
+            events_pos: 0,
+            partial: String::new(),
+            events: Events::default(),
+            exit: None,
+        })
+    }
+
+    /// Time since QEMU started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn context(&self) -> String {
+        let qemu_log = self.files.dir.join("qemu.log");
+        let tail = std::fs::read_to_string(&qemu_log).unwrap_or_default();
+        let tail = crate::cmd::tail(&tail, 5);
+        format!(
+            "console log: {}{}",
+            self.files.console.display(),
+            if tail.trim().is_empty() { String::new() } else { format!("; qemu said: {tail}") }
+        )
+    }
+
+    /// Reads newly arrived events; returns them.
+    pub fn poll(&mut self) -> Result<Vec<Event>> {
+        let mut f = File::open(&self.files.events)?;
+        f.seek(SeekFrom::Start(self.events_pos))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)?;
+        self.events_pos += buf.len() as u64;
+        self.partial.push_str(&String::from_utf8_lossy(&buf));
+        let mut new = Vec::new();
+        while let Some(i) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=i).collect();
+            if let Some(e) = Event::parse(&line) {
+                tracing::debug!(event = %e.event, name = ?e.name(), "guest");
+                new.push(e);
+            }
+        }
+        self.events.0.extend(new.iter().cloned());
+        if self.exit.is_none() {
+            self.exit = self.child.try_wait()?;
+        }
+        self.check_console()?;
+        Ok(new)
+    }
+
+    fn check_console(&self) -> Result<()> {
+        let console = std::fs::read_to_string(&self.files.console).unwrap_or_default();
+        if let Some(at) = console.find("Kernel panic") {
+            let line = console[at..].lines().next().unwrap_or("");
+            bail!("the guest kernel panicked: {line} ({})", self.context());
+        }
+        Ok(())
+    }
+
+    /// Whether QEMU has exited.
+    pub fn exited(&self) -> bool {
+        self.exit.is_some()
+    }
+
+    /// Waits for an event matching `pred`, at most `timeout` (and never past the boot's deadline).
+    pub fn wait_for(&mut self, what: &str, timeout: Duration, pred: impl Fn(&Event) -> bool) -> Result<Event> {
+        let until = (Instant::now() + timeout).min(self.deadline);
+        let mut seen = self.events.0.len();
+        loop {
+            self.poll()?;
+            if let Some(e) = self.events.0[seen..].iter().find(|e| pred(e)) {
+                return Ok(e.clone());
+            }
+            seen = self.events.0.len();
+            if let Some(reason) = self.events.failure() {
+                bail!("the guest failed while waiting for {what}: {reason} ({})", self.context());
+            }
+            if self.exited() {
+                // One more read: the last lines may have landed just before QEMU exited.
+                self.poll()?;
+                if let Some(e) = self.events.0[seen..].iter().find(|e| pred(e)) {
+                    return Ok(e.clone());
+                }
+                bail!("the guest stopped before {what} ({})", self.context());
+            }
+            if Instant::now() >= until {
+                self.kill()?;
+                bail!("timed out after {:?} waiting for {what} ({})", timeout, self.context());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for a `mark` event named `name`.
+    pub fn wait_mark(&mut self, name: &str, timeout: Duration) -> Result<Event> {
+        self.wait_for(&format!("mark {name}"), timeout, |e| e.event == "mark" && e.name() == Some(name))
+    }
+
+    /// Waits until QEMU exits (the scenario powers off) or the boot's deadline passes.
+    pub fn wait_exit(mut self) -> Result<Outcome> {
+        loop {
+            self.poll()?;
+            if let Some(status) = self.exit {
+                return Ok(Outcome {
+                    events: std::mem::take(&mut self.events),
+                    status,
+                    wall: self.started.elapsed(),
+                    files: self.files.clone(),
+                });
+            }
+            if Instant::now() >= self.deadline {
+                self.kill()?;
+                bail!("the guest did not finish in time ({})", self.context());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Kills QEMU with SIGKILL, like pulling the plug; the disks keep what reached them.
+    pub fn kill(&mut self) -> Result<()> {
+        if self.exit.is_none() {
+            self.child.kill()?;
+            self.exit = Some(self.child.wait()?);
+        }
+        Ok(())
+    }
+
+    /// Changes a drive's throttle while the guest runs.
+    pub fn set_throttle(&self, drive: &str, throttle: Option<Throttle>) -> Result<()> {
+        Qmp::connect(&self.files.qmp)?.set_throttle(drive, throttle)
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}

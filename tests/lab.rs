@@ -1,0 +1,100 @@
+//! Lab tests: real OpenZFS in a QEMU guest. Slow (minutes), so `#[ignore]`d for a plain
+//! `cargo test`; the README's test command runs them with `--include-ignored`.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use zevac_bench::golden::{self, Golden};
+use zevac_bench::{disks, selftest, BootSpec, Disk, Lab, Run, Throttle, ZfsPair};
+
+/// One guest at a time: two emulated VMs on two cores would skew each other's timings.
+static LAB: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    LAB.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A run with a copy of the golden image as a throttled EBS volume and `stores` blank instance
+/// stores of 1 GiB.
+fn ec2_disks(run: &Run, golden: &Golden, throttle: Throttle, stores: usize) -> Vec<Disk> {
+    let ebs = run.path("ebs.img");
+    disks::copy_sparse(&golden.image, &ebs).unwrap();
+    let mut list = vec![Disk::ebs(&ebs).throttled(throttle)];
+    for i in 0..stores {
+        let img = run.path(&format!("is{i}.img"));
+        disks::create_blank(&img, 1 << 30).unwrap();
+        list.push(Disk::instance_store(img, i));
+    }
+    list
+}
+
+fn selftest_on(pair: ZfsPair) {
+    let _one = one_at_a_time();
+    let lab = Lab::prepare(pair).expect("preparing the lab");
+    let report = selftest::run(&lab, &selftest::Options::default()).expect("running the self-test");
+    println!("selftest {pair}: {}", serde_json::to_string(&report).unwrap());
+    assert!(report.zfs_version.starts_with(pair.pins().zfs_version), "{report:?}");
+    assert!(report.manifest_ok, "the data changed: {report:?}");
+    assert_eq!(report.scrub_errors, 0, "{report:?}");
+    // Everything allocated on EBS was copied (2.3 counts it exactly; 2.1 reports the ALLOC).
+    assert!(report.evacuated_bytes >= report.origin_alloc_bytes * 9 / 10, "{report:?}");
+    assert!(report.evacuated_bytes > 256 << 20, "less than the golden image's data was copied: {report:?}");
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn selftest_openzfs_2_3() {
+    selftest_on(ZfsPair::V2_3);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn selftest_openzfs_2_1() {
+    selftest_on(ZfsPair::V2_1);
+}
+
+/// The lab's crash tools: SIGKILL mid-copy, boot again on the same disks, lift the EBS throttle over
+/// QMP; and what OpenZFS does with them: the removal resumes after the crash and the data is intact.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn killed_mid_copy_the_removal_resumes_and_qmp_lifts_the_throttle() {
+    let _one = one_at_a_time();
+    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
+    let golden = golden::golden(&lab, 256).unwrap();
+    let run = lab.new_run("crash-resume").unwrap();
+    const SLOW_MIB: u64 = 4;
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(SLOW_MIB), 2);
+
+    let start = BootSpec::new("removal-start", disks.clone(), include_str!("guest/removal-start.sh"));
+    let mut vm = lab.boot(&run, &start).unwrap();
+    vm.wait_mark("removing", Duration::from_secs(300)).unwrap();
+    let copy_began = vm.elapsed();
+    std::thread::sleep(Duration::from_secs(8));
+    vm.kill().unwrap();
+    let copy_window = (vm.elapsed() - copy_began).as_secs_f64();
+    let origin_alloc = selftest::vdev_alloc(&vm.events.cmd("list_before").unwrap().stdout, &disks[0].serial).unwrap();
+
+    let resume = BootSpec::new("removal-resume", disks, include_str!("guest/removal-resume.sh"))
+        .file("/lab/manifest.sha256", golden.manifest.clone());
+    let mut vm = lab.boot(&run, &resume).unwrap();
+    vm.wait_for("the guest to be ready", Duration::from_secs(300), |e| e.event == "ready").unwrap();
+    vm.set_throttle("ebs", None).expect("lifting the throttle over QMP");
+    let outcome = vm.wait_exit().unwrap().ok().unwrap();
+    let ev = &outcome.events;
+
+    let resumed = ev.cmd("status_resumed").unwrap().stdout;
+    assert!(resumed.contains("Evacuation of") && resumed.contains("in progress"), "not resumed:\n{resumed}");
+    let removed = ev.cmd("status_removed").unwrap().stdout;
+    assert!(removed.contains("Removal of vdev") && removed.contains("completed"), "{removed}");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+
+    // At most SLOW_MIB MiB/s were copied before the kill; at that rate the rest would need this long.
+    let left_at_slow_rate = (origin_alloc as f64 - (SLOW_MIB << 20) as f64 * copy_window) / (SLOW_MIB << 20) as f64;
+    let wait = ev.cmd("wait").unwrap().seconds();
+    println!(
+        "crash-resume: import {:.2} s, rest of the copy {wait:.1} s unthrottled (at {SLOW_MIB} MiB/s: {left_at_slow_rate:.0} s)",
+        ev.cmd("import").unwrap().seconds()
+    );
+    assert!(wait < left_at_slow_rate / 2.0, "the copy did not speed up after QMP lifted the throttle");
+    run.remove_images().unwrap();
+}
