@@ -22,6 +22,7 @@ for m in $(cat /lab/modules.order); do
 	insmod "/lab/modules/$m" || die "insmod $m failed"
 done
 
+mark modules_loaded
 # NVMe controllers probe asynchronously: wait for every disk the host attached.
 i=0
 while [ "$(ls -d /sys/block/nvme*n* 2>/dev/null | grep -cE '/nvme[0-9]+n[0-9]+$')" -lt "$LAB_DISK_COUNT" ]; do
@@ -30,6 +31,7 @@ while [ "$(ls -d /sys/block/nvme*n* 2>/dev/null | grep -cE '/nvme[0-9]+n[0-9]+$'
 	sleep 0.1
 done
 
+mark disks_found
 # QEMU's NVMe device always says "QEMU NVMe Ctrl". Show the AWS model instead, in sysfs and so in
 # udev's by-id names, by bind-mounting a file over the model attributes before udev starts.
 mkdir -p /run/lab/models
@@ -44,6 +46,7 @@ for attr in /sys/class/nvme/nvme*/model /sys/class/nvme-subsystem/nvme-subsys*/m
 done
 
 /lib/systemd/systemd-udevd --daemon --resolve-names=never || die "udevd did not start"
+mark udev_started
 udevadm trigger --type=subsystems --action=add
 udevadm trigger --type=devices --action=add
 udevadm settle --timeout=60 || die "udev did not settle"

@@ -1,6 +1,7 @@
 # The lab's self-test with plain zpool commands: import the golden pool from EBS, add both instance
 # stores with the pool's ashift, remove the EBS vdev, wait, verify the data and scrub.
 ORIGIN="$LAB_EBS-part2"
+if [ -e /bin/zevac ]; then must zevac_version zevac --version; fi
 must import zpool import -N -d "$ORIGIN" rpool
 ASHIFT=$(zpool get -Hp -o value ashift rpool)
 must list_before zpool list -Hpv rpool

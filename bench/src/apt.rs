@@ -33,7 +33,9 @@ fn apt_get() -> Command {
 fn apt_update() -> Result<()> {
     let mut result = Ok(());
     UPDATED.call_once(|| {
-        result = cmd::run(apt_get().args(["update", "-q"])).map(|_| ()).context("apt-get update");
+        result = cmd::run(apt_get().args(["update", "-q"]))
+            .map(|_| ())
+            .context("apt-get update");
     });
     result
 }
@@ -42,7 +44,11 @@ fn apt_update() -> Result<()> {
 /// guest's binaries link. Does nothing (and needs no root) when all is there already.
 pub fn ensure_host() -> Result<()> {
     let sources_ok = std::fs::read_to_string(SOURCES_FILE).is_ok_and(|s| s == APT_SOURCES);
-    let missing: Vec<&str> = HOST_PACKAGES.iter().copied().filter(|p| !is_installed(p)).collect();
+    let missing: Vec<&str> = HOST_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !is_installed(p))
+        .collect();
     if sources_ok && missing.is_empty() {
         return Ok(());
     }
@@ -53,21 +59,37 @@ pub fn ensure_host() -> Result<()> {
         );
     }
     if !sources_ok {
-        tracing::info!(file = SOURCES_FILE, "adding bookworm contrib and bookworm-backports to apt's sources");
-        std::fs::write(SOURCES_FILE, APT_SOURCES).with_context(|| format!("cannot write {SOURCES_FILE}"))?;
+        tracing::info!(
+            file = SOURCES_FILE,
+            "adding bookworm contrib and bookworm-backports to apt's sources"
+        );
+        std::fs::write(SOURCES_FILE, APT_SOURCES)
+            .with_context(|| format!("cannot write {SOURCES_FILE}"))?;
     }
     apt_update()?;
     if !missing.is_empty() {
         tracing::info!(?missing, "installing host packages");
-        let (backports, main): (Vec<&str>, Vec<&str>) =
-            missing.iter().partition(|p| HOST_BACKPORTS_PACKAGES.contains(p));
+        let (backports, main): (Vec<&str>, Vec<&str>) = missing
+            .iter()
+            .partition(|p| HOST_BACKPORTS_PACKAGES.contains(p));
         if !main.is_empty() {
-            cmd::run(apt_get().args(["install", "-y", "-q", "--no-install-recommends"]).args(&main))?;
+            cmd::run(
+                apt_get()
+                    .args(["install", "-y", "-q", "--no-install-recommends"])
+                    .args(&main),
+            )?;
         }
         if !backports.is_empty() {
             cmd::run(
                 apt_get()
-                    .args(["install", "-y", "-q", "--no-install-recommends", "-t", "bookworm-backports"])
+                    .args([
+                        "install",
+                        "-y",
+                        "-q",
+                        "--no-install-recommends",
+                        "-t",
+                        "bookworm-backports",
+                    ])
                     .args(&backports),
             )?;
         }
@@ -77,7 +99,9 @@ pub fn ensure_host() -> Result<()> {
 
 /// The versions of `package` the mirror offers, for the error message of a pin that left it.
 fn offered_versions(package: &str) -> String {
-    let out = Command::new("apt-cache").args(["madison", package]).output();
+    let out = Command::new("apt-cache")
+        .args(["madison", package])
+        .output();
     let versions: Vec<String> = out
         .map(|o| {
             String::from_utf8_lossy(&o.stdout)
@@ -95,11 +119,22 @@ fn offered_versions(package: &str) -> String {
 
 /// The `.deb` of `pin`, downloaded into the cache once.
 pub fn deb(pin: &Pin) -> Result<PathBuf> {
-    let dir = cache::dir(cache::root().join("debs").join(pin.package).join(pin.version.replace(':', "%3a")))?;
+    let dir = cache::dir(
+        cache::root()
+            .join("debs")
+            .join(pin.package)
+            .join(pin.version.replace(':', "%3a")),
+    )?;
     if let Some(found) = find_deb(&dir)? {
         return Ok(found);
     }
-    let attempt = || cmd::run(apt_get().current_dir(&dir).args(["download", "-q", &pin.apt_spec()]));
+    let attempt = || {
+        cmd::run(
+            apt_get()
+                .current_dir(&dir)
+                .args(["download", "-q", &pin.apt_spec()]),
+        )
+    };
     if attempt().is_err() {
         // Stale or missing package lists are the usual cause on a fresh machine: refresh once.
         apt_update()?;
@@ -111,7 +146,8 @@ pub fn deb(pin: &Pin) -> Result<PathBuf> {
             );
         }
     }
-    find_deb(&dir)?.with_context(|| format!("apt-get download {pin} left no .deb in {}", dir.display()))
+    find_deb(&dir)?
+        .with_context(|| format!("apt-get download {pin} left no .deb in {}", dir.display()))
 }
 
 fn find_deb(dir: &Path) -> Result<Option<PathBuf>> {
@@ -132,7 +168,8 @@ pub fn unpacked(name: &str, pins: &[Pin]) -> Result<PathBuf> {
         return Ok(root);
     }
     if root.exists() {
-        std::fs::remove_dir_all(&root).with_context(|| format!("cannot clear {}", root.display()))?;
+        std::fs::remove_dir_all(&root)
+            .with_context(|| format!("cannot clear {}", root.display()))?;
     }
     cache::dir(root.clone())?;
     for pin in pins {

@@ -41,7 +41,11 @@ pub fn run(cmd: &mut Command) -> Result<Output> {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        bail!("`{line}` failed ({}); its last lines:\n{}", out.status, tail(&text, TAIL_LINES));
+        bail!(
+            "`{line}` failed ({}); its last lines:\n{}",
+            out.status,
+            tail(&text, TAIL_LINES)
+        );
     }
     Ok(out)
 }
@@ -49,7 +53,8 @@ pub fn run(cmd: &mut Command) -> Result<Output> {
 /// Runs `cmd` with stdout and stderr sent to `log`; on failure the error quotes the log's tail.
 pub fn run_logged(cmd: &mut Command, log: &Path) -> Result<()> {
     let line = describe(cmd);
-    let file = std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+    let file =
+        std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
     let start = Instant::now();
     let status = cmd
         .stdin(Stdio::null())

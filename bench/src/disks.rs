@@ -43,7 +43,10 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn mib_per_second(mib: u64) -> Self {
-        Self { bytes_per_second: mib << 20, iops: None }
+        Self {
+            bytes_per_second: mib << 20,
+            iops: None,
+        }
     }
 }
 
@@ -64,7 +67,14 @@ pub struct Disk {
 fn serial(prefix: &str, seed: &str, upper: bool) -> String {
     let hex = hex(&Sha256::digest(seed.as_bytes()));
     let digits = &hex[..17];
-    format!("{prefix}{}", if upper { digits.to_uppercase() } else { digits.to_string() })
+    format!(
+        "{prefix}{}",
+        if upper {
+            digits.to_uppercase()
+        } else {
+            digits.to_string()
+        }
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -113,7 +123,11 @@ impl Disk {
 
     /// The `/dev/disk/by-id` name udev gives the whole disk in the guest.
     pub fn by_id(&self) -> String {
-        format!("/dev/disk/by-id/nvme-{}_{}", self.kind.model().replace(' ', "_"), self.serial)
+        format!(
+            "/dev/disk/by-id/nvme-{}_{}",
+            self.kind.model().replace(' ', "_"),
+            self.serial
+        )
     }
 
     /// QEMU arguments for this disk.
@@ -180,15 +194,24 @@ mod tests {
         assert_ne!(is.serial, Disk::instance_store("y", 0).serial);
         assert_eq!(
             is.by_id(),
-            format!("/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_{}", is.serial)
+            format!(
+                "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_{}",
+                is.serial
+            )
         );
     }
 
     #[test]
     fn throttle_goes_on_the_drive() {
-        let d = Disk::ebs("/tmp/e.img").throttled(Throttle { bytes_per_second: 1 << 25, iops: Some(3000) });
+        let d = Disk::ebs("/tmp/e.img").throttled(Throttle {
+            bytes_per_second: 1 << 25,
+            iops: Some(3000),
+        });
         let args = d.qemu_args().join(" ");
-        assert!(args.contains("throttling.bps-total=33554432,throttling.iops-total=3000"), "{args}");
+        assert!(
+            args.contains("throttling.bps-total=33554432,throttling.iops-total=3000"),
+            "{args}"
+        );
         assert!(args.contains("physical_block_size=4096"), "{args}");
     }
 }

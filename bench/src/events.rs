@@ -34,12 +34,15 @@ impl Event {
 
     pub fn number(&self, key: &str) -> Result<f64> {
         let v = self.field(key)?;
-        v.parse().with_context(|| format!("event {}: {key}={v:?} is not a number", self.event))
+        v.parse()
+            .with_context(|| format!("event {}: {key}={v:?} is not a number", self.event))
     }
 
     /// The command record of a `cmd` event.
     pub fn as_cmd(&self) -> Option<CmdRecord> {
-        (self.event == "cmd").then(|| CmdRecord::from_event(self)).and_then(Result::ok)
+        (self.event == "cmd")
+            .then(|| CmdRecord::from_event(self))
+            .and_then(Result::ok)
     }
 
     /// The `name` field of `mark` and `cmd` events.
@@ -104,17 +107,29 @@ impl Events {
             .iter()
             .rev()
             .find(|e| e.event == event && (name.is_none() || e.name() == name))
-            .with_context(|| format!("the guest sent no {event} event{}", name.map(|n| format!(" named {n}")).unwrap_or_default()))
+            .with_context(|| {
+                format!(
+                    "the guest sent no {event} event{}",
+                    name.map(|n| format!(" named {n}")).unwrap_or_default()
+                )
+            })
     }
 
     /// The `fail` event's reason, if the scenario failed.
     pub fn failure(&self) -> Option<&str> {
-        self.0.iter().find(|e| e.event == "fail").and_then(|e| e.fields.get("reason")).map(String::as_str)
+        self.0
+            .iter()
+            .find(|e| e.event == "fail")
+            .and_then(|e| e.fields.get("reason"))
+            .map(String::as_str)
     }
 
     /// The scenario's exit code from the `end` event.
     pub fn exit_code(&self) -> Option<i32> {
-        self.0.iter().find(|e| e.event == "end").and_then(|e| e.fields.get("rc")?.parse().ok())
+        self.0
+            .iter()
+            .find(|e| e.event == "end")
+            .and_then(|e| e.fields.get("rc")?.parse().ok())
     }
 }
 
@@ -137,6 +152,8 @@ mod tests {
     fn noise_is_not_an_event() {
         assert!(Event::parse("\r\n").is_none());
         assert!(Event::parse("[    1.2] nvme nvme0: 2/0/0 queues").is_none());
-        assert!(Event::parse("{\"event\":\"ready\",\"zfs_version\":\"2.3.2-2~bpo12+2\"}\r").is_some());
+        assert!(
+            Event::parse("{\"event\":\"ready\",\"zfs_version\":\"2.3.2-2~bpo12+2\"}\r").is_some()
+        );
     }
 }

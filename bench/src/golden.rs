@@ -37,26 +37,46 @@ pub fn pool_partition_mib(data_mib: u64) -> u64 {
 
 /// Writes a protective MBR and a GPT with the ESP (partition 1) and the pool partition (2).
 pub fn write_partition_table(image: &Path, pool_mib: u64) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new().read(true).write(true).open(image)?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(image)?;
     let sectors = file.metadata()?.len() / 512;
     let mbr = gpt::mbr::ProtectiveMBR::with_lb_size(u32::try_from(sectors - 1).unwrap_or(u32::MAX));
-    mbr.overwrite_lba0(&mut file).context("writing the protective MBR")?;
+    mbr.overwrite_lba0(&mut file)
+        .context("writing the protective MBR")?;
     let mut disk = gpt::GptConfig::new()
         .writable(true)
         .logical_block_size(gpt::disk::LogicalBlockSize::Lb512)
         .create_from_device(file, None)
         .context("creating the GPT")?;
     disk.update_partitions(BTreeMap::new())?;
-    disk.add_partition("ESP", ESP_MIB * MIB, gpt::partition_types::EFI, 0, Some(2048))?;
+    disk.add_partition(
+        "ESP",
+        ESP_MIB * MIB,
+        gpt::partition_types::EFI,
+        0,
+        Some(2048),
+    )?;
     // Same GUID as sgdisk's BF00 "Solaris /usr & Apple ZFS", which zpool uses.
-    disk.add_partition("rpool", pool_mib * MIB, gpt::partition_types::MACOS_ZFS, 0, Some(2048))?;
+    disk.add_partition(
+        "rpool",
+        pool_mib * MIB,
+        gpt::partition_types::MACOS_ZFS,
+        0,
+        Some(2048),
+    )?;
     disk.write().context("writing the GPT")?;
     Ok(())
 }
 
 /// Returns the golden image for `data_mib` MiB of data, building it if it is not cached.
 pub fn golden(lab: &Lab, data_mib: u64) -> Result<Golden> {
-    let key = format!("{}-{}mib-v{LAYOUT_VERSION}", lab.pair.pins().cache_key(), data_mib);
+    let key = format!(
+        "{}-{}mib-v{LAYOUT_VERSION}",
+        lab.pair.pins().cache_key(),
+        data_mib
+    );
     let dir = cache::root().join("golden").join(&key);
     let _lock = cache::lock(&format!("golden-{key}"))?;
     if let Some(g) = load(&dir, data_mib)? {
@@ -70,7 +90,9 @@ pub fn golden(lab: &Lab, data_mib: u64) -> Result<Golden> {
     write_partition_table(&image, pool_mib)?;
     let spec = BootSpec::new("golden", vec![Disk::ebs(&image)], SCRIPT)
         .file("/lab/golden.env", format!("DATA_MIB={data_mib}\n"));
-    let outcome = lab.run(&run, &spec).context("building the golden image in the guest")?;
+    let outcome = lab
+        .run(&run, &spec)
+        .context("building the golden image in the guest")?;
     let manifest = outcome.events.cmd("manifest")?.stdout;
     if manifest.lines().count() < 4 {
         bail!("the golden image's manifest is too short:\n{manifest}");
@@ -116,6 +138,11 @@ fn load(dir: &Path, data_mib: u64) -> Result<Option<Golden>> {
 /// The pool's ALLOC from `zpool list -Hpv` (its first line).
 pub fn pool_alloc(list: &str) -> Result<u64> {
     let line = list.lines().next().context("zpool list printed nothing")?;
-    let alloc = line.split('\t').nth(2).context("zpool list: no ALLOC column")?;
-    alloc.parse().with_context(|| format!("zpool list: ALLOC {alloc:?}"))
+    let alloc = line
+        .split('\t')
+        .nth(2)
+        .context("zpool list: no ALLOC column")?;
+    alloc
+        .parse()
+        .with_context(|| format!("zpool list: ALLOC {alloc:?}"))
 }

@@ -33,7 +33,9 @@ pub struct Initramfs {
 }
 
 fn normalize(path: &str) -> String {
-    path.trim_start_matches('/').trim_end_matches('/').to_string()
+    path.trim_start_matches('/')
+        .trim_end_matches('/')
+        .to_string()
 }
 
 impl Initramfs {
@@ -65,17 +67,30 @@ impl Initramfs {
     pub fn bytes(&mut self, path: &str, data: impl Into<Vec<u8>>, mode: u32) -> &mut Self {
         let path = normalize(path);
         self.parent_dirs(&path);
-        self.nodes.insert(path, Node::File { source: Source::Bytes(data.into()), mode });
+        self.nodes.insert(
+            path,
+            Node::File {
+                source: Source::Bytes(data.into()),
+                mode,
+            },
+        );
         self
     }
 
     /// Adds a copy of the host file `src` (following symlinks), keeping its permission bits.
     pub fn file(&mut self, path: &str, src: &Path) -> Result<&mut Self> {
-        let meta = std::fs::metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
+        let meta =
+            std::fs::metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
         let path = normalize(path);
         self.parent_dirs(&path);
         let mode = meta.permissions().mode() & 0o7777;
-        self.nodes.insert(path, Node::File { source: Source::Host(src.to_path_buf()), mode });
+        self.nodes.insert(
+            path,
+            Node::File {
+                source: Source::Host(src.to_path_buf()),
+                mode,
+            },
+        );
         Ok(self)
     }
 
@@ -89,7 +104,9 @@ impl Initramfs {
     /// Copies the host directory `src` to `dest`, keeping symlinks as symlinks.
     pub fn tree(&mut self, dest: &str, src: &Path) -> Result<&mut Self> {
         self.dir(dest);
-        for entry in std::fs::read_dir(src).with_context(|| format!("cannot read {}", src.display()))? {
+        for entry in
+            std::fs::read_dir(src).with_context(|| format!("cannot read {}", src.display()))?
+        {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let guest = format!("{}/{}", dest.trim_end_matches('/'), name);
@@ -126,12 +143,21 @@ impl Initramfs {
 
     /// Writes the archive. Parents sort before their children, as the kernel's unpacker needs.
     pub fn write(&self, out: &Path) -> Result<()> {
-        let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let file = std::fs::File::create(out)
+            .with_context(|| format!("cannot create {}", out.display()))?;
         let mut w = BufWriter::new(file);
         for (ino, (path, node)) in self.nodes.iter().enumerate() {
-            let b = newc::Builder::new(path).ino(ino as u32 + 1).uid(0).gid(0).nlink(1);
+            let b = newc::Builder::new(path)
+                .ino(ino as u32 + 1)
+                .uid(0)
+                .gid(0)
+                .nlink(1);
             w = match node {
-                Node::Dir => b.mode(0o755).set_mode_file_type(ModeFileType::Directory).write(w, 0).finish()?,
+                Node::Dir => b
+                    .mode(0o755)
+                    .set_mode_file_type(ModeFileType::Directory)
+                    .write(w, 0)
+                    .finish()?,
                 Node::Symlink(target) => {
                     let mut wr = b
                         .mode(0o777)
@@ -143,10 +169,15 @@ impl Initramfs {
                 Node::File { source, mode } => {
                     let data = match source {
                         Source::Bytes(d) => d.clone(),
-                        Source::Host(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+                        Source::Host(p) => std::fs::read(p)
+                            .with_context(|| format!("cannot read {}", p.display()))?,
                     };
-                    let size = u32::try_from(data.len()).with_context(|| format!("{path} is over 4 GiB"))?;
-                    let mut wr = b.mode(*mode).set_mode_file_type(ModeFileType::Regular).write(w, size);
+                    let size = u32::try_from(data.len())
+                        .with_context(|| format!("{path} is over 4 GiB"))?;
+                    let mut wr = b
+                        .mode(*mode)
+                        .set_mode_file_type(ModeFileType::Regular)
+                        .write(w, size);
                     wr.write_all(&data)?;
                     wr.finish()?
                 }
@@ -161,8 +192,12 @@ impl Initramfs {
 /// `(guest path, host path)` of every library `ldd` resolves for `binary`.
 fn shared_libraries(binary: &Path, lib_dirs: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
     let search = std::env::join_paths(lib_dirs)?;
-    let out = cmd::stdout(Command::new("ldd").arg(binary).env("LD_LIBRARY_PATH", search))
-        .with_context(|| format!("resolving the libraries of {}", binary.display()))?;
+    let out = cmd::stdout(
+        Command::new("ldd")
+            .arg(binary)
+            .env("LD_LIBRARY_PATH", search),
+    )
+    .with_context(|| format!("resolving the libraries of {}", binary.display()))?;
     parse_ldd(&out).with_context(|| format!("ldd {}", binary.display()))
 }
 
@@ -181,7 +216,10 @@ pub fn parse_ldd(text: &str) -> Result<Vec<(String, PathBuf)>> {
             None => line.split(" (").next().unwrap_or(line).trim(),
         };
         let host = PathBuf::from(host);
-        let name = host.file_name().context("ldd printed a path without a file name")?.to_string_lossy();
+        let name = host
+            .file_name()
+            .context("ldd printed a path without a file name")?
+            .to_string_lossy();
         let guest = if name.starts_with("ld-linux") {
             host.to_string_lossy().into_owned()
         } else {

@@ -19,7 +19,7 @@ pub const GUEST_MODULES: &[&str] = &["nvme", "dm-snapshot", "dm-flakey"];
 pub struct Kernel {
     pub release: String,
     pub vmlinuz: PathBuf,
-    /// Uncompressed `.ko` files, dependencies first, ending with spl.ko and zfs.ko.
+    /// Uncompressed `.ko` files, dependencies first, ending with OpenZFS' (spl.ko ... zfs.ko).
     pub modules: Vec<PathBuf>,
     /// The unpacked guest packages (kernel, OpenZFS user space, busybox, udev).
     pub guest_root: PathBuf,
@@ -29,22 +29,35 @@ pub struct Kernel {
 pub fn prepare(pair: ZfsPair) -> Result<Kernel> {
     let pins = pair.pins();
     let _lock = cache::lock(&format!("kernel-{}", pins.cache_key()))?;
-    let guest_root = apt::unpacked(&format!("guest-{}", pins.cache_key()), &pins.guest_packages())?;
+    let guest_root = apt::unpacked(
+        &format!("guest-{}", pins.cache_key()),
+        &pins.guest_packages(),
+    )?;
     let zfs_dir = build_zfs_modules(&pins)?;
     let mod_root = guest_root.join("lib/modules").join(pins.kernel_release);
     if !mod_root.join("modules.dep").exists() {
         // Debian makes modules.dep at install time; the package does not carry it.
-        cmd::run(Command::new("depmod").arg("-b").arg(&guest_root).arg(pins.kernel_release))?;
+        cmd::run(
+            Command::new("depmod")
+                .arg("-b")
+                .arg(&guest_root)
+                .arg(pins.kernel_release),
+        )?;
     }
     let mut modules = resolve_modules(&mod_root, GUEST_MODULES)?
         .into_iter()
         .map(|rel| decompressed(&mod_root, &rel))
         .collect::<Result<Vec<_>>>()?;
-    modules.push(zfs_dir.join("spl.ko"));
-    modules.push(zfs_dir.join("zfs.ko"));
+    modules.extend(
+        resolve_modules(&zfs_dir, &["zfs"])?
+            .iter()
+            .map(|m| zfs_dir.join(m)),
+    );
     Ok(Kernel {
         release: pins.kernel_release.to_string(),
-        vmlinuz: guest_root.join("boot").join(format!("vmlinuz-{}", pins.kernel_release)),
+        vmlinuz: guest_root
+            .join("boot")
+            .join(format!("vmlinuz-{}", pins.kernel_release)),
         modules,
         guest_root,
     })
@@ -54,7 +67,8 @@ pub fn prepare(pair: ZfsPair) -> Result<Kernel> {
 /// `mod_root` (as `modules.dep` writes them).
 pub fn resolve_modules(mod_root: &Path, wanted: &[&str]) -> Result<Vec<String>> {
     let dep_file = mod_root.join("modules.dep");
-    let text = std::fs::read_to_string(&dep_file).with_context(|| format!("cannot read {}", dep_file.display()))?;
+    let text = std::fs::read_to_string(&dep_file)
+        .with_context(|| format!("cannot read {}", dep_file.display()))?;
     resolve_from_dep(&text, wanted)
 }
 
@@ -68,7 +82,12 @@ pub fn resolve_from_dep(dep_text: &str, wanted: &[&str]) -> Result<Vec<String>> 
     let deps: Vec<(String, Vec<String>)> = dep_text
         .lines()
         .filter_map(|l| l.split_once(':'))
-        .map(|(m, d)| (m.trim().to_string(), d.split_whitespace().map(str::to_string).collect()))
+        .map(|(m, d)| {
+            (
+                m.trim().to_string(),
+                d.split_whitespace().map(str::to_string).collect(),
+            )
+        })
         .collect();
     let find = |name: &str| {
         let want = name.replace('_', "-");
@@ -94,11 +113,27 @@ pub fn resolve_from_dep(dep_text: &str, wanted: &[&str]) -> Result<Vec<String>> 
     }
     for name in wanted {
         let Some((path, _)) = find(name) else {
-            bail!("kernel module {name} is not in modules.dep (built into this kernel, or misnamed?)");
+            bail!(
+                "kernel module {name} is not in modules.dep (built into this kernel, or misnamed?)"
+            );
         };
         visit(path, &deps, &mut seen, &mut order);
     }
     Ok(order)
+}
+
+/// Every `.ko` below `dir`.
+fn find_ko(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            found.extend(find_ko(&path)?);
+        } else if path.extension().is_some_and(|e| e == "ko") {
+            found.push(path);
+        }
+    }
+    Ok(found)
 }
 
 /// Debian ships modules as `.ko.xz`; busybox' insmod wants them plain. Decompressed once, beside
@@ -120,7 +155,7 @@ fn decompressed(mod_root: &Path, rel: &str) -> Result<PathBuf> {
 /// version involved, so a second run never rebuilds.
 fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
     let out_dir = cache::root().join("modules").join(pins.cache_key());
-    if out_dir.join("zfs.ko").exists() && out_dir.join("spl.ko").exists() {
+    if out_dir.join("modules.dep").exists() {
         return Ok(out_dir);
     }
     tracing::info!(
@@ -128,21 +163,30 @@ fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
         zfs = pins.zfs_version,
         "building the OpenZFS kernel modules (a few minutes, once)"
     );
-    let build_root = apt::unpacked(&format!("build-{}", pins.cache_key()), &pins.build_packages())?;
+    let build_root = apt::unpacked(
+        &format!("build-{}", pins.cache_key()),
+        &pins.build_packages(),
+    )?;
     let src_base = build_root.join("usr/src");
     let common = src_base.join(pins.headers_common.package);
     let arch = src_base.join(pins.headers_arch.package);
     // The arch headers include the common Makefile by its installed absolute path.
     let makefile = arch.join("Makefile");
     let text = std::fs::read_to_string(&makefile)?;
-    let fixed = text.replace("include /usr/src/", &format!("include {}/", src_base.display()));
+    let fixed = text.replace(
+        "include /usr/src/",
+        &format!("include {}/", src_base.display()),
+    );
     std::fs::write(&makefile, fixed)?;
 
-    let work = cache::dir(cache::root().join("modules"))?.join(format!("{}.build", pins.cache_key()));
+    let work =
+        cache::dir(cache::root().join("modules"))?.join(format!("{}.build", pins.cache_key()));
     if work.exists() {
         std::fs::remove_dir_all(&work)?;
     }
-    let src = build_root.join("usr/src").join(format!("zfs-{}", pins.zfs_version));
+    let src = build_root
+        .join("usr/src")
+        .join(format!("zfs-{}", pins.zfs_version));
     cmd::run(Command::new("cp").arg("-a").arg(&src).arg(&work))?;
     let configure_log = work.join("configure.log");
     cmd::run_logged(
@@ -155,18 +199,45 @@ fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
     )
     .context("configuring OpenZFS for the guest kernel (is `dwarves` installed? see the log)")?;
     let make_log = work.join("make.log");
-    cmd::run_logged(Command::new("make").current_dir(&work).arg("-j2"), &make_log)
-        .context("building the OpenZFS kernel modules")?;
+    cmd::run_logged(
+        Command::new("make").current_dir(&work).arg("-j2"),
+        &make_log,
+    )
+    .context("building the OpenZFS kernel modules")?;
 
+    // 2.1 builds nine modules (spl, znvpair, zcommon, icp, ..., zfs); 2.2 merged them into two.
     let staged = cache::dir(out_dir.with_extension("staging"))?;
-    for (name, rel) in [("spl.ko", "module/spl.ko"), ("zfs.ko", "module/zfs.ko")] {
-        let built = work.join(rel);
-        if !built.exists() {
-            bail!("the OpenZFS build left no {}; see {}", built.display(), make_log.display());
-        }
-        let dst = staged.join(name);
-        cmd::run(Command::new("strip").arg("--strip-debug").arg("-o").arg(&dst).arg(&built))?;
+    let mut dep = String::new();
+    for built in find_ko(&work.join("module"))? {
+        let name = built
+            .file_name()
+            .context("module path")?
+            .to_string_lossy()
+            .into_owned();
+        let dst = staged.join(&name);
+        cmd::run(
+            Command::new("strip")
+                .arg("--strip-debug")
+                .arg("-o")
+                .arg(&dst)
+                .arg(&built),
+        )?;
+        let depends = cmd::stdout(Command::new("modinfo").args(["-F", "depends"]).arg(&dst))?;
+        let deps: Vec<String> = depends
+            .trim()
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(|d| format!("{d}.ko"))
+            .collect();
+        dep.push_str(&format!("{name}: {}\n", deps.join(" ")));
     }
+    if !dep.contains("zfs.ko:") {
+        bail!(
+            "the OpenZFS build left no zfs.ko; see {}",
+            make_log.display()
+        );
+    }
+    std::fs::write(staged.join("modules.dep"), dep)?;
     if out_dir.exists() {
         std::fs::remove_dir_all(&out_dir)?;
     }
@@ -194,7 +265,18 @@ kernel/drivers/md/dm-snapshot.ko.xz: kernel/drivers/md/dm-bufio.ko.xz kernel/dri
     fn dependencies_come_first_and_once() {
         let order = resolve_from_dep(DEP, &["nvme", "dm-snapshot", "dm_flakey"]).unwrap();
         let names: Vec<String> = order.iter().map(|p| module_name(p)).collect();
-        assert_eq!(names, ["nvme-auth", "nvme-core", "nvme", "dm-mod", "dm-bufio", "dm-snapshot", "dm-flakey"]);
+        assert_eq!(
+            names,
+            [
+                "nvme-auth",
+                "nvme-core",
+                "nvme",
+                "dm-mod",
+                "dm-bufio",
+                "dm-snapshot",
+                "dm-flakey"
+            ]
+        );
     }
 
     #[test]

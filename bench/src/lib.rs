@@ -77,7 +77,8 @@ impl Lab {
     /// Sets the host up and builds what is missing: slow the first time, seconds after that.
     pub fn prepare(pair: ZfsPair) -> Result<Lab> {
         apt::ensure_host().context("setting up the host for the lab")?;
-        let kernel = kernel::prepare(pair).with_context(|| format!("preparing the guest kernel for OpenZFS {pair}"))?;
+        let kernel = kernel::prepare(pair)
+            .with_context(|| format!("preparing the guest kernel for OpenZFS {pair}"))?;
         let root = &kernel.guest_root;
         let lib_dirs = vec![
             root.join("lib/x86_64-linux-gnu"),
@@ -85,15 +86,25 @@ impl Lab {
             root.join("usr/lib/x86_64-linux-gnu/systemd"),
         ];
         let base = base_initramfs(&kernel, &lib_dirs).context("assembling the guest initramfs")?;
-        Ok(Lab { pair, kernel, base, lib_dirs })
+        Ok(Lab {
+            pair,
+            kernel,
+            base,
+            lib_dirs,
+        })
     }
 
     /// A new run directory under `$ZEVAC_LAB_RUNS` (default: the cache's `runs/`).
     pub fn new_run(&self, name: &str) -> Result<Run> {
-        let root = std::env::var_os("ZEVAC_LAB_RUNS").map(PathBuf::from).unwrap_or_else(|| cache::root().join("runs"));
+        let root = std::env::var_os("ZEVAC_LAB_RUNS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache::root().join("runs"));
         let stamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
         let dir = cache::dir(root.join(format!("{name}-zfs{}-{stamp}", self.pair)))?;
-        Ok(Run { dir, boots: AtomicUsize::new(0) })
+        Ok(Run {
+            dir,
+            boots: AtomicUsize::new(0),
+        })
     }
 
     /// Boots the guest; the returned handle reads events, waits, kills.
@@ -110,39 +121,97 @@ impl Lab {
     }
 }
 
+/// Builds the `zevac` binary of this work tree (release) with cargo and returns its path: for the
+/// command line, which is not run by cargo test and so has no `CARGO_BIN_EXE_zevac`.
+pub fn build_zevac() -> Result<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("the workspace root")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    cmd::run(Command::new(cargo).current_dir(root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "zevac",
+        "--bin",
+        "zevac",
+    ]))
+    .context("building zevac from the work tree")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/zevac"))
+}
+
 /// The parts of the initramfs every boot shares.
 fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
     let root = &kernel.guest_root;
     let mut ir = Initramfs::new();
-    for d in ["/proc", "/sys", "/dev", "/run", "/tmp", "/mnt", "/var", "/root", "/etc/zfs", "/usr/sbin", "/usr/bin"] {
+    for d in [
+        "/proc",
+        "/sys",
+        "/dev",
+        "/run",
+        "/tmp",
+        "/mnt",
+        "/var",
+        "/root",
+        "/etc/zfs",
+        "/usr/sbin",
+        "/usr/bin",
+    ] {
         ir.dir(d);
     }
     let busybox = root.join("bin/busybox");
     ir.file("/bin/busybox", &busybox)?;
-    let applets = cmd::stdout(Command::new(&busybox).arg("--list-full")).context("listing busybox applets")?;
+    let applets = cmd::stdout(Command::new(&busybox).arg("--list-full"))
+        .context("listing busybox applets")?;
     // The list names bin/busybox itself; a link there would replace the binary with a loop.
-    for applet in applets.lines().filter(|a| !a.is_empty() && *a != "bin/busybox") {
+    for applet in applets
+        .lines()
+        .filter(|a| !a.is_empty() && *a != "bin/busybox")
+    {
         ir.symlink(&format!("/{applet}"), "/bin/busybox");
     }
-    ir.bytes("/init", INIT, 0o755).bytes("/lab/lib.sh", LIB, 0o644);
+    ir.bytes("/init", INIT, 0o755)
+        .bytes("/lab/lib.sh", LIB, 0o644);
     ir.bytes("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644);
-    ir.bytes("/etc/group", "root:x:0:\ndisk:x:6:\ntty:x:5:\nkmem:x:15:\ninput:x:101:\nkvm:x:102:\n", 0o644);
+    ir.bytes(
+        "/etc/group",
+        "root:x:0:\ndisk:x:6:\ntty:x:5:\nkmem:x:15:\ninput:x:101:\nkvm:x:102:\n",
+        0o644,
+    );
 
     // OpenZFS and the rest of the guest's tools, from the unpacked packages.
-    for tool in ["sbin/zpool", "sbin/zfs", "sbin/zdb", "sbin/mount.zfs", "sbin/mkfs.fat", "bin/udevadm"] {
-        ir.binary(&format!("/{tool}"), &root.join(tool), lib_dirs).with_context(|| format!("adding {tool}"))?;
+    for tool in [
+        "sbin/zpool",
+        "sbin/zfs",
+        "sbin/zdb",
+        "sbin/mount.zfs",
+        "sbin/mkfs.fat",
+        "bin/udevadm",
+    ] {
+        ir.binary(&format!("/{tool}"), &root.join(tool), lib_dirs)
+            .with_context(|| format!("adding {tool}"))?;
     }
     // Debian's systemd-udevd is udevadm under another name (an absolute symlink).
     ir.symlink("/lib/systemd/systemd-udevd", "/bin/udevadm");
-    ir.tree("/lib/udev", &root.join("lib/udev")).context("adding udev's rules and helpers")?;
+    ir.tree("/lib/udev", &root.join("lib/udev"))
+        .context("adding udev's rules and helpers")?;
     for helper in elf_files(&root.join("lib/udev"))? {
         let rel = helper.strip_prefix(root)?.to_string_lossy().into_owned();
-        ir.binary(&format!("/{rel}"), &helper, lib_dirs).with_context(|| format!("adding {rel}"))?;
+        ir.binary(&format!("/{rel}"), &helper, lib_dirs)
+            .with_context(|| format!("adding {rel}"))?;
     }
 
     let mut order = String::new();
     for module in &kernel.modules {
-        let name = module.file_name().context("module path")?.to_string_lossy().into_owned();
+        let name = module
+            .file_name()
+            .context("module path")?
+            .to_string_lossy()
+            .into_owned();
         ir.file(&format!("/lab/modules/{name}"), module)?;
         order.push_str(&name);
         order.push('\n');
@@ -161,7 +230,11 @@ fn elf_files(dir: &Path) -> Result<Vec<PathBuf>> {
         }
         let mut magic = [0u8; 4];
         use std::io::Read;
-        if std::fs::File::open(entry.path())?.read_exact(&mut magic).is_ok() && &magic == b"\x7fELF" {
+        if std::fs::File::open(entry.path())?
+            .read_exact(&mut magic)
+            .is_ok()
+            && &magic == b"\x7fELF"
+        {
             found.push(entry.path());
         }
     }

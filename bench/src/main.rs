@@ -115,16 +115,34 @@ fn lab(cmd: LabCmd) -> Result<()> {
             let g = golden::golden(&lab, data_mib)?;
             println!("{}", g.dir.display());
         }
-        LabCmd::Selftest { pair, data_mib, throttle_mib } => {
+        LabCmd::Selftest {
+            pair,
+            data_mib,
+            throttle_mib,
+        } => {
             let lab = Lab::prepare(pair.pair)?;
-            let opts = selftest::Options { data_mib, throttle_mib, ..Default::default() };
+            let zevac = Some(zevac_bench::build_zevac()?);
+            let opts = selftest::Options {
+                data_mib,
+                throttle_mib,
+                zevac,
+                ..Default::default()
+            };
             let report = selftest::run(&lab, &opts)?;
             println!("{}", serde_json::to_string(&report)?);
             if !report.passed() {
                 std::process::exit(1);
             }
         }
-        LabCmd::Boot { pair, script, data_mib, instance_stores, instance_store_mib, throttle_mib, kill_after } => {
+        LabCmd::Boot {
+            pair,
+            script,
+            data_mib,
+            instance_stores,
+            instance_store_mib,
+            throttle_mib,
+            kill_after,
+        } => {
             let lab = Lab::prepare(pair.pair)?;
             let g = golden::golden(&lab, data_mib)?;
             let run = lab.new_run("boot")?;
@@ -140,11 +158,15 @@ fn lab(cmd: LabCmd) -> Result<()> {
                 disks::create_blank(&img, instance_store_mib << 20)?;
                 disk_list.push(Disk::instance_store(img, i));
             }
-            let text = std::fs::read_to_string(&script).with_context(|| format!("cannot read {}", script.display()))?;
-            let spec = BootSpec::new("boot", disk_list, text).file("/lab/manifest.sha256", g.manifest.clone());
+            let text = std::fs::read_to_string(&script)
+                .with_context(|| format!("cannot read {}", script.display()))?;
+            let spec = BootSpec::new("boot", disk_list, text)
+                .file("/lab/manifest.sha256", g.manifest.clone());
             let mut vm = lab.boot(&run, &spec)?;
             if let Some(secs) = kill_after {
-                vm.wait_for("the scenario to start", Duration::from_secs(300), |e| e.event == "ready")?;
+                vm.wait_for("the scenario to start", Duration::from_secs(300), |e| {
+                    e.event == "ready"
+                })?;
                 std::thread::sleep(Duration::from_secs(secs));
                 vm.kill()?;
                 eprintln!("killed; disks and logs in {}", run.dir.display());
@@ -158,10 +180,15 @@ fn lab(cmd: LabCmd) -> Result<()> {
             outcome.ok()?;
         }
         LabCmd::Record { events, out } => {
-            let text = std::fs::read_to_string(&events).with_context(|| format!("cannot read {}", events.display()))?;
+            let text = std::fs::read_to_string(&events)
+                .with_context(|| format!("cannot read {}", events.display()))?;
             std::fs::create_dir_all(&out)?;
             let mut index = String::from("name\trc\targv\n");
-            for cmd in text.lines().filter_map(zevac_bench::Event::parse).filter_map(|e| e.as_cmd()) {
+            for cmd in text
+                .lines()
+                .filter_map(zevac_bench::Event::parse)
+                .filter_map(|e| e.as_cmd())
+            {
                 for (ext, text) in [("stdout", &cmd.stdout), ("stderr", &cmd.stderr)] {
                     if !text.is_empty() {
                         std::fs::write(out.join(format!("{}.{ext}", cmd.name)), text)?;

@@ -18,9 +18,13 @@ pub struct Qmp {
 impl Qmp {
     /// Connects to QEMU's QMP socket and leaves capability negotiation mode.
     pub fn connect(socket: &Path) -> Result<Self> {
-        let stream = UnixStream::connect(socket).with_context(|| format!("cannot connect to QMP at {}", socket.display()))?;
+        let stream = UnixStream::connect(socket)
+            .with_context(|| format!("cannot connect to QMP at {}", socket.display()))?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let mut qmp = Self { reader: BufReader::new(stream.try_clone()?), writer: stream };
+        let mut qmp = Self {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        };
         let greeting = qmp.read()?;
         if greeting.get("QMP").is_none() {
             bail!("QMP greeting expected, got {greeting}");

@@ -1,6 +1,8 @@
 //! `zevac-bench lab selftest`: the golden image evacuated onto two instance stores with plain
 //! zpool commands, timed, verified and scrubbed; reported as one JSON object.
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
@@ -16,11 +18,19 @@ pub struct Options {
     pub throttle_mib: u64,
     pub instance_stores: usize,
     pub instance_store_mib: u64,
+    /// The zevac binary to carry into the guest (it runs `zevac --version` there).
+    pub zevac: Option<PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { data_mib: 256, throttle_mib: 32, instance_stores: 2, instance_store_mib: 1024 }
+        Self {
+            data_mib: 256,
+            throttle_mib: 32,
+            instance_stores: 2,
+            instance_store_mib: 1024,
+            zevac: None,
+        }
     }
 }
 
@@ -51,6 +61,8 @@ pub struct Report {
     pub boot_seconds: f64,
     pub manifest_ok: bool,
     pub scrub_errors: u64,
+    /// What `zevac --version` printed in the guest, if the binary was carried in.
+    pub zevac_version: Option<String>,
 }
 
 impl Report {
@@ -73,8 +85,11 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Report> {
         disks.push(Disk::instance_store(img, i));
     }
     let origin_serial = disks[0].serial.clone();
-    let spec = BootSpec::new("selftest", disks, include_str!("../guest/selftest.sh"))
+    let mut spec = BootSpec::new("selftest", disks, include_str!("../guest/selftest.sh"))
         .file("/lab/manifest.sha256", golden.manifest.clone());
+    if let Some(zevac) = &opts.zevac {
+        spec = spec.binary("/bin/zevac", zevac);
+    }
     let outcome = lab.run(&run, &spec)?;
     let report = report(&outcome.events, &origin_serial, opts, throttle)?;
     if report.passed() {
@@ -88,7 +103,9 @@ fn report(ev: &Events, origin_serial: &str, opts: &Options, throttle: Throttle) 
     let remove = ev.cmd("remove")?;
     let wait = ev.cmd("wait")?;
     let json = ev.cmd("status_json")?;
-    let stats = (json.rc == 0).then(|| removal_stats(&json.stdout)).transpose()?;
+    let stats = (json.rc == 0)
+        .then(|| removal_stats(&json.stdout))
+        .transpose()?;
     let evacuated = stats.as_ref().map_or(origin_alloc, |s| s.copied);
     let zfs_copy_seconds = stats.as_ref().map(|s| (s.end_time - s.start_time) as f64);
     let bps = throttle.bytes_per_second as f64;
@@ -110,6 +127,10 @@ fn report(ev: &Events, origin_serial: &str, opts: &Options, throttle: Throttle) 
         boot_seconds: ready.number("uptime")?,
         manifest_ok: ev.cmd("verify")?.rc == 0,
         scrub_errors: scrub_errors(&ev.cmd("status_scrubbed")?.stdout)?,
+        zevac_version: ev
+            .cmd("zevac_version")
+            .ok()
+            .map(|c| c.stdout.trim().to_string()),
     })
 }
 
@@ -119,8 +140,12 @@ pub fn vdev_alloc(list: &str, serial: &str) -> Result<u64> {
     for line in list.lines() {
         let fields: Vec<&str> = line.split('\t').filter(|f| !f.is_empty()).collect();
         if fields.first().is_some_and(|name| name.contains(serial)) {
-            let alloc = fields.get(2).context("zpool list: vdev row without ALLOC")?;
-            return alloc.parse().with_context(|| format!("zpool list: ALLOC {alloc:?}"));
+            let alloc = fields
+                .get(2)
+                .context("zpool list: vdev row without ALLOC")?;
+            return alloc
+                .parse()
+                .with_context(|| format!("zpool list: ALLOC {alloc:?}"));
         }
     }
     bail!("zpool list shows no vdev with serial {serial}:\n{list}")
@@ -139,7 +164,10 @@ pub struct RemovalStats {
 /// `removal_stats` of the first pool in `zpool status -j --json-int -p`.
 pub fn removal_stats(json: &str) -> Result<RemovalStats> {
     let v: serde_json::Value = serde_json::from_str(json).context("zpool status -j is not JSON")?;
-    let pools = v.get("pools").and_then(|p| p.as_object()).context("zpool status -j: no pools")?;
+    let pools = v
+        .get("pools")
+        .and_then(|p| p.as_object())
+        .context("zpool status -j: no pools")?;
     let (_, pool) = pools.iter().next().context("zpool status -j: no pool")?;
     serde_json::from_value(pool["removal_stats"].clone()).context("zpool status -j: removal_stats")
 }
@@ -157,7 +185,8 @@ pub fn scrub_errors(status: &str) -> Result<u64> {
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .with_context(|| format!("cannot read the error count in {scan:?}"))?;
-    n.parse().with_context(|| format!("error count {n:?} in {scan:?}"))
+    n.parse()
+        .with_context(|| format!("error count {n:?} in {scan:?}"))
 }
 
 #[cfg(test)]
@@ -174,7 +203,10 @@ mod tests {
     #[test]
     fn origin_alloc_from_zpool_list() {
         let list = fixture("list_before.stdout");
-        assert_eq!(vdev_alloc(&list, "vol0b2bbaafa22850faa").unwrap(), 280080384);
+        assert_eq!(
+            vdev_alloc(&list, "vol0b2bbaafa22850faa").unwrap(),
+            280080384
+        );
         assert!(vdev_alloc(&list, "AWS0000").is_err());
     }
 

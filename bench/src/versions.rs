@@ -130,12 +130,20 @@ impl PairPins {
 
     /// Packages needed to build spl.ko and zfs.ko for this kernel.
     pub fn build_packages(&self) -> Vec<Pin> {
-        vec![self.headers_arch, self.headers_common, self.kbuild, self.zfs_dkms]
+        vec![
+            self.headers_arch,
+            self.headers_common,
+            self.kbuild,
+            self.zfs_dkms,
+        ]
     }
 
     /// A name for caches that changes whenever any pin of this pair changes.
     pub fn cache_key(&self) -> String {
-        format!("linux-{}_zfs-{}", self.kernel_image.version, self.zfs_dkms.version)
+        format!(
+            "linux-{}_zfs-{}",
+            self.kernel_image.version, self.zfs_dkms.version
+        )
     }
 }
 

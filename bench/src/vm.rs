@@ -90,10 +90,23 @@ impl RunFiles {
 }
 
 /// Adds the per-boot parts to the shared base initramfs and writes it.
-pub fn write_initramfs(base: &Initramfs, spec: &BootSpec, lib_dirs: &[PathBuf], out: &Path) -> Result<()> {
+pub fn write_initramfs(
+    base: &Initramfs,
+    spec: &BootSpec,
+    lib_dirs: &[PathBuf],
+    out: &Path,
+) -> Result<()> {
     let mut ir = base.clone();
-    let models: String = spec.disks.iter().map(|d| format!("{}\t{}\n", d.serial, d.kind.model())).collect();
-    let env = format!("LAB_DISK_COUNT={}\n{}", spec.disks.len(), disk_env(&spec.disks));
+    let models: String = spec
+        .disks
+        .iter()
+        .map(|d| format!("{}\t{}\n", d.serial, d.kind.model()))
+        .collect();
+    let env = format!(
+        "LAB_DISK_COUNT={}\n{}",
+        spec.disks.len(),
+        disk_env(&spec.disks)
+    );
     ir.bytes("/lab/models", models, 0o644)
         .bytes("/lab/env", env, 0o644)
         .bytes("/lab/scenario.sh", spec.scenario.clone(), 0o755)
@@ -125,18 +138,41 @@ fn disk_env(disks: &[Disk]) -> String {
 /// The QEMU command for a boot.
 pub fn qemu_command(vmlinuz: &Path, spec: &BootSpec, files: &RunFiles) -> Command {
     let mut c = Command::new("qemu-system-x86_64");
-    c.args(["-accel", "tcg,thread=multi", "-cpu", "max", "-nodefaults", "-display", "none", "-no-reboot"])
-        .args(["-smp", &spec.cpus.to_string(), "-m", &spec.memory_mib.to_string()])
-        .arg("-kernel")
-        .arg(vmlinuz)
-        .arg("-initrd")
-        .arg(&files.initrd)
-        .args(["-append", "console=ttyS0 panic=-1 loglevel=4 rdinit=/init"])
-        .args(["-chardev", &format!("file,id=console,path={}", files.console.display())])
-        .args(["-serial", "chardev:console"])
-        .args(["-chardev", &format!("file,id=events,path={}", files.events.display())])
-        .args(["-serial", "chardev:events"])
-        .args(["-qmp", &format!("unix:{},server=on,wait=off", files.qmp.display())]);
+    c.args([
+        "-accel",
+        "tcg,thread=multi",
+        "-cpu",
+        "max",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-no-reboot",
+    ])
+    .args([
+        "-smp",
+        &spec.cpus.to_string(),
+        "-m",
+        &spec.memory_mib.to_string(),
+    ])
+    .arg("-kernel")
+    .arg(vmlinuz)
+    .arg("-initrd")
+    .arg(&files.initrd)
+    .args(["-append", "console=ttyS0 panic=-1 loglevel=4 rdinit=/init"])
+    .args([
+        "-chardev",
+        &format!("file,id=console,path={}", files.console.display()),
+    ])
+    .args(["-serial", "chardev:console"])
+    .args([
+        "-chardev",
+        &format!("file,id=events,path={}", files.events.display()),
+    ])
+    .args(["-serial", "chardev:events"])
+    .args([
+        "-qmp",
+        &format!("unix:{},server=on,wait=off", files.qmp.display()),
+    ]);
     for d in &spec.disks {
         c.args(d.qemu_args());
     }
@@ -169,11 +205,17 @@ impl Outcome {
     /// Fails unless the scenario ran to its end with exit code 0.
     pub fn ok(self) -> Result<Self> {
         if let Some(reason) = self.events.failure() {
-            bail!("the guest scenario failed: {reason} (console: {})", self.files.console.display());
+            bail!(
+                "the guest scenario failed: {reason} (console: {})",
+                self.files.console.display()
+            );
         }
         match self.events.exit_code() {
             Some(0) => Ok(self),
-            Some(rc) => bail!("the guest scenario exited {rc} (console: {})", self.files.console.display()),
+            Some(rc) => bail!(
+                "the guest scenario exited {rc} (console: {})",
+                self.files.console.display()
+            ),
             None => bail!(
                 "the guest stopped ({}) before its scenario ended (console: {})",
                 self.status,
@@ -226,7 +268,11 @@ impl Vm {
         format!(
             "console log: {}{}",
             self.files.console.display(),
-            if tail.trim().is_empty() { String::new() } else { format!("; qemu said: {tail}") }
+            if tail.trim().is_empty() {
+                String::new()
+            } else {
+                format!("; qemu said: {tail}")
+            }
         )
     }
 
@@ -269,7 +315,12 @@ impl Vm {
     }
 
     /// Waits for an event matching `pred`, at most `timeout` (and never past the boot's deadline).
-    pub fn wait_for(&mut self, what: &str, timeout: Duration, pred: impl Fn(&Event) -> bool) -> Result<Event> {
+    pub fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Event) -> bool,
+    ) -> Result<Event> {
         let until = (Instant::now() + timeout).min(self.deadline);
         let mut seen = self.events.0.len();
         loop {
@@ -279,7 +330,10 @@ impl Vm {
             }
             seen = self.events.0.len();
             if let Some(reason) = self.events.failure() {
-                bail!("the guest failed while waiting for {what}: {reason} ({})", self.context());
+                bail!(
+                    "the guest failed while waiting for {what}: {reason} ({})",
+                    self.context()
+                );
             }
             if self.exited() {
                 // One more read: the last lines may have landed just before QEMU exited.
@@ -291,7 +345,11 @@ impl Vm {
             }
             if Instant::now() >= until {
                 self.kill()?;
-                bail!("timed out after {:?} waiting for {what} ({})", timeout, self.context());
+                bail!(
+                    "timed out after {:?} waiting for {what} ({})",
+                    timeout,
+                    self.context()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -299,7 +357,9 @@ impl Vm {
 
     /// Waits for a `mark` event named `name`.
     pub fn wait_mark(&mut self, name: &str, timeout: Duration) -> Result<Event> {
-        self.wait_for(&format!("mark {name}"), timeout, |e| e.event == "mark" && e.name() == Some(name))
+        self.wait_for(&format!("mark {name}"), timeout, |e| {
+            e.event == "mark" && e.name() == Some(name)
+        })
     }
 
     /// Waits until QEMU exits (the scenario powers off) or the boot's deadline passes.
