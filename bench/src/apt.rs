@@ -160,9 +160,14 @@ fn find_deb(dir: &Path) -> Result<Option<PathBuf>> {
     Ok(None)
 }
 
-/// Unpacks `pins` into one tree under the cache (named `name`), once; returns its root.
+/// Unpacks `pins` into one tree under the cache, once; returns its root. The directory is named
+/// `name` plus a digest of the pins, so a changed list never reuses an old tree.
 pub fn unpacked(name: &str, pins: &[Pin]) -> Result<PathBuf> {
-    let root = cache::root().join("trees").join(name);
+    use sha2::{Digest, Sha256};
+    let specs: Vec<String> = pins.iter().map(Pin::apt_spec).collect();
+    let digest = Sha256::digest(specs.join("\n").as_bytes());
+    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let root = cache::root().join("trees").join(format!("{name}-{tag}"));
     let stamp = root.join(".zevac-complete");
     if stamp.exists() {
         return Ok(root);

@@ -148,11 +148,15 @@ impl PairPins {
 }
 
 /// Guest user space shared by both pairs (bookworm's own).
-pub const GUEST_COMMON: [Pin; 4] = [
+pub const GUEST_COMMON: [Pin; 6] = [
     Pin::new("busybox-static", "1:1.35.0-4+deb12u1+b1"),
     Pin::new("udev", "252.39-1~deb12u2"),
     Pin::new("libsystemd-shared", "252.39-1~deb12u2"),
     Pin::new("dosfstools", "4.2-1"),
+    // blkid -p (the blank-disk probe), blockdev, wipefs.
+    Pin::new("util-linux", "2.38.1-5+deb12u3"),
+    // mke2fs: the lab puts file systems on disks that must then count as not blank.
+    Pin::new("e2fsprogs", "1.47.0-2+b2"),
 ];
 
 /// Installed on the host: the emulator, pahole for zfs' configure, and the shared libraries the

@@ -1,0 +1,10 @@
+//! zevac: moves a ZFS root pool from its EBS volume onto the instance stores, in the background.
+//!
+//! The flow, one module each: [`discover`] the block devices (sysfs), [`inspect`] the pool
+//! (zpool), [`plan`] what to do (pure: state in, plan or reasoned refusal out), [`apply`] it.
+//! Outside systems sit behind [`exec::Executor`] so every decision is testable on recorded output.
+
+pub mod config;
+pub mod discover;
+pub mod exec;
+pub mod zfs;

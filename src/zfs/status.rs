@@ -1,0 +1,271 @@
+//! A pool's topology and removal state, as zevac needs them, and their parser from OpenZFS 2.3's
+//! `zpool status -j --json-int -p`.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// What a top-level vdev is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VdevKind {
+    Disk,
+    File,
+    Mirror,
+    Raidz,
+    Draid,
+    Other(String),
+}
+
+impl VdevKind {
+    pub fn from_type(t: &str) -> Self {
+        match t {
+            "disk" => Self::Disk,
+            "file" => Self::File,
+            "mirror" => Self::Mirror,
+            "raidz" => Self::Raidz,
+            "draid" => Self::Draid,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// The vdev kind from its name in `zpool status` (`raidz1-0`, `mirror-1`, `draid2:...`, a device).
+    pub fn from_name(name: &str) -> Self {
+        if name.starts_with("raidz") {
+            Self::Raidz
+        } else if name.starts_with("draid") {
+            Self::Draid
+        } else if name.starts_with("mirror") {
+            Self::Mirror
+        } else if name.starts_with('/') && !name.starts_with("/dev/") {
+            Self::File
+        } else {
+            Self::Disk
+        }
+    }
+}
+
+/// The allocation class of a top-level vdev.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VdevClass {
+    Normal,
+    Special,
+    Dedup,
+    Log,
+    Cache,
+    Spare,
+}
+
+impl VdevClass {
+    pub fn from_json(class: &str) -> Self {
+        match class {
+            "special" => Self::Special,
+            "dedup" => Self::Dedup,
+            "log" | "logs" => Self::Log,
+            "l2cache" | "cache" => Self::Cache,
+            "spare" | "spares" => Self::Spare,
+            _ => Self::Normal,
+        }
+    }
+}
+
+/// A top-level vdev (or cache/spare device).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopVdev {
+    /// The name `zpool status` shows (a by-id name, `raidz1-0`, ...).
+    pub name: String,
+    /// The device path for a leaf (`/dev/disk/by-id/...`), `None` for mirrors/raidz.
+    pub path: Option<String>,
+    pub kind: VdevKind,
+    pub class: VdevClass,
+    /// Allocated and total bytes (`None` for cache and spare devices).
+    pub alloc: Option<u64>,
+    pub size: Option<u64>,
+    /// ZFS is evacuating this vdev.
+    pub removing: bool,
+    /// Device paths (or names) of the leaves under it.
+    pub leaves: Vec<String>,
+}
+
+/// Where a device removal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalState {
+    InProgress,
+    Finished,
+    Canceled,
+}
+
+/// The pool's last (or current) device removal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removal {
+    pub state: RemovalState,
+    /// The removed vdev's path, when ZFS still says it (2.3 JSON; 2.1 text while running or canceled).
+    pub path: Option<String>,
+    pub copied: u64,
+    pub to_copy: u64,
+    /// Epoch seconds (JSON only).
+    pub start_time: Option<u64>,
+    pub end_time: Option<u64>,
+    pub mapping_memory: Option<u64>,
+}
+
+/// A pool's state as `zpool status` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolStatus {
+    pub name: String,
+    pub vdevs: Vec<TopVdev>,
+    pub removal: Option<Removal>,
+}
+
+impl PoolStatus {
+    /// The top-level vdev whose path is `path`, or whose leaves include it.
+    pub fn vdev_with_path(&self, path: &str) -> Option<&TopVdev> {
+        self.vdevs.iter().find(|v| v.path.as_deref() == Some(path) || v.leaves.iter().any(|l| l == path))
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonStatus {
+    pools: BTreeMap<String, JsonPool>,
+}
+
+#[derive(Deserialize)]
+struct JsonPool {
+    removal_stats: Option<JsonRemoval>,
+    vdevs: BTreeMap<String, JsonVdev>,
+    #[serde(default)]
+    l2cache: BTreeMap<String, JsonVdev>,
+    #[serde(default)]
+    spares: BTreeMap<String, JsonVdev>,
+    #[serde(default)]
+    logs: BTreeMap<String, JsonVdev>,
+}
+
+#[derive(Deserialize)]
+struct JsonRemoval {
+    path: Option<String>,
+    state: String,
+    start_time: u64,
+    end_time: u64,
+    to_copy: u64,
+    copied: u64,
+    mapping_memory: u64,
+}
+
+#[derive(Deserialize)]
+struct JsonVdev {
+    name: String,
+    vdev_type: String,
+    path: Option<String>,
+    class: Option<String>,
+    alloc_space: Option<u64>,
+    total_space: Option<u64>,
+    #[serde(default)]
+    removing: u8,
+    #[serde(default)]
+    vdevs: BTreeMap<String, JsonVdev>,
+}
+
+impl JsonVdev {
+    fn leaves(&self) -> Vec<String> {
+        if self.vdevs.is_empty() {
+            return vec![self.path.clone().unwrap_or_else(|| self.name.clone())];
+        }
+        self.vdevs.values().flat_map(JsonVdev::leaves).collect()
+    }
+
+    fn top(&self, class: VdevClass) -> TopVdev {
+        TopVdev {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            kind: VdevKind::from_type(&self.vdev_type),
+            class: self.class.as_deref().map_or(class, VdevClass::from_json),
+            // The JSON leaves alloc_space out when it is 0 (a vdev just added).
+            alloc: self.alloc_space.or(self.total_space.map(|_| 0)),
+            size: self.total_space,
+            removing: self.removing != 0,
+            leaves: self.leaves(),
+        }
+    }
+}
+
+/// Parses `zpool status -j --json-int -p POOL`.
+pub fn from_json(json: &str, pool: &str) -> Result<PoolStatus> {
+    let status: JsonStatus = serde_json::from_str(json).context("parsing `zpool status -j`")?;
+    let p = status.pools.get(pool).with_context(|| format!("`zpool status -j` has no pool {pool}"))?;
+    let root = p.vdevs.get(pool).with_context(|| format!("`zpool status -j`: pool {pool} has no root vdev"))?;
+    let mut vdevs: Vec<TopVdev> = root.vdevs.values().map(|v| v.top(VdevClass::Normal)).collect();
+    for (map, class) in [(&p.logs, VdevClass::Log), (&p.l2cache, VdevClass::Cache), (&p.spares, VdevClass::Spare)] {
+        vdevs.extend(map.values().map(|v| v.top(class)));
+    }
+    let removal = p
+        .removal_stats
+        .as_ref()
+        .map(|r| {
+            let state = match r.state.as_str() {
+                "SCANNING" => RemovalState::InProgress,
+                "FINISHED" => RemovalState::Finished,
+                "CANCELED" => RemovalState::Canceled,
+                other => bail!("unknown removal state {other:?}"),
+            };
+            Ok(Removal {
+                state,
+                path: r.path.clone(),
+                copied: r.copied,
+                to_copy: r.to_copy,
+                start_time: Some(r.start_time),
+                end_time: (r.end_time != 0).then_some(r.end_time),
+                mapping_memory: Some(r.mapping_memory),
+            })
+        })
+        .transpose()?;
+    Ok(PoolStatus { name: pool.to_string(), vdevs, removal })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn fixture(version: &str, name: &str) -> String {
+        let path = format!("{}/bench/fixtures/zfs-{version}/states/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    const EBS: &str = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
+
+    #[test]
+    fn imported_pool_has_one_disk_vdev_and_no_removal() {
+        let s = from_json(&fixture("2.3.2", "imported_status_json.stdout"), "rpool").unwrap();
+        assert_eq!(s.vdevs.len(), 1);
+        assert_eq!(s.vdevs[0].path.as_deref(), Some(EBS));
+        assert_eq!(s.vdevs[0].kind, VdevKind::Disk);
+        assert!(s.vdevs[0].alloc.unwrap() > 256 << 20);
+        assert!(s.removal.is_none());
+    }
+
+    #[test]
+    fn removal_states_from_json() {
+        let removing = from_json(&fixture("2.3.2", "removing_status_json.stdout"), "rpool").unwrap();
+        let r = removing.removal.as_ref().unwrap();
+        assert_eq!(r.state, RemovalState::InProgress);
+        assert_eq!(r.path.as_deref(), Some(EBS));
+        assert!(removing.vdev_with_path(EBS).unwrap().removing);
+        assert_eq!(removing.vdevs.len(), 3);
+
+        let done = from_json(&fixture("2.3.2", "finished_status_json.stdout"), "rpool").unwrap();
+        let r = done.removal.clone().unwrap();
+        assert_eq!(r.state, RemovalState::Finished);
+        assert_eq!(r.copied, r.to_copy);
+        assert!(done.vdev_with_path(EBS).is_none(), "the origin is gone after the removal");
+
+        let canceled = from_json(&fixture("2.3.2", "canceled_status_json.stdout"), "rpool").unwrap();
+        assert_eq!(canceled.removal.unwrap().state, RemovalState::Canceled);
+    }
+
+    #[test]
+    fn raidz_is_seen() {
+        let s = from_json(&fixture("2.3.2", "raidz_status_json.stdout"), "tank").unwrap();
+        assert_eq!(s.vdevs.len(), 1);
+        assert_eq!(s.vdevs[0].kind, VdevKind::Raidz);
+        assert_eq!(s.vdevs[0].leaves.len(), 3);
+    }
+}
