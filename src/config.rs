@@ -1,0 +1,212 @@
+//! The configuration file (`/etc/zevac.toml`; every field has a default) and the kernel command
+//! line switches `zevac=off` and `zevac.profile=NAME`.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// Where zevac looks for its configuration by default.
+pub const DEFAULT_PATH: &str = "/etc/zevac.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The root pool.
+    pub pool: String,
+    pub origin: Origin,
+    pub local: Local,
+    pub layout: Layout,
+    pub tunables: Tunables,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Origin {
+    /// `[]`: the disks cloud rules call network storage (EBS...). Otherwise path patterns.
+    pub disks: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Local {
+    /// `[]`: the disks cloud rules call local (instance stores...). Otherwise `/dev/disk/by-id`
+    /// paths or globs (OpenStack/SCS ephemeral disks have no telling model).
+    pub disks: Vec<String>,
+    /// Use local disks that are not blank (their contents are destroyed).
+    pub allow_wipe: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Layout {
+    /// A special-vdev partition of this size on every local disk (`"0"`: none), e.g. `"8GiB"`.
+    pub special_size: String,
+    /// An L2ARC partition of this size on every local disk (`"0"`: none).
+    pub cache_size: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tunables {
+    /// The tunables profile (issue 4 fills them in).
+    pub profile: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            pool: "rpool".into(),
+            origin: Origin::default(),
+            local: Local::default(),
+            layout: Layout::default(),
+            tunables: Tunables::default(),
+        }
+    }
+}
+
+impl Default for Origin {
+    fn default() -> Self {
+        Self { disks: Vec::new() }
+    }
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Self { disks: Vec::new(), allow_wipe: false }
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self { special_size: "0".into(), cache_size: "0".into() }
+    }
+}
+
+impl Default for Tunables {
+    fn default() -> Self {
+        Self { profile: "balanced".into() }
+    }
+}
+
+/// Bytes from a size such as `"8GiB"`, `"512MiB"`, `"1G"`, `"0"` (binary units).
+pub fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().with_context(|| format!("{s:?} is not a size (e.g. \"8GiB\")"))?;
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        "T" | "TiB" => 40,
+        u => bail!("{s:?}: unknown unit {u:?} (use KiB, MiB, GiB or TiB)"),
+    };
+    n.checked_mul(1 << shift).with_context(|| format!("{s:?} is too large"))
+}
+
+impl Config {
+    /// Parses TOML text; errors name the line and the reason.
+    pub fn parse(text: &str) -> Result<Self> {
+        let cfg: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads `path`; a missing default file means all defaults.
+    pub fn load(path: &Path, explicit: bool) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text).with_context(|| format!("in {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(Self::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.pool.is_empty() || self.pool.contains(['/', ' ', '@', '#']) {
+            bail!("pool: {:?} is not a pool name", self.pool);
+        }
+        parse_size(&self.layout.special_size).context("layout.special_size")?;
+        parse_size(&self.layout.cache_size).context("layout.cache_size")?;
+        Ok(())
+    }
+
+    pub fn special_bytes(&self) -> u64 {
+        parse_size(&self.layout.special_size).unwrap_or(0)
+    }
+
+    pub fn cache_bytes(&self) -> u64 {
+        parse_size(&self.layout.cache_size).unwrap_or(0)
+    }
+}
+
+/// What the kernel command line says to zevac.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cmdline {
+    /// `zevac=off` (or `=0`, `=no`).
+    pub disabled: bool,
+    /// `zevac.profile=NAME`.
+    pub profile: Option<String>,
+}
+
+impl Cmdline {
+    pub fn parse(cmdline: &str) -> Self {
+        let mut c = Self::default();
+        for word in cmdline.split_whitespace() {
+            if let Some(v) = word.strip_prefix("zevac=") {
+                c.disabled = matches!(v, "off" | "0" | "no" | "false");
+            } else if let Some(v) = word.strip_prefix("zevac.profile=") {
+                c.profile = Some(v.to_string());
+            }
+        }
+        c
+    }
+
+    pub fn read() -> Self {
+        Self::parse(&std::fs::read_to_string("/proc/cmdline").unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_a_full_file() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+        let c = Config::parse(
+            r#"
+pool = "tank"
+[local]
+disks = ["/dev/disk/by-id/virtio-eph*"]
+allow_wipe = true
+[layout]
+special_size = "8GiB"
+cache_size = "0"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.pool, "tank");
+        assert!(c.local.allow_wipe);
+        assert_eq!(c.special_bytes(), 8 << 30);
+    }
+
+    #[test]
+    fn errors_name_the_line_and_reason() {
+        let e = Config::parse("pool = \"rpool\"\n[local]\nallow_wype = true\n").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("allow_wype"), "{e}");
+        let e = Config::parse("[layout]\nspecial_size = \"8 parsecs\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("unknown unit"), "{e:#}");
+        let e = Config::parse("pool = 3\n").unwrap_err().to_string();
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn kernel_command_line() {
+        let c = Cmdline::parse("BOOT_IMAGE=/k root=zfs:rpool/system/root zevac=off zevac.profile=gentle");
+        assert!(c.disabled);
+        assert_eq!(c.profile.as_deref(), Some("gentle"));
+        assert!(!Cmdline::parse("quiet").disabled);
+    }
+}

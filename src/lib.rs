@@ -7,4 +7,9 @@
 pub mod config;
 pub mod discover;
 pub mod exec;
+pub mod inspect;
+pub mod plan;
 pub mod zfs;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -49,7 +49,7 @@ impl PoolProps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zfs::status::tests::fixture;
+    use crate::testing::fixture;
 
     #[test]
     fn checkpoint_and_features() {

@@ -45,7 +45,8 @@ impl VdevKind {
 }
 
 /// The allocation class of a top-level vdev.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum VdevClass {
     Normal,
     Special,
@@ -222,13 +223,9 @@ pub fn from_json(json: &str, pool: &str) -> Result<PoolStatus> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    pub(crate) fn fixture(version: &str, name: &str) -> String {
-        let path = format!("{}/bench/fixtures/zfs-{version}/states/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
+    use crate::testing::fixture;
 
     const EBS: &str = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
 

@@ -196,7 +196,7 @@ pub fn label_ashift(text: &str) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zfs::status::tests::fixture;
+    use crate::testing::fixture;
 
     #[test]
     fn sizes() {

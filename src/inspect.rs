@@ -1,0 +1,69 @@
+//! Inspect: what the planner needs to know of an imported pool, read through [`Zpool`].
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::discover::{BlockDevice, Role};
+use crate::zfs::{PoolStatus, TopVdev, VdevClass, ZfsVersion, Zpool};
+
+/// An imported pool, as the planner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolState {
+    pub status: PoolStatus,
+    pub version: ZfsVersion,
+    pub checkpoint_bytes: Option<u64>,
+    pub device_removal_feature: bool,
+    /// Datasets whose encryption key is not loaded.
+    pub locked_datasets: Vec<String>,
+    /// The ashift of the vdev on the origin (from its label), if there is one.
+    pub origin_ashift: Option<u32>,
+}
+
+/// Normal-class top-level vdevs with a leaf on an origin disk.
+pub fn origin_vdevs<'a>(status: &'a PoolStatus, disks: &[BlockDevice]) -> Vec<&'a TopVdev> {
+    let origins: Vec<&BlockDevice> = disks.iter().filter(|d| d.role == Role::Origin).collect();
+    status
+        .vdevs
+        .iter()
+        .filter(|v| v.class == VdevClass::Normal && v.leaves.iter().any(|l| origins.iter().any(|d| d.owns_path(l))))
+        .collect()
+}
+
+/// Reads the pool's state. The pool must be imported.
+pub fn inspect(zpool: &Zpool, pool: &str, disks: &[BlockDevice]) -> Result<PoolState> {
+    let version = zpool.version()?;
+    let status = zpool.status(pool, version).with_context(|| format!("reading the status of pool {pool}"))?;
+    let props = zpool.properties(pool)?;
+    let origin_ashift = match origin_vdevs(&status, disks).first().and_then(|v| v.path.clone()) {
+        Some(path) => Some(zpool.label_ashift(&path)?),
+        None => None,
+    };
+    Ok(PoolState {
+        checkpoint_bytes: props.checkpoint_bytes()?,
+        device_removal_feature: props.device_removal_available(),
+        locked_datasets: zpool.locked_datasets(pool)?,
+        origin_ashift,
+        version,
+        status,
+    })
+}
+
+/// A summary for `zevac plan --json` and the state record.
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolSummary {
+    pub name: String,
+    pub zfs_version: String,
+    pub vdevs: Vec<String>,
+    pub removal: Option<String>,
+}
+
+impl From<&PoolState> for PoolSummary {
+    fn from(p: &PoolState) -> Self {
+        Self {
+            name: p.status.name.clone(),
+            zfs_version: format!("{}.{}.{}", p.version.major, p.version.minor, p.version.patch),
+            vdevs: p.status.vdevs.iter().map(|v| v.name.clone()).collect(),
+            removal: p.status.removal.as_ref().map(|r| format!("{:?}", r.state)),
+        }
+    }
+}

@@ -1,0 +1,450 @@
+//! Plan: the pure heart of zevac. From the inventory, the pool's state and the configuration it
+//! decides what is left to do, from any state a crash can leave behind, or refuses with a
+//! sentence a user understands. It changes nothing and runs nothing.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::discover::{BlockDevice, Role};
+use crate::inspect::{origin_vdevs, PoolState};
+use crate::zfs::{render, RemovalState, VdevClass, VdevKind};
+
+/// GPT partition names zevac gives its partitions; a disk carrying them is ours.
+pub const DATA_LABEL: &str = "zevac-data";
+pub const SPECIAL_LABEL: &str = "zevac-special";
+pub const CACHE_LABEL: &str = "zevac-cache";
+
+/// The smallest slop ZFS keeps free (`spa_min_slop`, 128 MiB), and its share (1/32).
+const MIN_SLOP: u64 = 128 << 20;
+/// Room ZFS does not give to data on a new vdev (labels, boot area, metaslab rounding): we count
+/// only this fraction of a partition, a margin rather than ZFS's exact rule.
+const USABLE_PERCENT: u64 = 95;
+
+/// What zevac should do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "decision", rename_all = "kebab-case")]
+pub enum Decision {
+    /// Nothing to do; `reason` says why (done, running, no local disks...).
+    Nothing { reason: String },
+    /// Refused before changing anything.
+    Refuse { reason: String },
+    /// These steps, in order.
+    Steps { steps: Vec<Step> },
+}
+
+/// How one local disk is to be laid out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiskLayout {
+    /// The disk's stable path.
+    pub disk: String,
+    /// Bytes of the special and cache partitions (0: none); data takes the rest.
+    pub special_bytes: u64,
+    pub cache_bytes: u64,
+    /// Whether the disk held something that will be destroyed.
+    pub wipe: bool,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    /// Write a GPT with zevac's partitions on a local disk (after wiping its signatures if `wipe`).
+    Partition(DiskLayout),
+    /// `zpool add -o ashift=N POOL [special|cache] DEV...`.
+    Add { pool: String, ashift: u32, class: VdevClass, devices: Vec<String> },
+    /// `zpool remove POOL VDEV`: the evacuation starts and continues in the background.
+    Remove { pool: String, vdev: String },
+}
+
+impl Step {
+    /// The step as the command it runs, or in words where it is not a command.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::Partition(l) => {
+                let mut parts = vec![format!("{DATA_LABEL} (rest)")];
+                if l.special_bytes > 0 {
+                    parts.push(format!("{SPECIAL_LABEL} ({} MiB)", l.special_bytes >> 20));
+                }
+                if l.cache_bytes > 0 {
+                    parts.push(format!("{CACHE_LABEL} ({} MiB)", l.cache_bytes >> 20));
+                }
+                let wipe = if l.wipe { "wipe it, then " } else { "" };
+                format!("{wipe}write a GPT on {}: {}", l.disk, parts.join(", "))
+            }
+            Step::Add { pool, ashift, class, devices } => render::add(pool, *ashift, *class, devices),
+            Step::Remove { pool, vdev } => render::remove(pool, vdev),
+        }
+    }
+}
+
+/// The partition path `<disk>-partN` udev gives a by-id disk path (or `<dev>pN`/`<dev>N`).
+pub fn partition_path(disk: &str, number: u32) -> String {
+    if disk.starts_with("/dev/disk/") {
+        format!("{disk}-part{number}")
+    } else if disk.ends_with(|c: char| c.is_ascii_digit()) {
+        format!("{disk}p{number}")
+    } else {
+        format!("{disk}{number}")
+    }
+}
+
+/// The partition numbers zevac's layout uses: data 1, special 2, cache 3 (when present).
+pub fn layout_numbers(special: bool, cache: bool) -> (u32, Option<u32>, Option<u32>) {
+    (1, special.then_some(2), cache.then_some(if special { 3 } else { 2 }))
+}
+
+fn slop(pool_bytes: u64) -> u64 {
+    (pool_bytes / 32).max(MIN_SLOP)
+}
+
+/// A local disk's part in the plan.
+enum LocalState<'a> {
+    /// Its data partition is already a vdev of the pool.
+    InPool,
+    /// It carries zevac's partitions (a crash after partitioning), not yet added.
+    Partitioned(&'a BlockDevice),
+    /// Blank, or allowed to be wiped: partition it.
+    ToPartition(&'a BlockDevice, bool),
+}
+
+/// Decides. `pool` is the inspected pool (imported).
+pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decision {
+    let refuse = |reason: String| Decision::Refuse { reason };
+    let name = &config.pool;
+    let locals: Vec<&BlockDevice> = disks.iter().filter(|d| d.role == Role::Local).collect();
+    if locals.is_empty() {
+        return Decision::Nothing { reason: "no local disks: the pool stays on its origin".into() };
+    }
+
+    // Preconditions of OpenZFS device removal (FACTS; vdev_removal.c).
+    if let Some(v) = pool.status.vdevs.iter().find(|v| matches!(v.kind, VdevKind::Raidz | VdevKind::Draid)) {
+        return refuse(format!(
+            "pool {name} has a {} vdev ({}); ZFS cannot remove a vdev from a pool with raidz or draid",
+            if v.kind == VdevKind::Raidz { "raidz" } else { "draid" },
+            v.name
+        ));
+    }
+    if let Some(bytes) = pool.checkpoint_bytes {
+        return refuse(format!(
+            "pool {name} has a checkpoint ({} MiB); ZFS cannot remove a vdev while one exists \
+             (discard it with `zpool checkpoint -d {name}`)",
+            bytes >> 20
+        ));
+    }
+    if !pool.locked_datasets.is_empty() {
+        return refuse(format!(
+            "the encryption keys of {} are not loaded; ZFS's removal can fail on them (load them first)",
+            pool.locked_datasets.join(", ")
+        ));
+    }
+    if !pool.device_removal_feature {
+        return refuse(format!("pool {name} has the device_removal feature disabled; enable it with `zpool set feature@device_removal=enabled {name}`"));
+    }
+
+    // Where the removal stands.
+    let origins: Vec<&BlockDevice> = disks.iter().filter(|d| d.role == Role::Origin).collect();
+    let origin_vdevs = origin_vdevs(&pool.status, disks);
+    if let Some(r) = &pool.status.removal {
+        if r.state == RemovalState::InProgress {
+            let pct = if r.to_copy > 0 { r.copied as f64 * 100.0 / r.to_copy as f64 } else { 0.0 };
+            return Decision::Nothing {
+                reason: format!(
+                    "the evacuation of {} is running ({pct:.0}%: {} of {} MiB); ZFS carries it on",
+                    r.path.as_deref().unwrap_or("the origin"),
+                    r.copied >> 20,
+                    r.to_copy >> 20
+                ),
+            };
+        }
+    }
+    let origin = match origin_vdevs.as_slice() {
+        [] if pool.status.removal.as_ref().is_some_and(|r| r.state == RemovalState::Finished) => {
+            return Decision::Nothing { reason: format!("the evacuation is finished: pool {name} lives on the local disks") };
+        }
+        [] if origins.is_empty() => return refuse("no origin disk found (no EBS or configured origin disk)".into()),
+        [] => return Decision::Nothing { reason: format!("pool {name} has no vdev on the origin disks: nothing to move") },
+        [one] => *one,
+        many => {
+            let names: Vec<&str> = many.iter().map(|v| v.name.as_str()).collect();
+            return refuse(format!("pool {name} has {} vdevs on the origin ({}); zevac moves exactly one", many.len(), names.join(", ")));
+        }
+    };
+    if origin.kind != VdevKind::Disk {
+        return refuse(format!("the origin vdev {} is a {:?}, not a single device", origin.name, origin.kind));
+    }
+    let Some(ashift) = pool.origin_ashift else {
+        return refuse(format!("cannot read the ashift of the origin vdev {}", origin.name));
+    };
+    let origin_path = origin.path.clone().unwrap_or_else(|| origin.name.clone());
+
+    // The local disks: in the pool already, partitioned by us, blank, or in the way.
+    let special = config.special_bytes();
+    let cache = config.cache_bytes();
+    let in_pool = |d: &BlockDevice| {
+        pool.status.vdevs.iter().any(|v| v.leaves.iter().any(|l| d.owns_path(l)))
+    };
+    let mut states = Vec::new();
+    for d in &locals {
+        let ours = d.partitions.iter().any(|p| p.label.as_deref() == Some(DATA_LABEL));
+        let state = if in_pool(d) {
+            LocalState::InPool
+        } else if ours {
+            LocalState::Partitioned(d)
+        } else if d.blank {
+            LocalState::ToPartition(d, false)
+        } else if config.local.allow_wipe {
+            LocalState::ToPartition(d, true)
+        } else {
+            return refuse(format!(
+                "local disk {} is not blank (it holds {}); zevac writes only to blank disks unless \
+                 local.allow_wipe = true",
+                d.stable_path(),
+                d.signature.as_deref().unwrap_or("data")
+            ));
+        };
+        states.push(state);
+    }
+
+    // Room: the new vdevs must hold everything on the origin plus ZFS's slop.
+    let origin_alloc = origin.alloc.unwrap_or(0);
+    let mut room: u64 = 0;
+    let mut total: u64 = 0;
+    for (d, s) in locals.iter().zip(&states) {
+        match s {
+            LocalState::InPool => {
+                for v in pool.status.vdevs.iter().filter(|v| v.class == VdevClass::Normal && v.leaves.iter().any(|l| d.owns_path(l))) {
+                    let size = v.size.unwrap_or(0);
+                    total += size;
+                    room += size.saturating_sub(v.alloc.unwrap_or(0));
+                }
+            }
+            LocalState::Partitioned(d) => {
+                let data = d.partitions.iter().find(|p| p.label.as_deref() == Some(DATA_LABEL)).map_or(0, |p| p.size_bytes);
+                total += data;
+                room += data * USABLE_PERCENT / 100;
+            }
+            LocalState::ToPartition(d, _) => {
+                let data = d.size_bytes.saturating_sub(special + cache + (2 << 20));
+                total += data;
+                room += data * USABLE_PERCENT / 100;
+            }
+        }
+    }
+    let need = origin_alloc + slop(total);
+    if room < need {
+        return refuse(format!(
+            "the local disks are too small: they offer about {} MiB for data, the origin holds {} MiB \
+             and ZFS keeps {} MiB free",
+            room >> 20,
+            origin_alloc >> 20,
+            slop(total) >> 20
+        ));
+    }
+
+    // The steps.
+    let mut steps = Vec::new();
+    let mut data = Vec::new();
+    let mut specials = Vec::new();
+    let mut caches = Vec::new();
+    let (dn, sn, cn) = layout_numbers(special > 0, cache > 0);
+    for s in &states {
+        match s {
+            LocalState::InPool => {}
+            LocalState::Partitioned(d) => {
+                for p in &d.partitions {
+                    let path = p.paths[0].clone();
+                    match p.label.as_deref() {
+                        Some(DATA_LABEL) => data.push(path),
+                        Some(SPECIAL_LABEL) => specials.push(path),
+                        Some(CACHE_LABEL) => caches.push(path),
+                        _ => {}
+                    }
+                }
+            }
+            LocalState::ToPartition(d, wipe) => {
+                let disk = d.stable_path().to_string();
+                steps.push(Step::Partition(DiskLayout { disk: disk.clone(), special_bytes: special, cache_bytes: cache, wipe: *wipe }));
+                data.push(partition_path(&disk, dn));
+                specials.extend(sn.map(|n| partition_path(&disk, n)));
+                caches.extend(cn.map(|n| partition_path(&disk, n)));
+            }
+        }
+    }
+    let add = |class, devices: Vec<String>| Step::Add { pool: name.clone(), ashift, class, devices };
+    if !data.is_empty() {
+        steps.push(add(VdevClass::Normal, data));
+    }
+    if !specials.is_empty() {
+        steps.push(add(VdevClass::Special, specials));
+    }
+    if !caches.is_empty() {
+        steps.push(add(VdevClass::Cache, caches));
+    }
+    steps.push(Step::Remove { pool: name.clone(), vdev: origin_path });
+    Decision::Steps { steps }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{recorded_disks, recorded_pool, with_zfs_whole_disk_partition};
+
+    const EBS_PART: &str = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
+    const IS0: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWSE28577B5D030CADB9";
+    const IS1: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS129EA13962D6AFE69";
+
+    /// The recorded machine with only the two instance stores the recorded pool uses (the
+    /// others carried the raidz pool).
+    fn machine(version: &str) -> Vec<BlockDevice> {
+        recorded_disks(version)
+            .into_iter()
+            .filter(|d| d.role != Role::Local || d.paths[0] == IS0 || d.paths[0] == IS1)
+            .collect()
+    }
+
+    fn steps(d: Decision) -> Vec<Step> {
+        match d {
+            Decision::Steps { steps } => steps,
+            other => panic!("expected steps, got {other:?}"),
+        }
+    }
+
+    fn reason(d: &Decision) -> &str {
+        match d {
+            Decision::Nothing { reason } | Decision::Refuse { reason } => reason,
+            Decision::Steps { steps } => panic!("expected no steps, got {steps:?}"),
+        }
+    }
+
+    #[test]
+    fn the_recorded_machine_is_classified() {
+        let disks = recorded_disks("2.3.2");
+        let roles: Vec<(String, Role)> = disks.iter().map(|d| (d.name.clone(), d.role)).collect();
+        assert_eq!(roles.len(), 6, "hidden nvmeXcYnZ nodes are not disks: {roles:?}");
+        assert_eq!(disks.iter().filter(|d| d.role == Role::Origin).count(), 1);
+        assert_eq!(disks.iter().filter(|d| d.role == Role::Local).count(), 5);
+        let ebs = disks.iter().find(|d| d.role == Role::Origin).unwrap();
+        assert!(ebs.owns_path(EBS_PART));
+        assert!(ebs.paths[0].starts_with("/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol"));
+    }
+
+    #[test]
+    fn fresh_boot_partitions_adds_and_removes() {
+        for version in ["2.3.2", "2.1.11"] {
+            let s = steps(plan(&Config::default(), &machine(version), &recorded_pool(version, "imported")));
+            assert_eq!(s.len(), 4, "{version}: {s:?}");
+            assert!(matches!(&s[0], Step::Partition(l) if !l.wipe && l.special_bytes == 0));
+            assert_eq!(
+                s[2],
+                Step::Add {
+                    pool: "rpool".into(),
+                    ashift: 12,
+                    class: VdevClass::Normal,
+                    // In kernel-name order (nvme3n1, nvme4n1), all in one `zpool add`.
+                    devices: vec![format!("{IS0}-part1"), format!("{IS1}-part1")],
+                },
+                "{version}"
+            );
+            assert_eq!(s[3], Step::Remove { pool: "rpool".into(), vdev: EBS_PART.into() }, "{version}");
+        }
+    }
+
+    #[test]
+    fn layout_adds_special_and_cache_partitions() {
+        let mut cfg = Config::default();
+        cfg.layout.special_size = "64MiB".into();
+        cfg.layout.cache_size = "32MiB".into();
+        let s = steps(plan(&cfg, &machine("2.3.2"), &recorded_pool("2.3.2", "imported")));
+        let adds: Vec<(VdevClass, Vec<String>)> = s
+            .iter()
+            .filter_map(|st| match st {
+                Step::Add { class, devices, .. } => Some((*class, devices.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(adds.len(), 3);
+        assert_eq!(adds[1].0, VdevClass::Special);
+        assert!(adds[1].1.iter().all(|d| d.ends_with("-part2")));
+        assert_eq!(adds[2].0, VdevClass::Cache);
+        assert!(adds[2].1.iter().all(|d| d.ends_with("-part3")));
+    }
+
+    #[test]
+    fn running_and_finished_removals_leave_nothing_to_do() {
+        for version in ["2.3.2", "2.1.11"] {
+            let mut disks = machine(version);
+            disks.iter_mut().filter(|d| d.role == Role::Local).for_each(with_zfs_whole_disk_partition);
+            for state in ["removing", "paused"] {
+                let d = plan(&Config::default(), &disks, &recorded_pool(version, state));
+                assert!(reason(&d).contains("is running"), "{version} {state}: {d:?}");
+            }
+            let d = plan(&Config::default(), &disks, &recorded_pool(version, "finished"));
+            assert!(matches!(d, Decision::Nothing { .. }) && reason(&d).contains("finished"), "{version}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn a_crash_after_the_add_only_removes() {
+        let mut disks = machine("2.3.2");
+        disks.iter_mut().filter(|d| d.role == Role::Local).for_each(with_zfs_whole_disk_partition);
+        let s = steps(plan(&Config::default(), &disks, &recorded_pool("2.3.2", "added")));
+        assert_eq!(s, vec![Step::Remove { pool: "rpool".into(), vdev: EBS_PART.into() }]);
+    }
+
+    #[test]
+    fn a_crash_after_partitioning_adds_without_partitioning_again() {
+        let mut disks = machine("2.3.2");
+        for d in disks.iter_mut().filter(|d| d.role == Role::Local) {
+            with_zfs_whole_disk_partition(d);
+            d.partitions[0].label = Some(DATA_LABEL.into());
+        }
+        let s = steps(plan(&Config::default(), &disks, &recorded_pool("2.3.2", "imported")));
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(matches!(&s[0], Step::Add { devices, .. } if devices.len() == 2));
+    }
+
+    #[test]
+    fn refusals() {
+        let disks = machine("2.3.2");
+        let cfg = Config::default();
+        let d = plan(&cfg, &disks, &recorded_pool("2.3.2", "checkpointed"));
+        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("checkpoint"), "{d:?}");
+
+        let mut raidz = recorded_pool("2.3.2", "imported");
+        raidz.status = crate::zfs::status::from_json(&crate::testing::fixture("2.3.2", "raidz_status_json.stdout"), "tank").unwrap();
+        let d = plan(&cfg, &disks, &raidz);
+        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("raidz"), "{d:?}");
+
+        let mut locked = recorded_pool("2.3.2", "imported");
+        locked.locked_datasets = vec!["rpool/secret".into()];
+        assert!(reason(&plan(&cfg, &disks, &locked)).contains("rpool/secret"));
+
+        // One small instance store for the recorded 267 MiB: too small.
+        let mut small: Vec<BlockDevice> = disks.iter().filter(|d| d.role != Role::Local || d.paths[0] == IS0).cloned().collect();
+        small.iter_mut().filter(|d| d.role == Role::Local).for_each(|d| d.size_bytes = 300 << 20);
+        let d = plan(&cfg, &small, &recorded_pool("2.3.2", "imported"));
+        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("too small"), "{d:?}");
+
+        // No origin disk: refuse; no local disk: nothing to do.
+        let no_origin: Vec<BlockDevice> = disks.iter().filter(|d| d.role != Role::Origin).cloned().collect();
+        assert!(matches!(plan(&cfg, &no_origin, &recorded_pool("2.3.2", "imported")), Decision::Refuse { .. }));
+        let no_local: Vec<BlockDevice> = disks.iter().filter(|d| d.role != Role::Local).cloned().collect();
+        let d = plan(&cfg, &no_local, &recorded_pool("2.3.2", "imported"));
+        assert!(matches!(d, Decision::Nothing { .. }) && reason(&d).contains("no local disks"));
+    }
+
+    #[test]
+    fn a_disk_in_the_way_is_refused_unless_wiping_is_allowed() {
+        let mut disks = machine("2.3.2");
+        let is0 = disks.iter_mut().find(|d| d.paths[0] == IS0).unwrap();
+        is0.blank = false;
+        is0.signature = Some("ext4".into());
+        let pool = recorded_pool("2.3.2", "imported");
+        let d = plan(&Config::default(), &disks, &pool);
+        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("ext4") && reason(&d).contains("allow_wipe"), "{d:?}");
+        let mut cfg = Config::default();
+        cfg.local.allow_wipe = true;
+        let s = steps(plan(&cfg, &disks, &pool));
+        assert!(s.iter().any(|st| matches!(st, Step::Partition(l) if l.disk == IS0 && l.wipe)), "{s:?}");
+    }
+}

@@ -1,0 +1,110 @@
+//! Test support: the lab's recordings (`bench/fixtures/zfs-*/states`) turned into the inputs of
+//! zevac's logic: a sysfs and `/dev/disk/by-id` tree for the real reader, and pool states.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::discover::{self, classify, BlockDevice, Partition};
+use crate::inspect::PoolState;
+use crate::zfs::{status, text, PoolProps, ZfsVersion};
+
+pub fn fixture_dir(version: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("bench/fixtures/zfs-{version}/states"))
+}
+
+pub fn fixture(version: &str, name: &str) -> String {
+    let path = fixture_dir(version).join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fresh scratch directory.
+pub fn scratch() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("zevac-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Builds `sys/block` and `by-id` under `root` from the recorded `sysfs` dump and `ls -l` of
+/// `/dev/disk/by-id`; returns `(sys, by_id)`.
+pub fn recorded_tree(version: &str, root: &Path) -> (PathBuf, PathBuf) {
+    let sys = root.join("sys");
+    let by_id = root.join("by-id");
+    std::fs::create_dir_all(&by_id).unwrap();
+    let mut dir = PathBuf::new();
+    for line in fixture(version, "sysfs.stdout").lines() {
+        if let Some(d) = line.strip_prefix("== /sys/block/") {
+            dir = sys.join("block").join(d);
+            std::fs::create_dir_all(dir.join("device")).unwrap();
+            std::fs::create_dir_all(dir.join("queue")).unwrap();
+        } else if let Some((attr, value)) = line.split_once('=') {
+            std::fs::write(dir.join(attr), format!("{value}\n")).unwrap();
+        }
+    }
+    for line in fixture(version, "by_id.stdout").lines() {
+        let Some((left, target)) = line.split_once(" -> ") else { continue };
+        let link = left.split_whitespace().last().unwrap();
+        std::os::unix::fs::symlink(target, by_id.join(link)).unwrap();
+        // A partition link tells us the partition exists (`nvme0n1p2`).
+        let kname = target.rsplit('/').next().unwrap();
+        if let Some((disk, num)) = kname.split_once('p').filter(|(d, _)| d.starts_with("nvme")) {
+            let pdir = sys.join("block").join(disk).join(kname);
+            std::fs::create_dir_all(&pdir).unwrap();
+            std::fs::write(pdir.join("partition"), format!("{num}\n")).unwrap();
+            std::fs::write(pdir.join("size"), "0\n").unwrap();
+        }
+    }
+    (sys, by_id)
+}
+
+/// The recorded machine's disks, classified by cloud rules. `blank` is what `blkid -p` said in
+/// the recording: the instance stores were blank, the EBS disk was not.
+pub fn recorded_disks(version: &str) -> Vec<BlockDevice> {
+    let root = scratch();
+    let (sys, by_id) = recorded_tree(version, &root);
+    let mut disks = discover::sysfs::read_disks(&sys, &by_id).unwrap();
+    for d in &mut disks {
+        let (role, why) = classify(d, &Default::default());
+        d.role = role;
+        d.why = why;
+        d.blank = d.partitions.is_empty();
+        d.signature = (!d.blank).then(|| "gpt".into());
+    }
+    let _ = std::fs::remove_dir_all(root);
+    disks
+}
+
+/// Gives `disk` the partitions `zpool add` of a whole disk made in the recording (`-part1`).
+pub fn with_zfs_whole_disk_partition(disk: &mut BlockDevice) {
+    let by_id = disk.paths[0].clone();
+    disk.partitions.push(Partition {
+        name: format!("{}p1", disk.name),
+        number: 1,
+        label: Some("zfs-0000000000000000".into()),
+        size_bytes: disk.size_bytes - (8 << 20),
+        paths: vec![format!("{by_id}-part1")],
+    });
+    disk.blank = false;
+    disk.signature = Some("gpt".into());
+}
+
+/// The pool in recorded state `state` (`imported`, `added`, `removing`, ...), from JSON on 2.3
+/// and text on 2.1, with the origin ashift of its recorded label.
+pub fn recorded_pool(version: &str, state: &str) -> PoolState {
+    let v = ZfsVersion::parse(&fixture(version, "version.stdout")).unwrap();
+    let st = if v.has_json() {
+        status::from_json(&fixture(version, &format!("{state}_status_json.stdout")), "rpool").unwrap()
+    } else {
+        text::status_from_text(&fixture(version, &format!("{state}_status.stdout")), &fixture(version, &format!("{state}_list.stdout")), "rpool").unwrap()
+    };
+    let props = PoolProps::parse(&fixture(version, &format!("{state}_get.stdout"))).unwrap();
+    PoolState {
+        status: st,
+        version: v,
+        checkpoint_bytes: props.checkpoint_bytes().unwrap(),
+        device_removal_feature: props.device_removal_available(),
+        locked_datasets: Vec::new(),
+        origin_ashift: Some(text::label_ashift(&fixture(version, "zdb_label.stdout")).unwrap()),
+    }
+}
