@@ -4,11 +4,14 @@
 //! (zpool), [`plan`] what to do (pure: state in, plan or reasoned refusal out), [`apply`] it.
 //! Outside systems sit behind [`exec::Executor`] so every decision is testable on recorded output.
 
+pub mod apply;
 pub mod config;
 pub mod discover;
 pub mod exec;
 pub mod inspect;
+pub mod partition;
 pub mod plan;
+pub mod tunables;
 pub mod zfs;
 
 #[cfg(test)]

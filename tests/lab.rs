@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use zevac_bench::golden::{self, Golden};
+use zevac_bench::Outcome;
 use zevac_bench::{disks, selftest, BootSpec, Disk, Lab, Run, Throttle, ZfsPair};
 
 /// One guest at a time: two emulated VMs on two cores would skew each other's timings.
@@ -172,4 +173,77 @@ fn a_panic_or_a_hang_is_a_clear_error() {
         err.contains("did not finish in time") && err.contains("console.log"),
         "{err}"
     );
+}
+
+/// Boots `script` with the work tree's zevac in the guest, the golden manifest, and `config` as
+/// /etc/zevac.toml if given.
+fn boot_with_zevac(lab: &Lab, run: &Run, golden: &Golden, disks: Vec<Disk>, script: &str, config: Option<&str>) -> Outcome {
+    let mut spec = BootSpec::new("zevac", disks, script)
+        .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
+        .file("/lab/manifest.sha256", golden.manifest.clone());
+    if let Some(c) = config {
+        spec = spec.file("/etc/zevac.toml", c);
+    }
+    lab.run(run, &spec).unwrap()
+}
+
+/// How many 4 KiB blocks of `a` and `b` differ: what a boot wrote to an image.
+fn changed_blocks(a: &std::path::Path, b: &std::path::Path) -> usize {
+    use std::io::Read;
+    let (mut fa, mut fb) = (std::fs::File::open(a).unwrap(), std::fs::File::open(b).unwrap());
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    let mut changed = 0;
+    loop {
+        let n = fa.read(&mut ba).unwrap();
+        fb.read_exact(&mut bb[..n]).unwrap();
+        if n == 0 {
+            return changed;
+        }
+        changed += ba[..n].chunks(4096).zip(bb[..n].chunks(4096)).filter(|(x, y)| x != y).count();
+    }
+}
+
+fn apply_evacuates(pair: ZfsPair) {
+    let _one = one_at_a_time();
+    let lab = Lab::prepare(pair).unwrap();
+    let golden = golden::golden(&lab, 256).unwrap();
+    let run = lab.new_run("zevac-apply").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let ebs = disks[0].image.clone();
+    let outcome = boot_with_zevac(&lab, &run, &golden, disks, include_str!("guest/apply.sh"), None);
+    let ev = &outcome.events;
+
+    let apply = ev.cmd("apply").unwrap();
+    println!("zevac apply ({pair}): {:.2} s in the guest\n{}{}", apply.seconds(), apply.stdout, apply.stderr);
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(apply.stdout.contains("zpool add -o ashift=12 rpool") && apply.stdout.contains("zpool remove rpool"), "{}", apply.stdout);
+    let plan = ev.cmd("plan_before").unwrap();
+    assert_eq!(plan.rc, 0, "{}", plan.stderr);
+    assert!(plan.stdout.contains("write a GPT"), "the dry run shows the steps: {}", plan.stdout);
+    let wait = ev.cmd("wait").unwrap();
+    println!("copy finished {:.1} s after zevac apply returned", wait.end - apply.end);
+    let done: serde_json::Value = serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
+    assert_eq!(done["state"], "finished", "{done}");
+    let zstatus = ev.cmd("zstatus").unwrap().stdout;
+    assert!(zstatus.contains("-part1") && !zstatus.contains("Elastic_Block_Store"), "the pool is on zevac's partitions:\n{zstatus}");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    assert_eq!(selftest::scrub_errors(&ev.cmd("status_scrubbed").unwrap().stdout).unwrap(), 0);
+    let again = ev.cmd("apply_again").unwrap();
+    assert_eq!(again.rc, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("nothing to do") && again.stdout.contains("finished"), "{}", again.stdout);
+    // Only ZFS wrote to EBS (labels and uberblocks at import, the removal's final label rewrite).
+    println!("EBS: {} of {} 4 KiB blocks changed", changed_blocks(&golden.image, &ebs), std::fs::metadata(&ebs).unwrap().len() / 4096);
+    run.remove_images().unwrap();
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_apply_evacuates_openzfs_2_3() {
+    apply_evacuates(ZfsPair::V2_3);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_apply_evacuates_openzfs_2_1() {
+    apply_evacuates(ZfsPair::V2_1);
 }

@@ -64,15 +64,23 @@ impl<'a> Zpool<'a> {
         Ok(out.success() && out.stdout.lines().any(|l| l.trim() == pool))
     }
 
-    /// `zpool import -N -d DEV... POOL`: imports without mounting, looking only at `devices`.
-    pub fn import(&self, pool: &str, devices: &[String]) -> Result<()> {
+    /// `zpool import -N [-o readonly=on] -d DEV... POOL`: imports without mounting, looking only at
+    /// `devices`. Read-only writes nothing to the disks (and does not resume a removal).
+    pub fn import(&self, pool: &str, devices: &[String], readonly: bool) -> Result<()> {
         let mut args = s(&["import", "-N"]);
+        if readonly {
+            args.extend(s(&["-o", "readonly=on"]));
+        }
         for d in devices {
             args.push("-d".into());
             args.push(d.clone());
         }
         args.push(pool.into());
         self.zpool(args).map(drop)
+    }
+
+    pub fn export(&self, pool: &str) -> Result<()> {
+        self.zpool(s(&["export", pool])).map(drop)
     }
 
     /// The pool's topology and removal state: JSON on 2.3+, text plus `zpool list` before.

@@ -1,0 +1,205 @@
+//! Apply: discover, import (with the copy paused), inspect, plan, and carry the plan out, one
+//! logged step at a time. Every step is safe to run again after a crash: the next run's plan
+//! starts from whatever state the pool and disks are in.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::discover::{self, classify::Rules, BlockDevice, Role};
+use crate::exec::Executor;
+use crate::inspect::{self, PoolState};
+use crate::plan::{self, Decision, Step, DATA_LABEL, SPECIAL_LABEL, CACHE_LABEL};
+use crate::zfs::Zpool;
+use crate::{partition, tunables};
+
+/// Where the machine's devices are (tests and the lab use the real ones).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub sys: PathBuf,
+    pub by_id: PathBuf,
+    /// The state record directory for the stage-2 watcher (`/run/zevac`).
+    pub run_dir: PathBuf,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Self { sys: "/sys".into(), by_id: "/dev/disk/by-id".into(), run_dir: "/run/zevac".into() }
+    }
+}
+
+/// The configuration's disk lists as classification rules.
+pub fn rules(config: &Config) -> Rules {
+    Rules { local: config.local.disks.clone(), origin: config.origin.disks.clone() }
+}
+
+/// Devices `zpool import -d` should look at: the origin disks' partitions (or the disks), and
+/// zevac's partitions on local disks. Nothing else, so a stray pool elsewhere is never picked up.
+pub fn import_devices(disks: &[BlockDevice]) -> Vec<String> {
+    let mut devices = Vec::new();
+    for d in disks {
+        match d.role {
+            Role::Origin if d.partitions.is_empty() => devices.push(d.stable_path().to_string()),
+            Role::Origin => devices.extend(d.partitions.iter().map(|p| p.paths[0].clone())),
+            Role::Local => devices.extend(
+                d.partitions
+                    .iter()
+                    .filter(|p| matches!(p.label.as_deref(), Some(DATA_LABEL | SPECIAL_LABEL | CACHE_LABEL)))
+                    .map(|p| p.paths[0].clone()),
+            ),
+            Role::Other => {}
+        }
+    }
+    devices
+}
+
+/// What `apply` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub decision: Decision,
+    /// Whether zevac imported the pool (it was not imported before).
+    pub imported: bool,
+    pub import_seconds: Option<f64>,
+}
+
+/// The record left in `/run/zevac/state.json` for the stage-2 watcher.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateRecord<'a> {
+    pub pool: &'a str,
+    pub decision: &'a Decision,
+    pub origin: Vec<String>,
+    pub local: Vec<String>,
+    pub written_at: u64,
+}
+
+fn write_state(paths: &Paths, config: &Config, disks: &[BlockDevice], decision: &Decision) -> Result<()> {
+    let by_role = |r: Role| disks.iter().filter(|d| d.role == r).map(|d| d.stable_path().to_string()).collect();
+    let record = StateRecord {
+        pool: &config.pool,
+        decision,
+        origin: by_role(Role::Origin),
+        local: by_role(Role::Local),
+        written_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs(),
+    };
+    std::fs::create_dir_all(&paths.run_dir).with_context(|| format!("cannot create {}", paths.run_dir.display()))?;
+    let file = paths.run_dir.join("state.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&record)?).with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// How `survey` may import the pool if it is not imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Import {
+    /// Not at all.
+    No,
+    /// Read-only: writes nothing, so a refusal leaves every disk as it was.
+    ReadOnly,
+    /// Writable, with the copy paused around the import.
+    Writable,
+}
+
+/// The disks, and the pool's state if it is (or was just) imported.
+pub struct Survey {
+    pub disks: Vec<BlockDevice>,
+    pub pool: Option<PoolState>,
+    /// How this survey imported the pool (`Import::No` if it was imported already).
+    pub imported: Import,
+    pub import_seconds: Option<f64>,
+}
+
+/// Discovers and, if asked, imports; inspects the pool when it is imported.
+pub fn survey(exec: &dyn Executor, config: &Config, paths: &Paths, import: Import) -> Result<Survey> {
+    let disks = discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config)).context("discovering the disks")?;
+    let mut survey = Survey { disks, pool: None, imported: Import::No, import_seconds: None };
+    if !survey.disks.iter().any(|d| d.role == Role::Local) {
+        return Ok(survey);
+    }
+    let zpool = Zpool::new(exec);
+    if !zpool.is_imported(&config.pool)? {
+        if import == Import::No {
+            return Ok(survey);
+        }
+        let devices = import_devices(&survey.disks);
+        let start = std::time::Instant::now();
+        let readonly = import == Import::ReadOnly;
+        let run = || zpool.import(&config.pool, &devices, readonly);
+        if readonly { run() } else { tunables::with_removal_paused(run) }
+            .with_context(|| format!("importing pool {} from {devices:?}", config.pool))?;
+        survey.import_seconds = Some(start.elapsed().as_secs_f64());
+        survey.imported = import;
+    }
+    survey.pool = Some(inspect::inspect(&zpool, &config.pool, &survey.disks)?);
+    Ok(survey)
+}
+
+/// Runs the whole flow. Refusals come back as `Decision::Refuse` with nothing changed: the pool
+/// is first imported read-only, and imported for real only when there is something to do.
+pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Report> {
+    let zpool = Zpool::new(exec);
+    let first = survey(exec, config, paths, Import::ReadOnly)?;
+    let Some(pool) = &first.pool else {
+        let decision = Decision::Nothing { reason: "no local disks: the pool stays on its origin".into() };
+        return Ok(Report { decision, imported: false, import_seconds: None });
+    };
+    let decision = plan::plan(config, &first.disks, pool);
+    if first.imported == Import::ReadOnly {
+        zpool.export(&config.pool).context("exporting the read-only import")?;
+        if matches!(decision, Decision::Refuse { .. }) {
+            return Ok(Report { decision, imported: false, import_seconds: None });
+        }
+    }
+    // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
+    let (disks, pool, import_seconds) = if first.imported == Import::ReadOnly {
+        let second = survey(exec, config, paths, Import::Writable)?;
+        (second.disks, second.pool.context("the pool vanished between two imports")?, second.import_seconds)
+    } else {
+        (first.disks, first.pool.expect("checked above"), None)
+    };
+    let decision = plan::plan(config, &disks, &pool);
+    if let Decision::Steps { steps } = &decision {
+        run_steps(exec, &disks, steps)?;
+    }
+    write_state(paths, config, &disks, &decision)?;
+    Ok(Report { decision, imported: import_seconds.is_some(), import_seconds })
+}
+
+fn run_steps(exec: &dyn Executor, disks: &[BlockDevice], steps: &[Step]) -> Result<()> {
+    let zpool = Zpool::new(exec);
+    let layouts: Vec<_> = steps.iter().filter_map(|s| if let Step::Partition(l) = s { Some(l.clone()) } else { None }).collect();
+    for (i, step) in steps.iter().enumerate() {
+        let what = step.describe();
+        tracing::info!(step = i + 1, of = steps.len(), "{what}");
+        let done = match step {
+            Step::Partition(l) => {
+                let disk = disks.iter().find(|d| d.owns_path(&l.disk)).context("the disk to partition vanished")?;
+                partition::write_layout(exec, l, disk.logical_sector)
+            }
+            Step::Add { pool, ashift, class, devices } => {
+                // Partitions first appear once udev has seen them.
+                if i > 0 && matches!(steps[i - 1], Step::Partition(_)) {
+                    partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))?;
+                }
+                zpool.add(pool, *ashift, *class, devices)
+            }
+            Step::Remove { pool, vdev } => zpool.remove(pool, vdev),
+        };
+        done.with_context(|| {
+            format!(
+                "step {} of {} failed: {what}. Steps before it are done; run zevac apply again to continue from here",
+                i + 1,
+                steps.len()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Reads `path` as the config (defaults when the default file is missing).
+pub fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Config::load(p, true),
+        None => Config::load(Path::new(crate::config::DEFAULT_PATH), false),
+    }
+}

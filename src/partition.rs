@@ -1,0 +1,77 @@
+//! Partition tables: zevac's GPT on a local disk, written with the `gpt` crate, then the kernel
+//! and udev made to see it (`blockdev --rereadpt`, `udevadm settle`, the by-id links).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::exec::Executor;
+use crate::plan::{layout_numbers, partition_path, DiskLayout, CACHE_LABEL, DATA_LABEL, SPECIAL_LABEL};
+
+const MIB: u64 = 1 << 20;
+
+/// Writes zevac's GPT on `layout.disk`: data (1), then special and cache partitions if sized.
+pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u32) -> Result<()> {
+    if layout.wipe {
+        exec.check("wipefs", &["--all".into(), layout.disk.clone()]).context("wiping the disk's signatures")?;
+    }
+    let mut dev = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&layout.disk)
+        .with_context(|| format!("cannot open {} for writing", layout.disk))?;
+    let bytes = std::io::Seek::seek(&mut dev, std::io::SeekFrom::End(0))?;
+    let lb = match logical_sector {
+        512 => gpt::disk::LogicalBlockSize::Lb512,
+        4096 => gpt::disk::LogicalBlockSize::Lb4096,
+        other => bail!("{}: logical sector size {other} is not supported", layout.disk),
+    };
+    let sectors = bytes / u64::from(logical_sector);
+    let mbr = gpt::mbr::ProtectiveMBR::with_lb_size(u32::try_from(sectors - 1).unwrap_or(u32::MAX));
+    mbr.overwrite_lba0(&mut dev).context("writing the protective MBR")?;
+    let mut disk = gpt::GptConfig::new().writable(true).logical_block_size(lb).create_from_device(dev, None)?;
+    disk.update_partitions(BTreeMap::new())?;
+    // 1 MiB alignment at the start, GPT's backup at the end, and a MiB of slack.
+    let data = bytes.saturating_sub(layout.special_bytes + layout.cache_bytes + 3 * MIB) / MIB * MIB;
+    if data < 64 * MIB {
+        bail!("{} is too small for a data partition", layout.disk);
+    }
+    let zfs = gpt::partition_types::MACOS_ZFS; // 6A898CC3-...: what `zpool create` uses on Linux.
+    let align = Some(MIB / u64::from(logical_sector));
+    disk.add_partition(DATA_LABEL, data, zfs.clone(), 0, align)?;
+    if layout.special_bytes > 0 {
+        disk.add_partition(SPECIAL_LABEL, layout.special_bytes, zfs.clone(), 0, align)?;
+    }
+    if layout.cache_bytes > 0 {
+        disk.add_partition(CACHE_LABEL, layout.cache_bytes, zfs, 0, align)?;
+    }
+    let dev = disk.write().context("writing the GPT")?;
+    dev.sync_all()?;
+    exec.check("blockdev", &["--rereadpt".into(), layout.disk.clone()]).context("making the kernel read the new partitions")?;
+    Ok(())
+}
+
+/// Waits (at most `timeout`) for udev to create every partition link of `layouts`.
+pub fn wait_for_partitions(exec: &dyn Executor, layouts: &[DiskLayout], timeout: Duration) -> Result<()> {
+    let _ = exec.run("udevadm", &["settle".into(), "--timeout=30".into()]);
+    let mut wanted = Vec::new();
+    for l in layouts {
+        let (d, s, c) = layout_numbers(l.special_bytes > 0, l.cache_bytes > 0);
+        wanted.push(partition_path(&l.disk, d));
+        wanted.extend(s.map(|n| partition_path(&l.disk, n)));
+        wanted.extend(c.map(|n| partition_path(&l.disk, n)));
+    }
+    let start = Instant::now();
+    loop {
+        let missing: Vec<&String> = wanted.iter().filter(|p| !Path::new(p).exists()).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            bail!("udev did not create {missing:?} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

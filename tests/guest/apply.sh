@@ -1,0 +1,19 @@
+# zevac in the initrd: the pool is not imported yet; zevac apply imports it, adds the instance
+# stores, removes the EBS vdev. Then the copy finishes, the data is verified and scrubbed, and a
+# second zevac apply (after an export, as at the next boot) finds nothing to do.
+run devices zevac devices
+run plan_before zevac plan --import
+run apply zevac apply
+run status_applied zevac status --json
+must wait zpool wait -t remove rpool
+run status_done zevac status --json
+must zstatus zpool status -p rpool
+mount_pool rpool /mnt ro || die "cannot mount the evacuated pool"
+run verify sh -c 'cd /mnt && sha256sum -c -s /lab/manifest.sha256'
+umount_pool /mnt || die "cannot unmount"
+must scrub zpool scrub -w rpool
+must status_scrubbed zpool status -p rpool
+must export zpool export rpool
+run apply_again zevac apply
+run status_again zpool status -p rpool
+must export_again zpool export rpool
