@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::discover::{self, classify::Rules, BlockDevice, Role};
 use crate::exec::Executor;
 use crate::inspect::{self, PoolState};
-use crate::plan::{self, Decision, Step, DATA_LABEL, SPECIAL_LABEL, CACHE_LABEL};
+use crate::plan::{self, Decision, Step, CACHE_LABEL, DATA_LABEL, SPECIAL_LABEL};
 use crate::zfs::Zpool;
 use crate::{partition, tunables};
 
@@ -27,13 +27,20 @@ pub struct Paths {
 
 impl Default for Paths {
     fn default() -> Self {
-        Self { sys: "/sys".into(), by_id: "/dev/disk/by-id".into(), run_dir: "/run/zevac".into() }
+        Self {
+            sys: "/sys".into(),
+            by_id: "/dev/disk/by-id".into(),
+            run_dir: "/run/zevac".into(),
+        }
     }
 }
 
 /// The configuration's disk lists as classification rules.
 pub fn rules(config: &Config) -> Rules {
-    Rules { local: config.local.disks.clone(), origin: config.origin.disks.clone() }
+    Rules {
+        local: config.local.disks.clone(),
+        origin: config.origin.disks.clone(),
+    }
 }
 
 /// Devices `zpool import -d` should look at: the origin disks' partitions (or the disks), and
@@ -47,7 +54,12 @@ pub fn import_devices(disks: &[BlockDevice]) -> Vec<String> {
             Role::Local => devices.extend(
                 d.partitions
                     .iter()
-                    .filter(|p| matches!(p.label.as_deref(), Some(DATA_LABEL | SPECIAL_LABEL | CACHE_LABEL)))
+                    .filter(|p| {
+                        matches!(
+                            p.label.as_deref(),
+                            Some(DATA_LABEL | SPECIAL_LABEL | CACHE_LABEL)
+                        )
+                    })
                     .map(|p| p.paths[0].clone()),
             ),
             Role::Other => {}
@@ -75,18 +87,33 @@ pub struct StateRecord<'a> {
     pub written_at: u64,
 }
 
-fn write_state(paths: &Paths, config: &Config, disks: &[BlockDevice], decision: &Decision) -> Result<()> {
-    let by_role = |r: Role| disks.iter().filter(|d| d.role == r).map(|d| d.stable_path().to_string()).collect();
+fn write_state(
+    paths: &Paths,
+    config: &Config,
+    disks: &[BlockDevice],
+    decision: &Decision,
+) -> Result<()> {
+    let by_role = |r: Role| {
+        disks
+            .iter()
+            .filter(|d| d.role == r)
+            .map(|d| d.stable_path().to_string())
+            .collect()
+    };
     let record = StateRecord {
         pool: &config.pool,
         decision,
         origin: by_role(Role::Origin),
         local: by_role(Role::Local),
-        written_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs(),
+        written_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs(),
     };
-    std::fs::create_dir_all(&paths.run_dir).with_context(|| format!("cannot create {}", paths.run_dir.display()))?;
+    std::fs::create_dir_all(&paths.run_dir)
+        .with_context(|| format!("cannot create {}", paths.run_dir.display()))?;
     let file = paths.run_dir.join("state.json");
-    std::fs::write(&file, serde_json::to_vec_pretty(&record)?).with_context(|| format!("cannot write {}", file.display()))
+    std::fs::write(&file, serde_json::to_vec_pretty(&record)?)
+        .with_context(|| format!("cannot write {}", file.display()))
 }
 
 /// How `survey` may import the pool if it is not imported.
@@ -110,9 +137,20 @@ pub struct Survey {
 }
 
 /// Discovers and, if asked, imports; inspects the pool when it is imported.
-pub fn survey(exec: &dyn Executor, config: &Config, paths: &Paths, import: Import) -> Result<Survey> {
-    let disks = discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config)).context("discovering the disks")?;
-    let mut survey = Survey { disks, pool: None, imported: Import::No, import_seconds: None };
+pub fn survey(
+    exec: &dyn Executor,
+    config: &Config,
+    paths: &Paths,
+    import: Import,
+) -> Result<Survey> {
+    let disks = discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config))
+        .context("discovering the disks")?;
+    let mut survey = Survey {
+        disks,
+        pool: None,
+        imported: Import::No,
+        import_seconds: None,
+    };
     if !survey.disks.iter().any(|d| d.role == Role::Local) {
         return Ok(survey);
     }
@@ -125,8 +163,12 @@ pub fn survey(exec: &dyn Executor, config: &Config, paths: &Paths, import: Impor
         let start = std::time::Instant::now();
         let readonly = import == Import::ReadOnly;
         let run = || zpool.import(&config.pool, &devices, readonly);
-        if readonly { run() } else { tunables::with_removal_paused(run) }
-            .with_context(|| format!("importing pool {} from {devices:?}", config.pool))?;
+        if readonly {
+            run()
+        } else {
+            tunables::with_removal_paused(run)
+        }
+        .with_context(|| format!("importing pool {} from {devices:?}", config.pool))?;
         survey.import_seconds = Some(start.elapsed().as_secs_f64());
         survey.imported = import;
     }
@@ -140,20 +182,38 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
     let zpool = Zpool::new(exec);
     let first = survey(exec, config, paths, Import::ReadOnly)?;
     let Some(pool) = &first.pool else {
-        let decision = Decision::Nothing { reason: "no local disks: the pool stays on its origin".into() };
-        return Ok(Report { decision, imported: false, import_seconds: None });
+        let decision = Decision::Nothing {
+            reason: "no local disks: the pool stays on its origin".into(),
+        };
+        return Ok(Report {
+            decision,
+            imported: false,
+            import_seconds: None,
+        });
     };
     let decision = plan::plan(config, &first.disks, pool);
     if first.imported == Import::ReadOnly {
-        zpool.export(&config.pool).context("exporting the read-only import")?;
+        zpool
+            .export(&config.pool)
+            .context("exporting the read-only import")?;
         if matches!(decision, Decision::Refuse { .. }) {
-            return Ok(Report { decision, imported: false, import_seconds: None });
+            return Ok(Report {
+                decision,
+                imported: false,
+                import_seconds: None,
+            });
         }
     }
     // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
     let (disks, pool, import_seconds) = if first.imported == Import::ReadOnly {
         let second = survey(exec, config, paths, Import::Writable)?;
-        (second.disks, second.pool.context("the pool vanished between two imports")?, second.import_seconds)
+        (
+            second.disks,
+            second
+                .pool
+                .context("the pool vanished between two imports")?,
+            second.import_seconds,
+        )
     } else {
         (first.disks, first.pool.expect("checked above"), None)
     };
@@ -162,21 +222,42 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
         run_steps(exec, &disks, steps)?;
     }
     write_state(paths, config, &disks, &decision)?;
-    Ok(Report { decision, imported: import_seconds.is_some(), import_seconds })
+    Ok(Report {
+        decision,
+        imported: import_seconds.is_some(),
+        import_seconds,
+    })
 }
 
 fn run_steps(exec: &dyn Executor, disks: &[BlockDevice], steps: &[Step]) -> Result<()> {
     let zpool = Zpool::new(exec);
-    let layouts: Vec<_> = steps.iter().filter_map(|s| if let Step::Partition(l) = s { Some(l.clone()) } else { None }).collect();
+    let layouts: Vec<_> = steps
+        .iter()
+        .filter_map(|s| {
+            if let Step::Partition(l) = s {
+                Some(l.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     for (i, step) in steps.iter().enumerate() {
         let what = step.describe();
         tracing::info!(step = i + 1, of = steps.len(), "{what}");
         let done = match step {
             Step::Partition(l) => {
-                let disk = disks.iter().find(|d| d.owns_path(&l.disk)).context("the disk to partition vanished")?;
+                let disk = disks
+                    .iter()
+                    .find(|d| d.owns_path(&l.disk))
+                    .context("the disk to partition vanished")?;
                 partition::write_layout(exec, l, disk.logical_sector)
             }
-            Step::Add { pool, ashift, class, devices } => {
+            Step::Add {
+                pool,
+                ashift,
+                class,
+                devices,
+            } => {
                 // Partitions first appear once udev has seen them.
                 if i > 0 && matches!(steps[i - 1], Step::Partition(_)) {
                     partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))?;

@@ -20,14 +20,14 @@ pub struct Config {
     pub tunables: Tunables,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Origin {
     /// `[]`: the disks cloud rules call network storage (EBS...). Otherwise path patterns.
     pub disks: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Local {
     /// `[]`: the disks cloud rules call local (instance stores...). Otherwise `/dev/disk/by-id`
@@ -65,36 +65,36 @@ impl Default for Config {
     }
 }
 
-impl Default for Origin {
-    fn default() -> Self {
-        Self { disks: Vec::new() }
-    }
-}
-
-impl Default for Local {
-    fn default() -> Self {
-        Self { disks: Vec::new(), allow_wipe: false }
-    }
-}
-
 impl Default for Layout {
     fn default() -> Self {
-        Self { special_size: "0".into(), cache_size: "0".into() }
+        Self {
+            special_size: "0".into(),
+            cache_size: "0".into(),
+        }
     }
 }
 
 impl Default for Tunables {
     fn default() -> Self {
-        Self { profile: "balanced".into() }
+        Self {
+            profile: "balanced".into(),
+        }
     }
 }
+
+/// The configuration is wrong (the message says where and why): exit code 2, not a failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
 
 /// Bytes from a size such as `"8GiB"`, `"512MiB"`, `"1G"`, `"0"` (binary units).
 pub fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().with_context(|| format!("{s:?} is not a size (e.g. \"8GiB\")"))?;
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("{s:?} is not a size (e.g. \"8GiB\")"))?;
     let shift = match unit.trim() {
         "" | "B" => 0,
         "K" | "KiB" => 10,
@@ -103,14 +103,15 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "T" | "TiB" => 40,
         u => bail!("{s:?}: unknown unit {u:?} (use KiB, MiB, GiB or TiB)"),
     };
-    n.checked_mul(1 << shift).with_context(|| format!("{s:?} is too large"))
+    n.checked_mul(1 << shift)
+        .with_context(|| format!("{s:?} is too large"))
 }
 
 impl Config {
-    /// Parses TOML text; errors name the line and the reason.
+    /// Parses TOML text; errors ([`ConfigError`]) name the line and the reason.
     pub fn parse(text: &str) -> Result<Self> {
-        let cfg: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        cfg.validate()?;
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        cfg.validate().map_err(|e| ConfigError(format!("{e:#}")))?;
         Ok(cfg)
     }
 
@@ -119,7 +120,7 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text).with_context(|| format!("in {}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(Self::default()),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) => Err(ConfigError(format!("cannot read {}: {e}", path.display())).into()),
         }
     }
 
@@ -194,7 +195,9 @@ cache_size = "0"
 
     #[test]
     fn errors_name_the_line_and_reason() {
-        let e = Config::parse("pool = \"rpool\"\n[local]\nallow_wype = true\n").unwrap_err().to_string();
+        let e = Config::parse("pool = \"rpool\"\n[local]\nallow_wype = true\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 3") && e.contains("allow_wype"), "{e}");
         let e = Config::parse("[layout]\nspecial_size = \"8 parsecs\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("unknown unit"), "{e:#}");
@@ -204,7 +207,9 @@ cache_size = "0"
 
     #[test]
     fn kernel_command_line() {
-        let c = Cmdline::parse("BOOT_IMAGE=/k root=zfs:rpool/system/root zevac=off zevac.profile=gentle");
+        let c = Cmdline::parse(
+            "BOOT_IMAGE=/k root=zfs:rpool/system/root zevac=off zevac.profile=gentle",
+        );
         assert!(c.disabled);
         assert_eq!(c.profile.as_deref(), Some("gentle"));
         assert!(!Cmdline::parse("quiet").disabled);

@@ -45,7 +45,11 @@ pub trait Executor: Send + Sync {
             return Err(CommandFailed {
                 command: command_line(program, args),
                 status: out.status,
-                stderr: if out.stderr.trim().is_empty() { out.stdout.clone() } else { out.stderr.clone() },
+                stderr: if out.stderr.trim().is_empty() {
+                    out.stdout.clone()
+                } else {
+                    out.stderr.clone()
+                },
             }
             .into());
         }
@@ -55,7 +59,10 @@ pub trait Executor: Send + Sync {
 
 /// `program arg arg ...`, as logged and as the fake executor keys its recordings.
 pub fn command_line(program: &str, args: &[String]) -> String {
-    std::iter::once(program).chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+    std::iter::once(program)
+        .chain(args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs commands on this machine.
@@ -71,7 +78,9 @@ impl Executor for RealExecutor {
             .env("LC_ALL", "C")
             .stdin(Stdio::null())
             .output()
-            .with_context(|| format!("cannot run `{line}` (is {program} installed and on PATH?)"))?;
+            .with_context(|| {
+                format!("cannot run `{line}` (is {program} installed and on PATH?)")
+            })?;
         let status = out.status.code().unwrap_or(-1);
         tracing::info!(command = %line, status, secs = format_args!("{:.3}", start.elapsed().as_secs_f64()), "ran");
         Ok(Output {
@@ -103,7 +112,12 @@ impl FakeExecutor {
 
     /// Answers `command_line` with the command named `name` of a directory written by
     /// `zevac-bench lab record` (`NAME.stdout`, `NAME.stderr`, and its exit code in `commands.tsv`).
-    pub fn answer_recorded(&mut self, command_line: &str, dir: &Path, name: &str) -> Result<&mut Self> {
+    pub fn answer_recorded(
+        &mut self,
+        command_line: &str,
+        dir: &Path,
+        name: &str,
+    ) -> Result<&mut Self> {
         let index = std::fs::read_to_string(dir.join("commands.tsv"))
             .with_context(|| format!("no recording index in {}", dir.display()))?;
         let status = index
@@ -116,15 +130,30 @@ impl FakeExecutor {
             .with_context(|| format!("{name} is not recorded in {}", dir.display()))?
             .1
             .parse()?;
-        let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{name}.{ext}"))).unwrap_or_default();
-        Ok(self.answer(command_line, Output { status, stdout: read("stdout"), stderr: read("stderr") }))
+        let read = |ext: &str| {
+            std::fs::read_to_string(dir.join(format!("{name}.{ext}"))).unwrap_or_default()
+        };
+        Ok(self.answer(
+            command_line,
+            Output {
+                status,
+                stdout: read("stdout"),
+                stderr: read("stderr"),
+            },
+        ))
     }
 }
 
 impl Executor for FakeExecutor {
     fn run(&self, program: &str, args: &[String]) -> Result<Output> {
         let line = command_line(program, args);
-        self.asked.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
-        self.answers.get(&line).cloned().with_context(|| format!("the fake executor has no answer for `{line}`"))
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.clone());
+        self.answers
+            .get(&line)
+            .cloned()
+            .with_context(|| format!("the fake executor has no answer for `{line}`"))
     }
 }

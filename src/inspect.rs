@@ -17,6 +17,8 @@ pub struct PoolState {
     pub locked_datasets: Vec<String>,
     /// The ashift of the vdev on the origin (from its label), if there is one.
     pub origin_ashift: Option<u32>,
+    /// `used` of the root dataset: all data, right even where vdev `alloc` is not.
+    pub used_bytes: u64,
 }
 
 /// Normal-class top-level vdevs with a leaf on an origin disk.
@@ -25,16 +27,26 @@ pub fn origin_vdevs<'a>(status: &'a PoolStatus, disks: &[BlockDevice]) -> Vec<&'
     status
         .vdevs
         .iter()
-        .filter(|v| v.class == VdevClass::Normal && v.leaves.iter().any(|l| origins.iter().any(|d| d.owns_path(l))))
+        .filter(|v| {
+            v.class == VdevClass::Normal
+                && v.leaves
+                    .iter()
+                    .any(|l| origins.iter().any(|d| d.owns_path(l)))
+        })
         .collect()
 }
 
 /// Reads the pool's state. The pool must be imported.
 pub fn inspect(zpool: &Zpool, pool: &str, disks: &[BlockDevice]) -> Result<PoolState> {
     let version = zpool.version()?;
-    let status = zpool.status(pool, version).with_context(|| format!("reading the status of pool {pool}"))?;
+    let status = zpool
+        .status(pool, version)
+        .with_context(|| format!("reading the status of pool {pool}"))?;
     let props = zpool.properties(pool)?;
-    let origin_ashift = match origin_vdevs(&status, disks).first().and_then(|v| v.path.clone()) {
+    let origin_ashift = match origin_vdevs(&status, disks)
+        .first()
+        .and_then(|v| v.path.clone())
+    {
         Some(path) => Some(zpool.label_ashift(&path)?),
         None => None,
     };
@@ -42,6 +54,7 @@ pub fn inspect(zpool: &Zpool, pool: &str, disks: &[BlockDevice]) -> Result<PoolS
         checkpoint_bytes: props.checkpoint_bytes()?,
         device_removal_feature: props.device_removal_available(),
         locked_datasets: zpool.locked_datasets(pool)?,
+        used_bytes: zpool.used_bytes(pool)?,
         origin_ashift,
         version,
         status,
@@ -61,7 +74,10 @@ impl From<&PoolState> for PoolSummary {
     fn from(p: &PoolState) -> Self {
         Self {
             name: p.status.name.clone(),
-            zfs_version: format!("{}.{}.{}", p.version.major, p.version.minor, p.version.patch),
+            zfs_version: format!(
+                "{}.{}.{}",
+                p.version.major, p.version.minor, p.version.patch
+            ),
             vdevs: p.status.vdevs.iter().map(|v| v.name.clone()).collect(),
             removal: p.status.removal.as_ref().map(|r| format!("{:?}", r.state)),
         }

@@ -27,7 +27,10 @@ mod exit {
 /// stores): adds them to the pool and removes the EBS vdev, so ZFS copies the data in the
 /// background while the machine boots.
 #[derive(Parser)]
-#[command(version, after_help = "Exit codes: 0 done or nothing to do, 1 failed, 2 bad usage or configuration, 3 refused.")]
+#[command(
+    version,
+    after_help = "Exit codes: 0 done or nothing to do, 1 failed, 2 bad usage or configuration, 3 refused."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -80,7 +83,9 @@ enum Cmd {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -88,7 +93,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("zevac: {e:#}");
-            let usage = e.chain().any(|c| c.to_string().contains("TOML") || c.to_string().starts_with("in /"));
+            let usage = e.chain().any(|c| c.is::<zevac::config::ConfigError>());
             ExitCode::from(if usage { exit::USAGE } else { exit::FAILED })
         }
     }
@@ -108,7 +113,11 @@ fn print_decision(d: &Decision, json: bool) -> Result<u8> {
             }
         }
     }
-    Ok(if matches!(d, Decision::Refuse { .. }) { exit::REFUSED } else { exit::OK })
+    Ok(if matches!(d, Decision::Refuse { .. }) {
+        exit::REFUSED
+    } else {
+        exit::OK
+    })
 }
 
 fn run(cli: Cli) -> Result<u8> {
@@ -117,7 +126,12 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Cmd::Devices { json, config } => {
             let config = apply::load_config(config.as_deref())?;
-            let disks = zevac::discover::inventory(&exec, &paths.sys, &paths.by_id, &apply::rules(&config))?;
+            let disks = zevac::discover::inventory(
+                &exec,
+                &paths.sys,
+                &paths.by_id,
+                &apply::rules(&config),
+            )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&disks)?);
             } else {
@@ -131,25 +145,43 @@ fn run(cli: Cli) -> Result<u8> {
                         d.physical_sector,
                         d.role,
                         d.why,
-                        if d.blank { "blank".to_string() } else { format!("not blank: {}", d.signature.as_deref().unwrap_or("?")) }
+                        if d.blank {
+                            "blank".to_string()
+                        } else {
+                            format!("not blank: {}", d.signature.as_deref().unwrap_or("?"))
+                        }
                     );
                 }
             }
             Ok(exit::OK)
         }
-        Cmd::Plan { config, json, import } => {
+        Cmd::Plan {
+            config,
+            json,
+            import,
+        } => {
             let config = apply::load_config(config.as_deref())?;
-            let mode = if import { apply::Import::ReadOnly } else { apply::Import::No };
+            let mode = if import {
+                apply::Import::ReadOnly
+            } else {
+                apply::Import::No
+            };
             let survey = apply::survey(&exec, &config, &paths, mode)?;
             let disks = &survey.disks;
             let decision = match &survey.pool {
                 Some(pool) => plan::plan(&config, disks, pool),
                 None if !disks.iter().any(|d| d.role == zevac::discover::Role::Local) => {
-                    Decision::Nothing { reason: "no local disks: the pool stays on its origin".into() }
+                    Decision::Nothing {
+                        reason: "no local disks: the pool stays on its origin".into(),
+                    }
                 }
                 None => {
-                    let cmd = zevac::zfs::render::import(&config.pool, &apply::import_devices(disks));
-                    println!("pool {} is not imported; `zevac apply` would first run: {cmd}", config.pool);
+                    let cmd =
+                        zevac::zfs::render::import(&config.pool, &apply::import_devices(disks));
+                    println!(
+                        "pool {} is not imported; `zevac apply` would first run: {cmd}",
+                        config.pool
+                    );
                     println!("(run `zevac plan --import` to import it and see the rest)");
                     return Ok(exit::OK);
                 }
@@ -180,7 +212,9 @@ fn run(cli: Cli) -> Result<u8> {
                 return Ok(exit::OK);
             }
             let version = zpool.version()?;
-            let status = zpool.status(&pool, version).context("reading the pool status")?;
+            let status = zpool
+                .status(&pool, version)
+                .context("reading the pool status")?;
             let r = status.removal.as_ref();
             let state = match r.map(|r| r.state) {
                 None => "none",
@@ -189,7 +223,11 @@ fn run(cli: Cli) -> Result<u8> {
                 Some(RemovalState::Canceled) => "canceled",
             };
             let (copied, total) = r.map_or((0, 0), |r| (r.copied, r.to_copy));
-            let percent = if total > 0 { copied as f64 * 100.0 / total as f64 } else { 0.0 };
+            let percent = if total > 0 {
+                copied as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            };
             if json {
                 let v = serde_json::json!({
                     "pool": pool, "state": state, "copied_bytes": copied, "total_bytes": total,
@@ -200,7 +238,11 @@ fn run(cli: Cli) -> Result<u8> {
             } else if r.is_none() {
                 println!("pool {pool}: no evacuation");
             } else {
-                println!("pool {pool}: {state}, {} of {} MiB copied ({percent:.1}%)", copied >> 20, total >> 20);
+                println!(
+                    "pool {pool}: {state}, {} of {} MiB copied ({percent:.1}%)",
+                    copied >> 20,
+                    total >> 20
+                );
             }
             Ok(exit::OK)
         }

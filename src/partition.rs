@@ -8,14 +8,17 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::exec::Executor;
-use crate::plan::{layout_numbers, partition_path, DiskLayout, CACHE_LABEL, DATA_LABEL, SPECIAL_LABEL};
+use crate::plan::{
+    layout_numbers, partition_path, DiskLayout, CACHE_LABEL, DATA_LABEL, SPECIAL_LABEL,
+};
 
 const MIB: u64 = 1 << 20;
 
 /// Writes zevac's GPT on `layout.disk`: data (1), then special and cache partitions if sized.
 pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u32) -> Result<()> {
     if layout.wipe {
-        exec.check("wipefs", &["--all".into(), layout.disk.clone()]).context("wiping the disk's signatures")?;
+        exec.check("wipefs", &["--all".into(), layout.disk.clone()])
+            .context("wiping the disk's signatures")?;
     }
     let mut dev = std::fs::OpenOptions::new()
         .read(true)
@@ -26,15 +29,23 @@ pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u3
     let lb = match logical_sector {
         512 => gpt::disk::LogicalBlockSize::Lb512,
         4096 => gpt::disk::LogicalBlockSize::Lb4096,
-        other => bail!("{}: logical sector size {other} is not supported", layout.disk),
+        other => bail!(
+            "{}: logical sector size {other} is not supported",
+            layout.disk
+        ),
     };
     let sectors = bytes / u64::from(logical_sector);
     let mbr = gpt::mbr::ProtectiveMBR::with_lb_size(u32::try_from(sectors - 1).unwrap_or(u32::MAX));
-    mbr.overwrite_lba0(&mut dev).context("writing the protective MBR")?;
-    let mut disk = gpt::GptConfig::new().writable(true).logical_block_size(lb).create_from_device(dev, None)?;
+    mbr.overwrite_lba0(&mut dev)
+        .context("writing the protective MBR")?;
+    let mut disk = gpt::GptConfig::new()
+        .writable(true)
+        .logical_block_size(lb)
+        .create_from_device(dev, None)?;
     disk.update_partitions(BTreeMap::new())?;
     // 1 MiB alignment at the start, GPT's backup at the end, and a MiB of slack.
-    let data = bytes.saturating_sub(layout.special_bytes + layout.cache_bytes + 3 * MIB) / MIB * MIB;
+    let data =
+        bytes.saturating_sub(layout.special_bytes + layout.cache_bytes + 3 * MIB) / MIB * MIB;
     if data < 64 * MIB {
         bail!("{} is too small for a data partition", layout.disk);
     }
@@ -49,12 +60,17 @@ pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u3
     }
     let dev = disk.write().context("writing the GPT")?;
     dev.sync_all()?;
-    exec.check("blockdev", &["--rereadpt".into(), layout.disk.clone()]).context("making the kernel read the new partitions")?;
+    exec.check("blockdev", &["--rereadpt".into(), layout.disk.clone()])
+        .context("making the kernel read the new partitions")?;
     Ok(())
 }
 
 /// Waits (at most `timeout`) for udev to create every partition link of `layouts`.
-pub fn wait_for_partitions(exec: &dyn Executor, layouts: &[DiskLayout], timeout: Duration) -> Result<()> {
+pub fn wait_for_partitions(
+    exec: &dyn Executor,
+    layouts: &[DiskLayout],
+    timeout: Duration,
+) -> Result<()> {
     let _ = exec.run("udevadm", &["settle".into(), "--timeout=30".into()]);
     let mut wanted = Vec::new();
     for l in layouts {

@@ -19,6 +19,8 @@ const MIN_SLOP: u64 = 128 << 20;
 /// Room ZFS does not give to data on a new vdev (labels, boot area, metaslab rounding): we count
 /// only this fraction of a partition, a margin rather than ZFS's exact rule.
 const USABLE_PERCENT: u64 = 95;
+/// What the pool's own metadata (MOS, space maps) adds to the datasets' `used`.
+const METADATA_MARGIN: u64 = 16 << 20;
 
 /// What zevac should do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,7 +53,12 @@ pub enum Step {
     /// Write a GPT with zevac's partitions on a local disk (after wiping its signatures if `wipe`).
     Partition(DiskLayout),
     /// `zpool add -o ashift=N POOL [special|cache] DEV...`.
-    Add { pool: String, ashift: u32, class: VdevClass, devices: Vec<String> },
+    Add {
+        pool: String,
+        ashift: u32,
+        class: VdevClass,
+        devices: Vec<String>,
+    },
     /// `zpool remove POOL VDEV`: the evacuation starts and continues in the background.
     Remove { pool: String, vdev: String },
 }
@@ -71,7 +78,12 @@ impl Step {
                 let wipe = if l.wipe { "wipe it, then " } else { "" };
                 format!("{wipe}write a GPT on {}: {}", l.disk, parts.join(", "))
             }
-            Step::Add { pool, ashift, class, devices } => render::add(pool, *ashift, *class, devices),
+            Step::Add {
+                pool,
+                ashift,
+                class,
+                devices,
+            } => render::add(pool, *ashift, *class, devices),
             Step::Remove { pool, vdev } => render::remove(pool, vdev),
         }
     }
@@ -90,7 +102,11 @@ pub fn partition_path(disk: &str, number: u32) -> String {
 
 /// The partition numbers zevac's layout uses: data 1, special 2, cache 3 (when present).
 pub fn layout_numbers(special: bool, cache: bool) -> (u32, Option<u32>, Option<u32>) {
-    (1, special.then_some(2), cache.then_some(if special { 3 } else { 2 }))
+    (
+        1,
+        special.then_some(2),
+        cache.then_some(if special { 3 } else { 2 }),
+    )
 }
 
 fn slop(pool_bytes: u64) -> u64 {
@@ -113,11 +129,18 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     let name = &config.pool;
     let locals: Vec<&BlockDevice> = disks.iter().filter(|d| d.role == Role::Local).collect();
     if locals.is_empty() {
-        return Decision::Nothing { reason: "no local disks: the pool stays on its origin".into() };
+        return Decision::Nothing {
+            reason: "no local disks: the pool stays on its origin".into(),
+        };
     }
 
     // Preconditions of OpenZFS device removal (FACTS; vdev_removal.c).
-    if let Some(v) = pool.status.vdevs.iter().find(|v| matches!(v.kind, VdevKind::Raidz | VdevKind::Draid)) {
+    if let Some(v) = pool
+        .status
+        .vdevs
+        .iter()
+        .find(|v| matches!(v.kind, VdevKind::Raidz | VdevKind::Draid))
+    {
         return refuse(format!(
             "pool {name} has a {} vdev ({}); ZFS cannot remove a vdev from a pool with raidz or draid",
             if v.kind == VdevKind::Raidz { "raidz" } else { "draid" },
@@ -126,9 +149,9 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     }
     if let Some(bytes) = pool.checkpoint_bytes {
         return refuse(format!(
-            "pool {name} has a checkpoint ({} MiB); ZFS cannot remove a vdev while one exists \
+            "pool {name} has a checkpoint ({} KiB); ZFS cannot remove a vdev while one exists \
              (discard it with `zpool checkpoint -d {name}`)",
-            bytes >> 20
+            bytes >> 10
         ));
     }
     if !pool.locked_datasets.is_empty() {
@@ -146,7 +169,11 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     let origin_vdevs = origin_vdevs(&pool.status, disks);
     if let Some(r) = &pool.status.removal {
         if r.state == RemovalState::InProgress {
-            let pct = if r.to_copy > 0 { r.copied as f64 * 100.0 / r.to_copy as f64 } else { 0.0 };
+            let pct = if r.to_copy > 0 {
+                r.copied as f64 * 100.0 / r.to_copy as f64
+            } else {
+                0.0
+            };
             return Decision::Nothing {
                 reason: format!(
                     "the evacuation of {} is running ({pct:.0}%: {} of {} MiB); ZFS carries it on",
@@ -158,22 +185,45 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
         }
     }
     let origin = match origin_vdevs.as_slice() {
-        [] if pool.status.removal.as_ref().is_some_and(|r| r.state == RemovalState::Finished) => {
-            return Decision::Nothing { reason: format!("the evacuation is finished: pool {name} lives on the local disks") };
+        [] if pool
+            .status
+            .removal
+            .as_ref()
+            .is_some_and(|r| r.state == RemovalState::Finished) =>
+        {
+            return Decision::Nothing {
+                reason: format!("the evacuation is finished: pool {name} lives on the local disks"),
+            };
         }
-        [] if origins.is_empty() => return refuse("no origin disk found (no EBS or configured origin disk)".into()),
-        [] => return Decision::Nothing { reason: format!("pool {name} has no vdev on the origin disks: nothing to move") },
+        [] if origins.is_empty() => {
+            return refuse("no origin disk found (no EBS or configured origin disk)".into())
+        }
+        [] => {
+            return Decision::Nothing {
+                reason: format!("pool {name} has no vdev on the origin disks: nothing to move"),
+            }
+        }
         [one] => *one,
         many => {
             let names: Vec<&str> = many.iter().map(|v| v.name.as_str()).collect();
-            return refuse(format!("pool {name} has {} vdevs on the origin ({}); zevac moves exactly one", many.len(), names.join(", ")));
+            return refuse(format!(
+                "pool {name} has {} vdevs on the origin ({}); zevac moves exactly one",
+                many.len(),
+                names.join(", ")
+            ));
         }
     };
     if origin.kind != VdevKind::Disk {
-        return refuse(format!("the origin vdev {} is a {:?}, not a single device", origin.name, origin.kind));
+        return refuse(format!(
+            "the origin vdev {} is a {:?}, not a single device",
+            origin.name, origin.kind
+        ));
     }
     let Some(ashift) = pool.origin_ashift else {
-        return refuse(format!("cannot read the ashift of the origin vdev {}", origin.name));
+        return refuse(format!(
+            "cannot read the ashift of the origin vdev {}",
+            origin.name
+        ));
     };
     let origin_path = origin.path.clone().unwrap_or_else(|| origin.name.clone());
 
@@ -181,11 +231,17 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     let special = config.special_bytes();
     let cache = config.cache_bytes();
     let in_pool = |d: &BlockDevice| {
-        pool.status.vdevs.iter().any(|v| v.leaves.iter().any(|l| d.owns_path(l)))
+        pool.status
+            .vdevs
+            .iter()
+            .any(|v| v.leaves.iter().any(|l| d.owns_path(l)))
     };
     let mut states = Vec::new();
     for d in &locals {
-        let ours = d.partitions.iter().any(|p| p.label.as_deref() == Some(DATA_LABEL));
+        let ours = d
+            .partitions
+            .iter()
+            .any(|p| p.label.as_deref() == Some(DATA_LABEL));
         let state = if in_pool(d) {
             LocalState::InPool
         } else if ours {
@@ -205,21 +261,31 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
         states.push(state);
     }
 
-    // Room: the new vdevs must hold everything on the origin plus ZFS's slop.
-    let origin_alloc = origin.alloc.unwrap_or(0);
+    // Room: the new vdevs must hold everything on the origin plus ZFS's slop. A read-only import
+    // reports 0 allocated; the datasets' `used` (plus room for the pool's own metadata) stands in.
+    let origin_alloc = match origin.alloc {
+        Some(a) if a > 0 => a,
+        _ => pool.used_bytes + pool.used_bytes / 100 + METADATA_MARGIN,
+    };
     let mut room: u64 = 0;
     let mut total: u64 = 0;
     for (d, s) in locals.iter().zip(&states) {
         match s {
             LocalState::InPool => {
-                for v in pool.status.vdevs.iter().filter(|v| v.class == VdevClass::Normal && v.leaves.iter().any(|l| d.owns_path(l))) {
+                for v in pool.status.vdevs.iter().filter(|v| {
+                    v.class == VdevClass::Normal && v.leaves.iter().any(|l| d.owns_path(l))
+                }) {
                     let size = v.size.unwrap_or(0);
                     total += size;
                     room += size.saturating_sub(v.alloc.unwrap_or(0));
                 }
             }
             LocalState::Partitioned(d) => {
-                let data = d.partitions.iter().find(|p| p.label.as_deref() == Some(DATA_LABEL)).map_or(0, |p| p.size_bytes);
+                let data = d
+                    .partitions
+                    .iter()
+                    .find(|p| p.label.as_deref() == Some(DATA_LABEL))
+                    .map_or(0, |p| p.size_bytes);
                 total += data;
                 room += data * USABLE_PERCENT / 100;
             }
@@ -263,14 +329,24 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
             }
             LocalState::ToPartition(d, wipe) => {
                 let disk = d.stable_path().to_string();
-                steps.push(Step::Partition(DiskLayout { disk: disk.clone(), special_bytes: special, cache_bytes: cache, wipe: *wipe }));
+                steps.push(Step::Partition(DiskLayout {
+                    disk: disk.clone(),
+                    special_bytes: special,
+                    cache_bytes: cache,
+                    wipe: *wipe,
+                }));
                 data.push(partition_path(&disk, dn));
                 specials.extend(sn.map(|n| partition_path(&disk, n)));
                 caches.extend(cn.map(|n| partition_path(&disk, n)));
             }
         }
     }
-    let add = |class, devices: Vec<String>| Step::Add { pool: name.clone(), ashift, class, devices };
+    let add = |class, devices: Vec<String>| Step::Add {
+        pool: name.clone(),
+        ashift,
+        class,
+        devices,
+    };
     if !data.is_empty() {
         steps.push(add(VdevClass::Normal, data));
     }
@@ -280,7 +356,10 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     if !caches.is_empty() {
         steps.push(add(VdevClass::Cache, caches));
     }
-    steps.push(Step::Remove { pool: name.clone(), vdev: origin_path });
+    steps.push(Step::Remove {
+        pool: name.clone(),
+        vdev: origin_path,
+    });
     Decision::Steps { steps }
 }
 
@@ -289,7 +368,8 @@ mod tests {
     use super::*;
     use crate::testing::{recorded_disks, recorded_pool, with_zfs_whole_disk_partition};
 
-    const EBS_PART: &str = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
+    const EBS_PART: &str =
+        "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
     const IS0: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWSE28577B5D030CADB9";
     const IS1: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS129EA13962D6AFE69";
 
@@ -320,7 +400,11 @@ mod tests {
     fn the_recorded_machine_is_classified() {
         let disks = recorded_disks("2.3.2");
         let roles: Vec<(String, Role)> = disks.iter().map(|d| (d.name.clone(), d.role)).collect();
-        assert_eq!(roles.len(), 6, "hidden nvmeXcYnZ nodes are not disks: {roles:?}");
+        assert_eq!(
+            roles.len(),
+            6,
+            "hidden nvmeXcYnZ nodes are not disks: {roles:?}"
+        );
         assert_eq!(disks.iter().filter(|d| d.role == Role::Origin).count(), 1);
         assert_eq!(disks.iter().filter(|d| d.role == Role::Local).count(), 5);
         let ebs = disks.iter().find(|d| d.role == Role::Origin).unwrap();
@@ -331,7 +415,11 @@ mod tests {
     #[test]
     fn fresh_boot_partitions_adds_and_removes() {
         for version in ["2.3.2", "2.1.11"] {
-            let s = steps(plan(&Config::default(), &machine(version), &recorded_pool(version, "imported")));
+            let s = steps(plan(
+                &Config::default(),
+                &machine(version),
+                &recorded_pool(version, "imported"),
+            ));
             assert_eq!(s.len(), 4, "{version}: {s:?}");
             assert!(matches!(&s[0], Step::Partition(l) if !l.wipe && l.special_bytes == 0));
             assert_eq!(
@@ -345,7 +433,14 @@ mod tests {
                 },
                 "{version}"
             );
-            assert_eq!(s[3], Step::Remove { pool: "rpool".into(), vdev: EBS_PART.into() }, "{version}");
+            assert_eq!(
+                s[3],
+                Step::Remove {
+                    pool: "rpool".into(),
+                    vdev: EBS_PART.into()
+                },
+                "{version}"
+            );
         }
     }
 
@@ -354,7 +449,11 @@ mod tests {
         let mut cfg = Config::default();
         cfg.layout.special_size = "64MiB".into();
         cfg.layout.cache_size = "32MiB".into();
-        let s = steps(plan(&cfg, &machine("2.3.2"), &recorded_pool("2.3.2", "imported")));
+        let s = steps(plan(
+            &cfg,
+            &machine("2.3.2"),
+            &recorded_pool("2.3.2", "imported"),
+        ));
         let adds: Vec<(VdevClass, Vec<String>)> = s
             .iter()
             .filter_map(|st| match st {
@@ -373,22 +472,48 @@ mod tests {
     fn running_and_finished_removals_leave_nothing_to_do() {
         for version in ["2.3.2", "2.1.11"] {
             let mut disks = machine(version);
-            disks.iter_mut().filter(|d| d.role == Role::Local).for_each(with_zfs_whole_disk_partition);
+            disks
+                .iter_mut()
+                .filter(|d| d.role == Role::Local)
+                .for_each(with_zfs_whole_disk_partition);
             for state in ["removing", "paused"] {
                 let d = plan(&Config::default(), &disks, &recorded_pool(version, state));
-                assert!(reason(&d).contains("is running"), "{version} {state}: {d:?}");
+                assert!(
+                    reason(&d).contains("is running"),
+                    "{version} {state}: {d:?}"
+                );
             }
-            let d = plan(&Config::default(), &disks, &recorded_pool(version, "finished"));
-            assert!(matches!(d, Decision::Nothing { .. }) && reason(&d).contains("finished"), "{version}: {d:?}");
+            let d = plan(
+                &Config::default(),
+                &disks,
+                &recorded_pool(version, "finished"),
+            );
+            assert!(
+                matches!(d, Decision::Nothing { .. }) && reason(&d).contains("finished"),
+                "{version}: {d:?}"
+            );
         }
     }
 
     #[test]
     fn a_crash_after_the_add_only_removes() {
         let mut disks = machine("2.3.2");
-        disks.iter_mut().filter(|d| d.role == Role::Local).for_each(with_zfs_whole_disk_partition);
-        let s = steps(plan(&Config::default(), &disks, &recorded_pool("2.3.2", "added")));
-        assert_eq!(s, vec![Step::Remove { pool: "rpool".into(), vdev: EBS_PART.into() }]);
+        disks
+            .iter_mut()
+            .filter(|d| d.role == Role::Local)
+            .for_each(with_zfs_whole_disk_partition);
+        let s = steps(plan(
+            &Config::default(),
+            &disks,
+            &recorded_pool("2.3.2", "added"),
+        ));
+        assert_eq!(
+            s,
+            vec![Step::Remove {
+                pool: "rpool".into(),
+                vdev: EBS_PART.into()
+            }]
+        );
     }
 
     #[test]
@@ -398,7 +523,11 @@ mod tests {
             with_zfs_whole_disk_partition(d);
             d.partitions[0].label = Some(DATA_LABEL.into());
         }
-        let s = steps(plan(&Config::default(), &disks, &recorded_pool("2.3.2", "imported")));
+        let s = steps(plan(
+            &Config::default(),
+            &disks,
+            &recorded_pool("2.3.2", "imported"),
+        ));
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(matches!(&s[0], Step::Add { devices, .. } if devices.len() == 2));
     }
@@ -408,27 +537,72 @@ mod tests {
         let disks = machine("2.3.2");
         let cfg = Config::default();
         let d = plan(&cfg, &disks, &recorded_pool("2.3.2", "checkpointed"));
-        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("checkpoint"), "{d:?}");
+        assert!(
+            matches!(d, Decision::Refuse { .. }) && reason(&d).contains("checkpoint"),
+            "{d:?}"
+        );
 
         let mut raidz = recorded_pool("2.3.2", "imported");
-        raidz.status = crate::zfs::status::from_json(&crate::testing::fixture("2.3.2", "raidz_status_json.stdout"), "tank").unwrap();
+        raidz.status = crate::zfs::status::from_json(
+            &crate::testing::fixture("2.3.2", "raidz_status_json.stdout"),
+            "tank",
+        )
+        .unwrap();
         let d = plan(&cfg, &disks, &raidz);
-        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("raidz"), "{d:?}");
+        assert!(
+            matches!(d, Decision::Refuse { .. }) && reason(&d).contains("raidz"),
+            "{d:?}"
+        );
 
         let mut locked = recorded_pool("2.3.2", "imported");
         locked.locked_datasets = vec!["rpool/secret".into()];
         assert!(reason(&plan(&cfg, &disks, &locked)).contains("rpool/secret"));
 
         // One small instance store for the recorded 267 MiB: too small.
-        let mut small: Vec<BlockDevice> = disks.iter().filter(|d| d.role != Role::Local || d.paths[0] == IS0).cloned().collect();
-        small.iter_mut().filter(|d| d.role == Role::Local).for_each(|d| d.size_bytes = 300 << 20);
+        let mut small: Vec<BlockDevice> = disks
+            .iter()
+            .filter(|d| d.role != Role::Local || d.paths[0] == IS0)
+            .cloned()
+            .collect();
+        small
+            .iter_mut()
+            .filter(|d| d.role == Role::Local)
+            .for_each(|d| d.size_bytes = 300 << 20);
         let d = plan(&cfg, &small, &recorded_pool("2.3.2", "imported"));
-        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("too small"), "{d:?}");
+        assert!(
+            matches!(d, Decision::Refuse { .. }) && reason(&d).contains("too small"),
+            "{d:?}"
+        );
+
+        // The same under a read-only import, whose vdevs report 0 allocated (recorded in the lab).
+        let mut readonly = recorded_pool("2.3.2", "imported");
+        readonly.status = crate::zfs::status::from_json(
+            &crate::testing::fixture_in("2.3.2", "readonly", "ro_status_json.stdout"),
+            "rpool",
+        )
+        .unwrap();
+        assert_eq!(readonly.status.vdevs[0].alloc, Some(0));
+        let d = plan(&cfg, &small, &readonly);
+        assert!(
+            matches!(d, Decision::Refuse { .. }) && reason(&d).contains("too small"),
+            "{d:?}"
+        );
 
         // No origin disk: refuse; no local disk: nothing to do.
-        let no_origin: Vec<BlockDevice> = disks.iter().filter(|d| d.role != Role::Origin).cloned().collect();
-        assert!(matches!(plan(&cfg, &no_origin, &recorded_pool("2.3.2", "imported")), Decision::Refuse { .. }));
-        let no_local: Vec<BlockDevice> = disks.iter().filter(|d| d.role != Role::Local).cloned().collect();
+        let no_origin: Vec<BlockDevice> = disks
+            .iter()
+            .filter(|d| d.role != Role::Origin)
+            .cloned()
+            .collect();
+        assert!(matches!(
+            plan(&cfg, &no_origin, &recorded_pool("2.3.2", "imported")),
+            Decision::Refuse { .. }
+        ));
+        let no_local: Vec<BlockDevice> = disks
+            .iter()
+            .filter(|d| d.role != Role::Local)
+            .cloned()
+            .collect();
         let d = plan(&cfg, &no_local, &recorded_pool("2.3.2", "imported"));
         assert!(matches!(d, Decision::Nothing { .. }) && reason(&d).contains("no local disks"));
     }
@@ -441,10 +615,19 @@ mod tests {
         is0.signature = Some("ext4".into());
         let pool = recorded_pool("2.3.2", "imported");
         let d = plan(&Config::default(), &disks, &pool);
-        assert!(matches!(d, Decision::Refuse { .. }) && reason(&d).contains("ext4") && reason(&d).contains("allow_wipe"), "{d:?}");
+        assert!(
+            matches!(d, Decision::Refuse { .. })
+                && reason(&d).contains("ext4")
+                && reason(&d).contains("allow_wipe"),
+            "{d:?}"
+        );
         let mut cfg = Config::default();
         cfg.local.allow_wipe = true;
         let s = steps(plan(&cfg, &disks, &pool));
-        assert!(s.iter().any(|st| matches!(st, Step::Partition(l) if l.disk == IS0 && l.wipe)), "{s:?}");
+        assert!(
+            s.iter()
+                .any(|st| matches!(st, Step::Partition(l) if l.disk == IS0 && l.wipe)),
+            "{s:?}"
+        );
     }
 }

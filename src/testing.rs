@@ -8,19 +8,26 @@ use crate::discover::{self, classify, BlockDevice, Partition};
 use crate::inspect::PoolState;
 use crate::zfs::{status, text, PoolProps, ZfsVersion};
 
-pub fn fixture_dir(version: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("bench/fixtures/zfs-{version}/states"))
+/// A recorded output of `bench/fixtures/zfs-VERSION/SET/NAME`.
+pub fn fixture_in(version: &str, set: &str, name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("bench/fixtures/zfs-{version}/{set}/{name}"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A recorded output of the states walk (`bench/guest/record-states.sh`).
 pub fn fixture(version: &str, name: &str) -> String {
-    let path = fixture_dir(version).join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    fixture_in(version, "states", name)
 }
 
 /// A fresh scratch directory.
 pub fn scratch() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("zevac-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let dir = std::env::temp_dir().join(format!(
+        "zevac-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -43,7 +50,9 @@ pub fn recorded_tree(version: &str, root: &Path) -> (PathBuf, PathBuf) {
         }
     }
     for line in fixture(version, "by_id.stdout").lines() {
-        let Some((left, target)) = line.split_once(" -> ") else { continue };
+        let Some((left, target)) = line.split_once(" -> ") else {
+            continue;
+        };
         let link = left.split_whitespace().last().unwrap();
         std::os::unix::fs::symlink(target, by_id.join(link)).unwrap();
         // A partition link tells us the partition exists (`nvme0n1p2`).
@@ -94,9 +103,18 @@ pub fn with_zfs_whole_disk_partition(disk: &mut BlockDevice) {
 pub fn recorded_pool(version: &str, state: &str) -> PoolState {
     let v = ZfsVersion::parse(&fixture(version, "version.stdout")).unwrap();
     let st = if v.has_json() {
-        status::from_json(&fixture(version, &format!("{state}_status_json.stdout")), "rpool").unwrap()
+        status::from_json(
+            &fixture(version, &format!("{state}_status_json.stdout")),
+            "rpool",
+        )
+        .unwrap()
     } else {
-        text::status_from_text(&fixture(version, &format!("{state}_status.stdout")), &fixture(version, &format!("{state}_list.stdout")), "rpool").unwrap()
+        text::status_from_text(
+            &fixture(version, &format!("{state}_status.stdout")),
+            &fixture(version, &format!("{state}_list.stdout")),
+            "rpool",
+        )
+        .unwrap()
     };
     let props = PoolProps::parse(&fixture(version, &format!("{state}_get.stdout"))).unwrap();
     PoolState {
@@ -105,6 +123,13 @@ pub fn recorded_pool(version: &str, state: &str) -> PoolState {
         checkpoint_bytes: props.checkpoint_bytes().unwrap(),
         device_removal_feature: props.device_removal_available(),
         locked_datasets: Vec::new(),
+        // The golden image's `used`, as `zfs get` reported it (bench/fixtures/.../readonly).
+        used_bytes: fixture_in("2.3.2", "readonly", "ro_used.stdout")
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap(),
         origin_ashift: Some(text::label_ashift(&fixture(version, "zdb_label.stdout")).unwrap()),
     }
 }

@@ -13,12 +13,16 @@ pub fn path(name: &str) -> PathBuf {
 
 pub fn read(name: &str) -> Result<String> {
     let p = path(name);
-    Ok(std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?.trim().to_string())
+    Ok(std::fs::read_to_string(&p)
+        .with_context(|| format!("cannot read {}", p.display()))?
+        .trim()
+        .to_string())
 }
 
 pub fn write(name: &str, value: &str) -> Result<()> {
     let p = path(name);
-    std::fs::write(&p, value).with_context(|| format!("cannot write {value} to {}", p.display()))?;
+    std::fs::write(&p, value)
+        .with_context(|| format!("cannot write {value} to {}", p.display()))?;
     tracing::info!(parameter = name, value, "set");
     Ok(())
 }

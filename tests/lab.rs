@@ -177,7 +177,14 @@ fn a_panic_or_a_hang_is_a_clear_error() {
 
 /// Boots `script` with the work tree's zevac in the guest, the golden manifest, and `config` as
 /// /etc/zevac.toml if given.
-fn boot_with_zevac(lab: &Lab, run: &Run, golden: &Golden, disks: Vec<Disk>, script: &str, config: Option<&str>) -> Outcome {
+fn boot_with_zevac(
+    lab: &Lab,
+    run: &Run,
+    golden: &Golden,
+    disks: Vec<Disk>,
+    script: &str,
+    config: Option<&str>,
+) -> Outcome {
     let mut spec = BootSpec::new("zevac", disks, script)
         .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
         .file("/lab/manifest.sha256", golden.manifest.clone());
@@ -190,7 +197,10 @@ fn boot_with_zevac(lab: &Lab, run: &Run, golden: &Golden, disks: Vec<Disk>, scri
 /// How many 4 KiB blocks of `a` and `b` differ: what a boot wrote to an image.
 fn changed_blocks(a: &std::path::Path, b: &std::path::Path) -> usize {
     use std::io::Read;
-    let (mut fa, mut fb) = (std::fs::File::open(a).unwrap(), std::fs::File::open(b).unwrap());
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
     let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
     let mut changed = 0;
     loop {
@@ -199,7 +209,11 @@ fn changed_blocks(a: &std::path::Path, b: &std::path::Path) -> usize {
         if n == 0 {
             return changed;
         }
-        changed += ba[..n].chunks(4096).zip(bb[..n].chunks(4096)).filter(|(x, y)| x != y).count();
+        changed += ba[..n]
+            .chunks(4096)
+            .zip(bb[..n].chunks(4096))
+            .filter(|(x, y)| x != y)
+            .count();
     }
 }
 
@@ -210,29 +224,68 @@ fn apply_evacuates(pair: ZfsPair) {
     let run = lab.new_run("zevac-apply").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
     let ebs = disks[0].image.clone();
-    let outcome = boot_with_zevac(&lab, &run, &golden, disks, include_str!("guest/apply.sh"), None);
+    let outcome = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        include_str!("guest/apply.sh"),
+        None,
+    );
     let ev = &outcome.events;
 
     let apply = ev.cmd("apply").unwrap();
-    println!("zevac apply ({pair}): {:.2} s in the guest\n{}{}", apply.seconds(), apply.stdout, apply.stderr);
+    println!(
+        "zevac apply ({pair}): {:.2} s in the guest\n{}{}",
+        apply.seconds(),
+        apply.stdout,
+        apply.stderr
+    );
     assert_eq!(apply.rc, 0, "{}", apply.stderr);
-    assert!(apply.stdout.contains("zpool add -o ashift=12 rpool") && apply.stdout.contains("zpool remove rpool"), "{}", apply.stdout);
+    assert!(
+        apply.stdout.contains("zpool add -o ashift=12 rpool")
+            && apply.stdout.contains("zpool remove rpool"),
+        "{}",
+        apply.stdout
+    );
     let plan = ev.cmd("plan_before").unwrap();
     assert_eq!(plan.rc, 0, "{}", plan.stderr);
-    assert!(plan.stdout.contains("write a GPT"), "the dry run shows the steps: {}", plan.stdout);
+    assert!(
+        plan.stdout.contains("write a GPT"),
+        "the dry run shows the steps: {}",
+        plan.stdout
+    );
     let wait = ev.cmd("wait").unwrap();
-    println!("copy finished {:.1} s after zevac apply returned", wait.end - apply.end);
-    let done: serde_json::Value = serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
+    println!(
+        "copy finished {:.1} s after zevac apply returned",
+        wait.end - apply.end
+    );
+    let done: serde_json::Value =
+        serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
     assert_eq!(done["state"], "finished", "{done}");
     let zstatus = ev.cmd("zstatus").unwrap().stdout;
-    assert!(zstatus.contains("-part1") && !zstatus.contains("Elastic_Block_Store"), "the pool is on zevac's partitions:\n{zstatus}");
+    assert!(
+        zstatus.contains("-part1") && !zstatus.contains("Elastic_Block_Store"),
+        "the pool is on zevac's partitions:\n{zstatus}"
+    );
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
-    assert_eq!(selftest::scrub_errors(&ev.cmd("status_scrubbed").unwrap().stdout).unwrap(), 0);
+    assert_eq!(
+        selftest::scrub_errors(&ev.cmd("status_scrubbed").unwrap().stdout).unwrap(),
+        0
+    );
     let again = ev.cmd("apply_again").unwrap();
     assert_eq!(again.rc, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("nothing to do") && again.stdout.contains("finished"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to do") && again.stdout.contains("finished"),
+        "{}",
+        again.stdout
+    );
     // Only ZFS wrote to EBS (labels and uberblocks at import, the removal's final label rewrite).
-    println!("EBS: {} of {} 4 KiB blocks changed", changed_blocks(&golden.image, &ebs), std::fs::metadata(&ebs).unwrap().len() / 4096);
+    println!(
+        "EBS: {} of {} 4 KiB blocks changed",
+        changed_blocks(&golden.image, &ebs),
+        std::fs::metadata(&ebs).unwrap().len() / 4096
+    );
     run.remove_images().unwrap();
 }
 
@@ -246,4 +299,179 @@ fn zevac_apply_evacuates_openzfs_2_3() {
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn zevac_apply_evacuates_openzfs_2_1() {
     apply_evacuates(ZfsPair::V2_1);
+}
+
+/// sha256 of every image of `disks`.
+fn hashes(disks: &[Disk]) -> Vec<String> {
+    disks
+        .iter()
+        .map(|d| disks::sha256(&d.image).unwrap())
+        .collect()
+}
+
+/// Bad input: zevac refuses (or does nothing) and every disk image stays bit-identical.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn refusals_change_nothing() {
+    let _one = one_at_a_time();
+    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
+    let golden = golden::golden(&lab, 256).unwrap();
+    let script = include_str!("guest/zevac-apply.sh");
+    let check =
+        |run: &Run, name: &str, disks: &[Disk], config: Option<&str>, rc: i32, says: &str| {
+            let before = hashes(disks);
+            let outcome = boot_with_zevac(&lab, run, &golden, disks.to_vec(), script, config);
+            let apply = outcome.events.cmd("apply").unwrap();
+            println!("{name}: exit {} {}", apply.rc, apply.stdout.trim());
+            assert_eq!(apply.rc, rc, "{name}: {}{}", apply.stdout, apply.stderr);
+            assert!(apply.stdout.contains(says), "{name}: {}", apply.stdout);
+            assert_eq!(hashes(disks), before, "{name}: a disk image changed");
+        };
+
+    // No instance store: nothing to do; zevac does not even import the pool.
+    let run = lab.new_run("no-stores").unwrap();
+    check(
+        &run,
+        "no-stores",
+        &ec2_disks(&run, &golden, Throttle::mib_per_second(32), 0),
+        None,
+        0,
+        "no local disks",
+    );
+    run.remove_images().unwrap();
+
+    // One instance store too small for the 267 MiB on EBS plus ZFS's slop.
+    let run = lab.new_run("too-small").unwrap();
+    let mut disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 0);
+    let small = run.path("small.img");
+    disks::create_blank(&small, 300 << 20).unwrap();
+    disks.push(Disk::instance_store(small, 0));
+    check(&run, "too-small", &disks, None, 3, "too small");
+    run.remove_images().unwrap();
+
+    // An instance store holding ext4: refused and untouched; with wiping allowed, used.
+    let run = lab.new_run("not-blank").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    lab.run(
+        &run,
+        &BootSpec::new("mkfs", disks.clone(), include_str!("guest/make-ext4.sh")),
+    )
+    .unwrap();
+    check(&run, "not-blank", &disks, None, 3, "ext4");
+    let wiped = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        script,
+        Some("[local]\nallow_wipe = true\n"),
+    );
+    let apply = wiped.events.cmd("apply").unwrap();
+    assert_eq!(apply.rc, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("wipe it, then write a GPT"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        wiped
+            .events
+            .cmd("zstatus")
+            .unwrap()
+            .stdout
+            .contains("Evacuation of"),
+        "the evacuation did not start"
+    );
+    run.remove_images().unwrap();
+}
+
+/// A checkpoint and a raidz vdev are refused with their reasons.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn checkpoint_and_raidz_are_refused() {
+    let _one = one_at_a_time();
+    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
+    let golden = golden::golden(&lab, 256).unwrap();
+    let run = lab.new_run("checkpoint-raidz").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 4);
+    // tank: its three raidz disks play the origin, the fourth instance store the local disk.
+    let glob = |d: &Disk| format!("\"/dev/disk/by-id/*_{}\"", d.serial);
+    let tank = format!(
+        "pool = \"tank\"\n[origin]\ndisks = [{}]\n[local]\ndisks = [{}]\n",
+        disks[2..].iter().map(glob).collect::<Vec<_>>().join(", "),
+        glob(&disks[1])
+    );
+    let spec = BootSpec::new(
+        "refusals",
+        disks,
+        include_str!("guest/checkpoint-and-raidz.sh"),
+    )
+    .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
+    .file("/lab/tank.toml", tank);
+    let ev = lab.run(&run, &spec).unwrap().events;
+    for (name, says) in [("apply_checkpoint", "checkpoint"), ("apply_raidz", "raidz")] {
+        let c = ev.cmd(name).unwrap();
+        println!("{name}: exit {} {}", c.rc, c.stdout.trim());
+        assert_eq!(c.rc, 3, "{name}: {}{}", c.stdout, c.stderr);
+        assert!(c.stdout.contains(says), "{name}: {}", c.stdout);
+    }
+    run.remove_images().unwrap();
+}
+
+/// SIGKILL during the copy, boot again: zevac imports quickly with the copy paused, leaves the
+/// running removal alone, and it completes with the data intact.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_after_a_crash_mid_copy() {
+    let _one = one_at_a_time();
+    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
+    let golden = golden::golden(&lab, 256).unwrap();
+    let run = lab.new_run("zevac-crash").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(4), 2);
+    let first = BootSpec::new(
+        "apply",
+        disks.clone(),
+        include_str!("guest/apply-then-wait.sh"),
+    )
+    .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"));
+    let mut vm = lab.boot(&run, &first).unwrap();
+    vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    vm.kill().unwrap();
+    assert_eq!(vm.events.cmd("apply").unwrap().rc, 0);
+
+    let second = BootSpec::new(
+        "apply-again",
+        disks,
+        include_str!("guest/apply-after-crash.sh"),
+    )
+    .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
+    .file("/lab/manifest.sha256", golden.manifest.clone());
+    let mut vm = lab.boot(&run, &second).unwrap();
+    vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
+    vm.set_throttle("ebs", None).unwrap();
+    let ev = vm.wait_exit().unwrap().ok().unwrap().events;
+    let apply = ev.cmd("apply").unwrap();
+    println!(
+        "after the crash, zevac apply took {:.2} s:\n{}",
+        apply.seconds(),
+        apply.stdout
+    );
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(apply.stdout.contains("is running"), "{}", apply.stdout);
+    let import: f64 = apply
+        .stdout
+        .split("imported pool rpool in ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Unpaused, the import would carry the copy on at 4 MiB/s: about a minute for 267 MiB.
+    assert!(import < 10.0, "the import took {import} s");
+    let done: serde_json::Value =
+        serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
+    assert_eq!(done["state"], "finished");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
 }

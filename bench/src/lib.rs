@@ -200,7 +200,10 @@ fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
             .with_context(|| format!("adding {tool}"))?;
     }
     // glibc dlopens libgcc_s for pthread_exit (zdb needs it); ldd does not list it.
-    ir.file("/lib/x86_64-linux-gnu/libgcc_s.so.1", Path::new("/lib/x86_64-linux-gnu/libgcc_s.so.1"))?;
+    ir.file(
+        "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+        Path::new("/lib/x86_64-linux-gnu/libgcc_s.so.1"),
+    )?;
     // Debian's systemd-udevd is udevadm under another name (an absolute symlink).
     ir.symlink("/lib/systemd/systemd-udevd", "/bin/udevadm");
     ir.tree("/lib/udev", &root.join("lib/udev"))

@@ -56,12 +56,20 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 
 /// The role of `disk` and the reason, in words.
 pub fn classify(disk: &BlockDevice, rules: &Rules) -> (Role, String) {
-    let listed = |patterns: &[String]| patterns.iter().find(|p| disk.paths.iter().any(|path| glob(p, path))).cloned();
+    let listed = |patterns: &[String]| {
+        patterns
+            .iter()
+            .find(|p| disk.paths.iter().any(|path| glob(p, path)))
+            .cloned()
+    };
     if let Some(p) = listed(&rules.origin) {
         return (Role::Origin, format!("matches the configured origin {p:?}"));
     }
     if let Some(p) = listed(&rules.local) {
-        return (Role::Local, format!("matches the configured local disks {p:?}"));
+        return (
+            Role::Local,
+            format!("matches the configured local disks {p:?}"),
+        );
     }
     let model = disk.model.trim();
     if let Some((_, what)) = REMOTE_MODELS.iter().find(|(m, _)| *m == model) {
@@ -74,9 +82,15 @@ pub fn classify(disk: &BlockDevice, rules: &Rules) -> (Role, String) {
         return (Role::Local, format!("{what} (model {model:?})"));
     }
     if model.is_empty() {
-        (Role::Other, "no model: only an explicit list can tell (OpenStack and others)".into())
+        (
+            Role::Other,
+            "no model: only an explicit list can tell (OpenStack and others)".into(),
+        )
     } else {
-        (Role::Other, format!("model {model:?} is not a known cloud disk"))
+        (
+            Role::Other,
+            format!("model {model:?} is not a known cloud disk"),
+        )
     }
 }
 
@@ -104,22 +118,49 @@ mod tests {
     #[test]
     fn cloud_models() {
         let r = Rules::default();
-        assert_eq!(classify(&disk("Amazon Elastic Block Store", "/dev/x"), &r).0, Role::Origin);
-        assert_eq!(classify(&disk("Amazon EC2 NVMe Instance Storage", "/dev/x"), &r).0, Role::Local);
+        assert_eq!(
+            classify(&disk("Amazon Elastic Block Store", "/dev/x"), &r).0,
+            Role::Origin
+        );
+        assert_eq!(
+            classify(&disk("Amazon EC2 NVMe Instance Storage", "/dev/x"), &r).0,
+            Role::Local
+        );
         assert_eq!(classify(&disk("nvme_card", "/dev/x"), &r).0, Role::Local);
-        assert_eq!(classify(&disk("nvme_card-pd", "/dev/x"), &r).0, Role::Origin);
-        assert_eq!(classify(&disk("Microsoft NVMe Direct Disk v2", "/dev/x"), &r).0, Role::Local);
-        assert_eq!(classify(&disk("QEMU NVMe Ctrl", "/dev/x"), &r).0, Role::Other);
+        assert_eq!(
+            classify(&disk("nvme_card-pd", "/dev/x"), &r).0,
+            Role::Origin
+        );
+        assert_eq!(
+            classify(&disk("Microsoft NVMe Direct Disk v2", "/dev/x"), &r).0,
+            Role::Local
+        );
+        assert_eq!(
+            classify(&disk("QEMU NVMe Ctrl", "/dev/x"), &r).0,
+            Role::Other
+        );
         assert_eq!(classify(&disk("", "/dev/vdb"), &r).0, Role::Other);
     }
 
     #[test]
     fn explicit_lists_win() {
-        let r = Rules { local: vec!["/dev/disk/by-id/virtio-eph*".into()], origin: vec![] };
-        assert_eq!(classify(&disk("", "/dev/disk/by-id/virtio-ephemeral0"), &r).0, Role::Local);
+        let r = Rules {
+            local: vec!["/dev/disk/by-id/virtio-eph*".into()],
+            origin: vec![],
+        };
+        assert_eq!(
+            classify(&disk("", "/dev/disk/by-id/virtio-ephemeral0"), &r).0,
+            Role::Local
+        );
         // With an explicit list, a model alone does not make a disk local.
-        assert_eq!(classify(&disk("Amazon EC2 NVMe Instance Storage", "/dev/y"), &r).0, Role::Other);
-        assert!(glob("/dev/disk/by-id/nvme-*_AWS?2*", "/dev/disk/by-id/nvme-Amazon_AWS12x"));
+        assert_eq!(
+            classify(&disk("Amazon EC2 NVMe Instance Storage", "/dev/y"), &r).0,
+            Role::Other
+        );
+        assert!(glob(
+            "/dev/disk/by-id/nvme-*_AWS?2*",
+            "/dev/disk/by-id/nvme-Amazon_AWS12x"
+        ));
         assert!(!glob("a*c", "abd"));
     }
 }

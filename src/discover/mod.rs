@@ -53,24 +53,41 @@ impl BlockDevice {
 
     /// Whether `path` names this disk or one of its partitions.
     pub fn owns_path(&self, path: &str) -> bool {
-        self.paths.iter().any(|p| p == path) || self.partitions.iter().any(|p| p.paths.iter().any(|q| q == path))
+        self.paths.iter().any(|p| p == path)
+            || self
+                .partitions
+                .iter()
+                .any(|p| p.paths.iter().any(|q| q == path))
     }
 
     /// The partition named `path`, if it is one of this disk's.
     pub fn partition_with_path(&self, path: &str) -> Option<&Partition> {
-        self.partitions.iter().find(|p| p.paths.iter().any(|q| q == path))
+        self.partitions
+            .iter()
+            .find(|p| p.paths.iter().any(|q| q == path))
     }
 }
 
 /// What `blkid -p` says of a device: `None` when it finds nothing.
 pub fn probe_signature(exec: &dyn Executor, device: &str) -> Result<Option<String>> {
-    let out = exec.run("blkid", &["-p".into(), "-o".into(), "export".into(), device.into()])?;
+    let out = exec.run(
+        "blkid",
+        &["-p".into(), "-o".into(), "export".into(), device.into()],
+    )?;
     match out.status {
         // libblkid's "nothing found".
         2 => Ok(None),
         0 => {
-            let field = |k: &str| out.stdout.lines().find_map(|l| l.strip_prefix(k).map(str::to_string));
-            Ok(Some(field("TYPE=").or_else(|| field("PTTYPE=")).unwrap_or_else(|| "unknown signature".into())))
+            let field = |k: &str| {
+                out.stdout
+                    .lines()
+                    .find_map(|l| l.strip_prefix(k).map(str::to_string))
+            };
+            Ok(Some(
+                field("TYPE=")
+                    .or_else(|| field("PTTYPE="))
+                    .unwrap_or_else(|| "unknown signature".into()),
+            ))
         }
         s => bail!("blkid -p {device} failed (exit {s}): {}", out.stderr.trim()),
     }

@@ -7,12 +7,15 @@ use anyhow::{Context, Result};
 use super::{BlockDevice, Partition, Role};
 
 fn read(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 fn read_num(path: &Path) -> Result<u64> {
     let s = read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    s.parse().with_context(|| format!("{}: {s:?} is not a number", path.display()))
+    s.parse()
+        .with_context(|| format!("{}: {s:?} is not a number", path.display()))
 }
 
 /// Disks zevac considers: NVMe namespaces (not the hidden multipath `nvmeXcYnZ` nodes), virtio, SCSI
@@ -23,38 +26,60 @@ pub fn is_candidate(name: &str) -> bool {
         let mut parts = rest.splitn(2, 'n');
         let ctrl = parts.next().unwrap_or("");
         let ns = parts.next().unwrap_or("");
-        return !ctrl.is_empty() && ctrl.bytes().all(|b| b.is_ascii_digit()) && !ns.is_empty() && ns.bytes().all(|b| b.is_ascii_digit());
+        return !ctrl.is_empty()
+            && ctrl.bytes().all(|b| b.is_ascii_digit())
+            && !ns.is_empty()
+            && ns.bytes().all(|b| b.is_ascii_digit());
     }
-    ["vd", "sd", "xvd"].iter().any(|p| name.strip_prefix(p).is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase())))
+    ["vd", "sd", "xvd"].iter().any(|p| {
+        name.strip_prefix(p)
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase()))
+    })
 }
 
 /// `/dev/disk/by-id` links (read from `dir`) by the kernel name they point to:
 /// `(kernel name, /dev/disk/by-id/LINK)`.
 fn by_id_links(dir: &Path) -> Vec<(String, String)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut links: Vec<(String, String)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let target = std::fs::read_link(e.path()).ok()?;
             let name = target.file_name()?.to_string_lossy().into_owned();
             // Named as udev names them, whichever directory was read (tests read a copy).
-            Some((name, format!("/dev/disk/by-id/{}", e.file_name().to_string_lossy())))
+            Some((
+                name,
+                format!("/dev/disk/by-id/{}", e.file_name().to_string_lossy()),
+            ))
         })
         .collect();
     // Model-and-serial names first (what FACTS tells us to use), WWID/EUI names after.
-    links.sort_by_key(|(_, link)| (link.contains("/nvme-eui.") || link.contains("/nvme-nvme.") || link.contains("/wwn-"), link.clone()));
+    links.sort_by_key(|(_, link)| {
+        (
+            link.contains("/nvme-eui.") || link.contains("/nvme-nvme.") || link.contains("/wwn-"),
+            link.clone(),
+        )
+    });
     links
 }
 
 fn paths_for(name: &str, links: &[(String, String)]) -> Vec<String> {
-    let mut paths: Vec<String> = links.iter().filter(|(n, _)| n == name).map(|(_, l)| l.clone()).collect();
+    let mut paths: Vec<String> = links
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, l)| l.clone())
+        .collect();
     paths.push(format!("/dev/{name}"));
     paths
 }
 
 /// The partition name from a partition's `uevent` (`PARTNAME=`).
 fn partname(dir: &Path) -> Option<String> {
-    read(&dir.join("uevent"))?.lines().find_map(|l| l.strip_prefix("PARTNAME=").map(str::to_string))
+    read(&dir.join("uevent"))?
+        .lines()
+        .find_map(|l| l.strip_prefix("PARTNAME=").map(str::to_string))
 }
 
 /// Reads every candidate disk under `sys/block` (roles and blankness are filled in later).
@@ -89,7 +114,9 @@ pub fn read_disks(sys: &Path, dev_by_id: &Path) -> Result<Vec<BlockDevice>> {
         partitions.sort_by_key(|p| p.number);
         disks.push(BlockDevice {
             model: read(&dir.join("device/model")).unwrap_or_default(),
-            serial: read(&dir.join("device/serial")).or_else(|| read(&dir.join("serial"))).unwrap_or_default(),
+            serial: read(&dir.join("device/serial"))
+                .or_else(|| read(&dir.join("serial")))
+                .unwrap_or_default(),
             size_bytes: read_num(&dir.join("size"))? * 512,
             logical_sector: read_num(&dir.join("queue/logical_block_size"))? as u32,
             physical_sector: read_num(&dir.join("queue/physical_block_size"))? as u32,
@@ -114,7 +141,17 @@ mod tests {
         for yes in ["nvme0n1", "nvme12n3", "vda", "sdb", "xvdf"] {
             assert!(is_candidate(yes), "{yes}");
         }
-        for no in ["nvme0c0n1", "nvme0n1p1", "loop0", "dm-0", "md0", "sr0", "vda1", "zram0", "nvme0"] {
+        for no in [
+            "nvme0c0n1",
+            "nvme0n1p1",
+            "loop0",
+            "dm-0",
+            "md0",
+            "sr0",
+            "vda1",
+            "zram0",
+            "nvme0",
+        ] {
             assert!(!is_candidate(no), "{no}");
         }
     }

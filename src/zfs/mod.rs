@@ -33,11 +33,28 @@ impl ZfsVersion {
 
     /// Parses `zpool version` (`zfs-2.3.2-2~bpo12+2` then `zfs-kmod-...`).
     pub fn parse(text: &str) -> Result<Self> {
-        let line = text.lines().find(|l| l.starts_with("zfs-") && !l.starts_with("zfs-kmod-"));
-        let v = line.and_then(|l| l.strip_prefix("zfs-")).with_context(|| format!("unexpected `zpool version`: {text:?}"))?;
-        let mut nums = v.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(str::parse::<u32>);
-        let mut next = || nums.next().transpose().ok().flatten().with_context(|| format!("no version in {v:?}"));
-        Ok(Self { major: next()?, minor: next()?, patch: next()? })
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("zfs-") && !l.starts_with("zfs-kmod-"));
+        let v = line
+            .and_then(|l| l.strip_prefix("zfs-"))
+            .with_context(|| format!("unexpected `zpool version`: {text:?}"))?;
+        let mut nums = v
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(str::parse::<u32>);
+        let mut next = || {
+            nums.next()
+                .transpose()
+                .ok()
+                .flatten()
+                .with_context(|| format!("no version in {v:?}"))
+        };
+        Ok(Self {
+            major: next()?,
+            minor: next()?,
+            patch: next()?,
+        })
     }
 }
 
@@ -60,7 +77,9 @@ impl<'a> Zpool<'a> {
 
     /// Whether `pool` is imported.
     pub fn is_imported(&self, pool: &str) -> Result<bool> {
-        let out = self.exec.run("zpool", &s(&["list", "-H", "-o", "name", pool]))?;
+        let out = self
+            .exec
+            .run("zpool", &s(&["list", "-H", "-o", "name", pool]))?;
         Ok(out.success() && out.stdout.lines().any(|l| l.trim() == pool))
     }
 
@@ -101,7 +120,17 @@ impl<'a> Zpool<'a> {
 
     /// Datasets whose encryption key is not loaded (`zfs get keystatus`).
     pub fn locked_datasets(&self, pool: &str) -> Result<Vec<String>> {
-        let args = s(&["get", "-H", "-r", "-o", "name,value", "-t", "filesystem,volume", "keystatus", pool]);
+        let args = s(&[
+            "get",
+            "-H",
+            "-r",
+            "-o",
+            "name,value",
+            "-t",
+            "filesystem,volume",
+            "keystatus",
+            pool,
+        ]);
         let out = self.exec.check("zfs", &args)?.stdout;
         Ok(out
             .lines()
@@ -109,6 +138,18 @@ impl<'a> Zpool<'a> {
             .filter(|(_, v)| v.trim() == "unavailable")
             .map(|(n, _)| n.to_string())
             .collect())
+    }
+
+    /// Bytes the pool's datasets use (`used` of the root dataset). Unlike the vdevs' `alloc`, it is
+    /// right under a read-only import, where OpenZFS reports 0 allocated (recorded in the lab).
+    pub fn used_bytes(&self, pool: &str) -> Result<u64> {
+        let out = self
+            .exec
+            .check("zfs", &s(&["get", "-Hp", "-o", "value", "used", pool]))?
+            .stdout;
+        out.trim()
+            .parse()
+            .with_context(|| format!("`zfs get used {pool}` printed {out:?}"))
     }
 
     /// The ashift of the top-level vdev `device` belongs to, from its label (`zdb -l`).
@@ -170,11 +211,31 @@ mod tests {
 
     #[test]
     fn versions_from_zpool_version() {
-        let v23 = ZfsVersion::parse(include_str!("../../bench/fixtures/zfs-2.3.2/states/version.stdout")).unwrap();
-        assert_eq!(v23, ZfsVersion { major: 2, minor: 3, patch: 2 });
+        let v23 = ZfsVersion::parse(include_str!(
+            "../../bench/fixtures/zfs-2.3.2/states/version.stdout"
+        ))
+        .unwrap();
+        assert_eq!(
+            v23,
+            ZfsVersion {
+                major: 2,
+                minor: 3,
+                patch: 2
+            }
+        );
         assert!(v23.has_json());
-        let v21 = ZfsVersion::parse(include_str!("../../bench/fixtures/zfs-2.1.11/states/version.stdout")).unwrap();
-        assert_eq!(v21, ZfsVersion { major: 2, minor: 1, patch: 11 });
+        let v21 = ZfsVersion::parse(include_str!(
+            "../../bench/fixtures/zfs-2.1.11/states/version.stdout"
+        ))
+        .unwrap();
+        assert_eq!(
+            v21,
+            ZfsVersion {
+                major: 2,
+                minor: 1,
+                patch: 11
+            }
+        );
         assert!(!v21.has_json());
         assert!(ZfsVersion::parse("garbage").is_err());
     }
@@ -182,8 +243,17 @@ mod tests {
     #[test]
     fn rendered_commands_match_what_runs() {
         let devs = vec!["/dev/a-part1".to_string(), "/dev/b-part1".to_string()];
-        assert_eq!(render::add("rpool", 12, VdevClass::Normal, &devs), "zpool add -o ashift=12 rpool /dev/a-part1 /dev/b-part1");
-        assert_eq!(render::add("rpool", 12, VdevClass::Cache, &devs[..1]), "zpool add rpool cache /dev/a-part1");
-        assert_eq!(render::import("rpool", &devs), "zpool import -N -d /dev/a-part1 -d /dev/b-part1 rpool");
+        assert_eq!(
+            render::add("rpool", 12, VdevClass::Normal, &devs),
+            "zpool add -o ashift=12 rpool /dev/a-part1 /dev/b-part1"
+        );
+        assert_eq!(
+            render::add("rpool", 12, VdevClass::Cache, &devs[..1]),
+            "zpool add rpool cache /dev/a-part1"
+        );
+        assert_eq!(
+            render::import("rpool", &devs),
+            "zpool import -N -d /dev/a-part1 -d /dev/b-part1 rpool"
+        );
     }
 }

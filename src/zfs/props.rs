@@ -29,14 +29,22 @@ impl PoolProps {
 
     /// `feature@device_removal` is `enabled` or `active` (not `disabled`, not missing).
     pub fn device_removal_available(&self) -> bool {
-        matches!(self.get("feature@device_removal"), Some("enabled" | "active"))
+        matches!(
+            self.get("feature@device_removal"),
+            Some("enabled" | "active")
+        )
     }
 
     /// Bytes held by a checkpoint, if there is one (`checkpoint` is `-` without).
     pub fn checkpoint_bytes(&self) -> Result<Option<u64>> {
-        match self.get("checkpoint").context("`zpool get` has no checkpoint property")? {
+        match self
+            .get("checkpoint")
+            .context("`zpool get` has no checkpoint property")?
+        {
             "-" => Ok(None),
-            v => Ok(Some(v.parse().with_context(|| format!("checkpoint {v:?}"))?)),
+            v => Ok(Some(
+                v.parse().with_context(|| format!("checkpoint {v:?}"))?,
+            )),
         }
     }
 

@@ -120,7 +120,9 @@ pub struct PoolStatus {
 impl PoolStatus {
     /// The top-level vdev whose path is `path`, or whose leaves include it.
     pub fn vdev_with_path(&self, path: &str) -> Option<&TopVdev> {
-        self.vdevs.iter().find(|v| v.path.as_deref() == Some(path) || v.leaves.iter().any(|l| l == path))
+        self.vdevs
+            .iter()
+            .find(|v| v.path.as_deref() == Some(path) || v.leaves.iter().any(|l| l == path))
     }
 }
 
@@ -192,10 +194,24 @@ impl JsonVdev {
 /// Parses `zpool status -j --json-int -p POOL`.
 pub fn from_json(json: &str, pool: &str) -> Result<PoolStatus> {
     let status: JsonStatus = serde_json::from_str(json).context("parsing `zpool status -j`")?;
-    let p = status.pools.get(pool).with_context(|| format!("`zpool status -j` has no pool {pool}"))?;
-    let root = p.vdevs.get(pool).with_context(|| format!("`zpool status -j`: pool {pool} has no root vdev"))?;
-    let mut vdevs: Vec<TopVdev> = root.vdevs.values().map(|v| v.top(VdevClass::Normal)).collect();
-    for (map, class) in [(&p.logs, VdevClass::Log), (&p.l2cache, VdevClass::Cache), (&p.spares, VdevClass::Spare)] {
+    let p = status
+        .pools
+        .get(pool)
+        .with_context(|| format!("`zpool status -j` has no pool {pool}"))?;
+    let root = p
+        .vdevs
+        .get(pool)
+        .with_context(|| format!("`zpool status -j`: pool {pool} has no root vdev"))?;
+    let mut vdevs: Vec<TopVdev> = root
+        .vdevs
+        .values()
+        .map(|v| v.top(VdevClass::Normal))
+        .collect();
+    for (map, class) in [
+        (&p.logs, VdevClass::Log),
+        (&p.l2cache, VdevClass::Cache),
+        (&p.spares, VdevClass::Spare),
+    ] {
         vdevs.extend(map.values().map(|v| v.top(class)));
     }
     let removal = p
@@ -219,7 +235,11 @@ pub fn from_json(json: &str, pool: &str) -> Result<PoolStatus> {
             })
         })
         .transpose()?;
-    Ok(PoolStatus { name: pool.to_string(), vdevs, removal })
+    Ok(PoolStatus {
+        name: pool.to_string(),
+        vdevs,
+        removal,
+    })
 }
 
 #[cfg(test)]
@@ -241,7 +261,8 @@ mod tests {
 
     #[test]
     fn removal_states_from_json() {
-        let removing = from_json(&fixture("2.3.2", "removing_status_json.stdout"), "rpool").unwrap();
+        let removing =
+            from_json(&fixture("2.3.2", "removing_status_json.stdout"), "rpool").unwrap();
         let r = removing.removal.as_ref().unwrap();
         assert_eq!(r.state, RemovalState::InProgress);
         assert_eq!(r.path.as_deref(), Some(EBS));
@@ -252,9 +273,13 @@ mod tests {
         let r = done.removal.clone().unwrap();
         assert_eq!(r.state, RemovalState::Finished);
         assert_eq!(r.copied, r.to_copy);
-        assert!(done.vdev_with_path(EBS).is_none(), "the origin is gone after the removal");
+        assert!(
+            done.vdev_with_path(EBS).is_none(),
+            "the origin is gone after the removal"
+        );
 
-        let canceled = from_json(&fixture("2.3.2", "canceled_status_json.stdout"), "rpool").unwrap();
+        let canceled =
+            from_json(&fixture("2.3.2", "canceled_status_json.stdout"), "rpool").unwrap();
         assert_eq!(canceled.removal.unwrap().state, RemovalState::Canceled);
     }
 

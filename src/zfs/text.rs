@@ -25,7 +25,10 @@ pub fn human_bytes(s: &str) -> Result<u64> {
 /// The `remove:` section of `zpool status`.
 fn removal(text: &str) -> Result<Option<Removal>> {
     let mut lines = text.lines();
-    let Some(head) = lines.by_ref().find(|l| l.trim_start().starts_with("remove:")) else {
+    let Some(head) = lines
+        .by_ref()
+        .find(|l| l.trim_start().starts_with("remove:"))
+    else {
         return Ok(None);
     };
     let head = head.trim_start().trim_start_matches("remove:").trim();
@@ -41,14 +44,22 @@ fn removal(text: &str) -> Result<Option<Removal>> {
     };
     if let Some(rest) = head.strip_prefix("Evacuation of ") {
         // "Evacuation of PATH in progress since DATE" / "226M copied out of 267M at 6.85M/s, ..."
-        let path = rest.split(" in progress since").next().context("remove: line")?;
+        let path = rest
+            .split(" in progress since")
+            .next()
+            .context("remove: line")?;
         let mut words = next.split_whitespace();
         let copied = human_bytes(words.next().context("remove progress line")?)?;
         let to_copy = human_bytes(words.nth(3).context("remove progress line")?)?;
         if !next.contains(" copied out of ") {
             bail!("unexpected removal progress line {next:?}");
         }
-        return Ok(Some(removal(RemovalState::InProgress, Some(path), copied, to_copy)));
+        return Ok(Some(removal(
+            RemovalState::InProgress,
+            Some(path),
+            copied,
+            to_copy,
+        )));
     }
     if let Some(rest) = head.strip_prefix("Removal of ") {
         if let Some(path) = rest.strip_suffix_before(" canceled on ") {
@@ -56,7 +67,11 @@ fn removal(text: &str) -> Result<Option<Removal>> {
         }
         // "Removal of vdev 0 copied 267M in 0h0m, completed on DATE"
         if rest.contains(", completed on ") {
-            let copied = rest.split(" copied ").nth(1).and_then(|r| r.split_whitespace().next()).context("remove: line")?;
+            let copied = rest
+                .split(" copied ")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .context("remove: line")?;
             let copied = human_bytes(copied)?;
             return Ok(Some(removal(RemovalState::Finished, None, copied, copied)));
         }
@@ -89,7 +104,9 @@ fn config_rows(text: &str) -> Result<Vec<(usize, String, bool)>> {
         if line.starts_with("errors:") {
             break;
         }
-        let Some(body) = line.strip_prefix('\t') else { continue };
+        let Some(body) = line.strip_prefix('\t') else {
+            continue;
+        };
         if body.trim().is_empty() || body.trim_start().starts_with("NAME ") {
             continue;
         }
@@ -97,7 +114,11 @@ fn config_rows(text: &str) -> Result<Vec<(usize, String, bool)>> {
         if indent % 2 != 0 {
             bail!("unexpected indentation in `zpool status`: {line:?}");
         }
-        let name = body.split_whitespace().next().context("empty config row")?.to_string();
+        let name = body
+            .split_whitespace()
+            .next()
+            .context("empty config row")?
+            .to_string();
         rows.push((indent / 2, name, body.trim_end().ends_with("(removing)")));
     }
     if rows.is_empty() {
@@ -141,8 +162,12 @@ pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStat
             1 => {
                 let class = class.context("a vdev before the pool in `zpool status`")?;
                 let kind = VdevKind::from_name(&name);
-                let (size, alloc) = sizes.iter().find(|(n, ..)| *n == name).map_or((None, None), |(_, s, a)| (*s, *a));
-                let path = matches!(kind, VdevKind::Disk | VdevKind::File).then(|| device_path(&name));
+                let (size, alloc) = sizes
+                    .iter()
+                    .find(|(n, ..)| *n == name)
+                    .map_or((None, None), |(_, s, a)| (*s, *a));
+                let path =
+                    matches!(kind, VdevKind::Disk | VdevKind::File).then(|| device_path(&name));
                 vdevs.push(TopVdev {
                     leaves: path.clone().into_iter().collect(),
                     path,
@@ -155,17 +180,31 @@ pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStat
                 });
             }
             _ => {
-                let top = vdevs.last_mut().context("a leaf before its vdev in `zpool status`")?;
+                let top = vdevs
+                    .last_mut()
+                    .context("a leaf before its vdev in `zpool status`")?;
                 top.leaves.push(device_path(&name));
             }
         }
     }
     let removal = removal(status)?;
     // 2.3 marks the vdev "(removing)"; 2.1 does not, and names it only in the `remove:` line.
-    if let Some(Removal { state: RemovalState::InProgress, path: Some(path), .. }) = &removal {
-        vdevs.iter_mut().filter(|v| v.path.as_ref() == Some(path)).for_each(|v| v.removing = true);
+    if let Some(Removal {
+        state: RemovalState::InProgress,
+        path: Some(path),
+        ..
+    }) = &removal
+    {
+        vdevs
+            .iter_mut()
+            .filter(|v| v.path.as_ref() == Some(path))
+            .for_each(|v| v.removing = true);
     }
-    Ok(PoolStatus { name: pool.to_string(), vdevs, removal })
+    Ok(PoolStatus {
+        name: pool.to_string(),
+        vdevs,
+        removal,
+    })
 }
 
 /// The path of a device `zpool status` names: by-id names are shown without their directory.
@@ -208,7 +247,10 @@ mod tests {
 
     #[test]
     fn ashift_from_the_label() {
-        assert_eq!(label_ashift(&fixture("2.3.2", "zdb_label.stdout")).unwrap(), 12);
+        assert_eq!(
+            label_ashift(&fixture("2.3.2", "zdb_label.stdout")).unwrap(),
+            12
+        );
         assert!(label_ashift("failed to unpack label 0").is_err());
     }
 
@@ -233,34 +275,64 @@ mod tests {
         assert_eq!(r.to_copy, 267 << 20);
         assert!(removing.vdevs.iter().filter(|v| v.removing).count() == 1);
         let finished = parse("finished");
-        assert_eq!(finished.removal.as_ref().unwrap().state, RemovalState::Finished);
+        assert_eq!(
+            finished.removal.as_ref().unwrap().state,
+            RemovalState::Finished
+        );
         assert_eq!(finished.vdevs.len(), 2);
-        assert_eq!(parse("canceled").removal.unwrap().state, RemovalState::Canceled);
-        let raidz = status_from_text(&fixture("2.1.11", "raidz_status.stdout"), "", "tank").unwrap();
+        assert_eq!(
+            parse("canceled").removal.unwrap().state,
+            RemovalState::Canceled
+        );
+        let raidz =
+            status_from_text(&fixture("2.1.11", "raidz_status.stdout"), "", "tank").unwrap();
         assert_eq!(raidz.vdevs[0].kind, VdevKind::Raidz);
         assert_eq!(raidz.vdevs[0].leaves.len(), 3);
-        assert_eq!(label_ashift(&fixture("2.1.11", "zdb_label.stdout")).unwrap(), 12);
+        assert_eq!(
+            label_ashift(&fixture("2.1.11", "zdb_label.stdout")).unwrap(),
+            12
+        );
     }
 
     /// The text parser agrees with the JSON one on every recorded 2.3 state.
     #[test]
     fn text_and_json_agree_on_2_3() {
-        for state in ["imported", "added", "removing", "paused", "finished", "canceled", "checkpointed"] {
+        for state in [
+            "imported",
+            "added",
+            "removing",
+            "paused",
+            "finished",
+            "canceled",
+            "checkpointed",
+        ] {
             let text = status_from_text(
                 &fixture("2.3.2", &format!("{state}_status.stdout")),
                 &fixture("2.3.2", &format!("{state}_list.stdout")),
                 "rpool",
             )
             .unwrap();
-            let json = super::super::status::from_json(&fixture("2.3.2", &format!("{state}_status_json.stdout")), "rpool").unwrap();
+            let json = super::super::status::from_json(
+                &fixture("2.3.2", &format!("{state}_status_json.stdout")),
+                "rpool",
+            )
+            .unwrap();
             // Both show the same names; a whole-disk vdev's path differs (text cannot know `-part1`).
             let key = |s: &PoolStatus| {
-                let mut k: Vec<_> = s.vdevs.iter().map(|v| (v.name.clone(), v.kind.clone(), v.removing, v.alloc)).collect();
+                let mut k: Vec<_> = s
+                    .vdevs
+                    .iter()
+                    .map(|v| (v.name.clone(), v.kind.clone(), v.removing, v.alloc))
+                    .collect();
                 k.sort_by(|a, b| a.0.cmp(&b.0));
                 k
             };
             assert_eq!(key(&text), key(&json), "{state}");
-            assert_eq!(text.removal.as_ref().map(|r| r.state), json.removal.as_ref().map(|r| r.state), "{state}");
+            assert_eq!(
+                text.removal.as_ref().map(|r| r.state),
+                json.removal.as_ref().map(|r| r.state),
+                "{state}"
+            );
         }
     }
 }
