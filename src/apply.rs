@@ -266,15 +266,37 @@ fn run_steps(exec: &dyn Executor, disks: &[BlockDevice], steps: &[Step]) -> Resu
             }
             Step::Remove { pool, vdev } => zpool.remove(pool, vdev),
         };
-        done.with_context(|| {
-            format!(
-                "step {} of {} failed: {what}. Steps before it are done; run zevac apply again to continue from here",
+        if let Err(e) = done {
+            let now = pool_summary(&zpool, steps);
+            return Err(e.context(format!(
+                "step {} of {} failed: {what}. Steps before it are done ({now}); run zevac apply again to continue from here",
                 i + 1,
                 steps.len()
-            )
-        })?;
+            )));
+        }
     }
     Ok(())
+}
+
+/// One line on the pool's state after a failed step, for the error message.
+fn pool_summary(zpool: &Zpool, steps: &[Step]) -> String {
+    let Some(pool) = steps.iter().find_map(|s| match s {
+        Step::Add { pool, .. } | Step::Remove { pool, .. } => Some(pool.as_str()),
+        Step::Partition(_) => None,
+    }) else {
+        return "pool state unknown".into();
+    };
+    let state = zpool.version().and_then(|v| zpool.status(pool, v));
+    match state {
+        Ok(st) => {
+            let vdevs: Vec<&str> = st.vdevs.iter().map(|v| v.name.as_str()).collect();
+            let removal = st.removal.map_or("no removal".to_string(), |r| {
+                format!("removal {:?}", r.state)
+            });
+            format!("pool {pool} now has vdevs {}; {removal}", vdevs.join(", "))
+        }
+        Err(e) => format!("pool {pool}: cannot read its state: {e:#}"),
+    }
 }
 
 /// Reads `path` as the config (defaults when the default file is missing).
@@ -282,5 +304,50 @@ pub fn load_config(path: Option<&Path>) -> Result<Config> {
     match path {
         Some(p) => Config::load(p, true),
         None => Config::load(Path::new(crate::config::DEFAULT_PATH), false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::FakeExecutor;
+
+    const IS1: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS129EA13962D6AFE69";
+
+    /// A failing step says which step, what ZFS said, and what the pool looks like now; all from
+    /// outputs recorded in the lab (the refused removal under a checkpoint).
+    #[test]
+    fn a_failed_step_names_itself_zfs_and_the_pool_state() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/fixtures/zfs-2.3.2/states");
+        let mut exec = FakeExecutor::new();
+        exec.answer_recorded(
+            &format!("zpool remove rpool {IS1}"),
+            &dir,
+            "remove_with_checkpoint",
+        )
+        .unwrap();
+        exec.answer_recorded("zpool version", &dir, "version")
+            .unwrap();
+        exec.answer_recorded(
+            "zpool status -j --json-int -p rpool",
+            &dir,
+            "checkpointed_status_json",
+        )
+        .unwrap();
+        let steps = [Step::Remove {
+            pool: "rpool".into(),
+            vdev: IS1.into(),
+        }];
+        let err = format!("{:#}", run_steps(&exec, &[], &steps).unwrap_err());
+        assert!(
+            err.contains("step 1 of 1 failed: zpool remove rpool"),
+            "{err}"
+        );
+        assert!(err.contains("checkpoint exists"), "what ZFS said: {err}");
+        // In the recording, the EBS removal had finished before the checkpoint was taken.
+        assert!(
+            err.contains("pool rpool now has vdevs") && err.contains("removal Finished"),
+            "{err}"
+        );
     }
 }

@@ -516,6 +516,31 @@ mod tests {
         );
     }
 
+    /// ZFS cancels a removal on an I/O error: the origin is still in the pool, the local disks
+    /// too; the plan is to remove it again.
+    #[test]
+    fn a_canceled_removal_of_the_origin_is_started_again() {
+        let mut disks = machine("2.3.2");
+        disks
+            .iter_mut()
+            .filter(|d| d.role == Role::Local)
+            .for_each(with_zfs_whole_disk_partition);
+        let mut pool = recorded_pool("2.3.2", "added");
+        let canceled = recorded_pool("2.3.2", "canceled").status.removal.unwrap();
+        pool.status.removal = Some(crate::zfs::Removal {
+            path: Some(EBS_PART.into()),
+            ..canceled
+        });
+        let s = steps(plan(&Config::default(), &disks, &pool));
+        assert_eq!(
+            s,
+            vec![Step::Remove {
+                pool: "rpool".into(),
+                vdev: EBS_PART.into()
+            }]
+        );
+    }
+
     #[test]
     fn a_crash_after_partitioning_adds_without_partitioning_again() {
         let mut disks = machine("2.3.2");

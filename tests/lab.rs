@@ -475,3 +475,53 @@ fn zevac_after_a_crash_mid_copy() {
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
     run.remove_images().unwrap();
 }
+
+/// `zevac=off` disables apply; a layout with special and L2ARC partitions is carved and added;
+/// the state record is written.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_apply_with_special_and_cache_partitions() {
+    let _one = one_at_a_time();
+    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
+    let golden = golden::golden(&lab, 256).unwrap();
+    let run = lab.new_run("zevac-layout").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let config = "[layout]\nspecial_size = \"64MiB\"\ncache_size = \"96MiB\"\n";
+    let ev = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        include_str!("guest/apply-layout.sh"),
+        Some(config),
+    )
+    .events;
+
+    let off = ev.cmd("apply_off").unwrap();
+    assert_eq!(off.rc, 0);
+    assert!(off.stdout.contains("disabled"), "{}", off.stdout);
+    let apply = ev.cmd("apply").unwrap();
+    assert_eq!(apply.rc, 0, "{}{}", apply.stdout, apply.stderr);
+    println!("{}", apply.stdout);
+    let status = ev.cmd("zstatus").unwrap().stdout;
+    for heading in ["special", "cache"] {
+        assert!(
+            status.lines().any(|l| l.trim() == heading),
+            "no {heading} vdevs:\n{status}"
+        );
+    }
+    assert!(
+        status.contains("-part2") && status.contains("-part3"),
+        "{status}"
+    );
+    let parts = ev.cmd("parts").unwrap().stdout;
+    for label in ["zevac-data", "zevac-special", "zevac-cache"] {
+        assert_eq!(parts.matches(label).count(), 2, "{label}:\n{parts}");
+    }
+    let state: serde_json::Value = serde_json::from_str(&ev.cmd("state").unwrap().stdout).unwrap();
+    assert_eq!(state["pool"], "rpool");
+    assert_eq!(state["local"].as_array().unwrap().len(), 2, "{state}");
+    assert_eq!(state["decision"]["decision"], "steps", "{state}");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
+}
