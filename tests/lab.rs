@@ -15,6 +15,25 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     LAB.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What every scenario starts from: this test's turn at the lab, the prepared lab for `pair`,
+/// and the 256 MiB golden image.
+struct Scene {
+    _turn: MutexGuard<'static, ()>,
+    lab: Lab,
+    golden: Golden,
+}
+
+fn scene(pair: ZfsPair) -> Scene {
+    let turn = one_at_a_time();
+    let lab = Lab::prepare(pair).expect("preparing the lab");
+    let golden = golden::golden(&lab, 256).expect("building the golden image");
+    Scene {
+        _turn: turn,
+        lab,
+        golden,
+    }
+}
+
 /// A run with a copy of the golden image as a throttled EBS volume and `stores` blank instance
 /// stores of 1 GiB.
 fn ec2_disks(run: &Run, golden: &Golden, throttle: Throttle, stores: usize) -> Vec<Disk> {
@@ -81,9 +100,7 @@ fn selftest_openzfs_2_1() {
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn killed_mid_copy_the_removal_resumes_and_qmp_lifts_the_throttle() {
-    let _one = one_at_a_time();
-    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
-    let golden = golden::golden(&lab, 256).unwrap();
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("crash-resume").unwrap();
     const SLOW_MIB: u64 = 4;
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(SLOW_MIB), 2);
@@ -218,9 +235,7 @@ fn changed_blocks(a: &std::path::Path, b: &std::path::Path) -> usize {
 }
 
 fn apply_evacuates(pair: ZfsPair) {
-    let _one = one_at_a_time();
-    let lab = Lab::prepare(pair).unwrap();
-    let golden = golden::golden(&lab, 256).unwrap();
+    let Scene { lab, golden, _turn } = scene(pair);
     let run = lab.new_run("zevac-apply").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
     let ebs = disks[0].image.clone();
@@ -313,9 +328,7 @@ fn hashes(disks: &[Disk]) -> Vec<String> {
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn refusals_change_nothing() {
-    let _one = one_at_a_time();
-    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
-    let golden = golden::golden(&lab, 256).unwrap();
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let script = include_str!("guest/zevac-apply.sh");
     let check =
         |run: &Run, name: &str, disks: &[Disk], config: Option<&str>, rc: i32, says: &str| {
@@ -389,9 +402,7 @@ fn refusals_change_nothing() {
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn checkpoint_and_raidz_are_refused() {
-    let _one = one_at_a_time();
-    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
-    let golden = golden::golden(&lab, 256).unwrap();
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("checkpoint-raidz").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 4);
     // tank: its three raidz disks play the origin, the fourth instance store the local disk.
@@ -423,9 +434,7 @@ fn checkpoint_and_raidz_are_refused() {
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn zevac_after_a_crash_mid_copy() {
-    let _one = one_at_a_time();
-    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
-    let golden = golden::golden(&lab, 256).unwrap();
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("zevac-crash").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(4), 2);
     let first = BootSpec::new(
@@ -481,9 +490,7 @@ fn zevac_after_a_crash_mid_copy() {
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn zevac_apply_with_special_and_cache_partitions() {
-    let _one = one_at_a_time();
-    let lab = Lab::prepare(ZfsPair::V2_3).unwrap();
-    let golden = golden::golden(&lab, 256).unwrap();
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("zevac-layout").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
     let config = "[layout]\nspecial_size = \"64MiB\"\ncache_size = \"96MiB\"\n";

@@ -3,7 +3,5 @@ run apply zevac apply
 mark applied
 must wait zpool wait -t remove rpool
 run status_done zevac status --json
-mount_pool rpool /mnt ro || die "cannot mount the evacuated pool"
-run verify sh -c 'cd /mnt && sha256sum -c -s /lab/manifest.sha256'
-umount_pool /mnt || die "cannot unmount"
+verify_manifest rpool
 must export zpool export rpool

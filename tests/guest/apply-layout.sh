@@ -9,7 +9,5 @@ run state cat /run/zevac/state.json
 run zstatus zpool status -p rpool
 run parts sh -c 'for p in /sys/class/block/nvme*n1p*; do grep PARTNAME "$p/uevent"; done'
 must wait zpool wait -t remove rpool
-mount_pool rpool /mnt ro || die "cannot mount the evacuated pool"
-run verify sh -c 'cd /mnt && sha256sum -c -s /lab/manifest.sha256'
-umount_pool /mnt || die "cannot unmount"
+verify_manifest rpool
 must export zpool export rpool

@@ -8,9 +8,7 @@ run status_applied zevac status --json
 must wait zpool wait -t remove rpool
 run status_done zevac status --json
 must zstatus zpool status -p rpool
-mount_pool rpool /mnt ro || die "cannot mount the evacuated pool"
-run verify sh -c 'cd /mnt && sha256sum -c -s /lab/manifest.sha256'
-umount_pool /mnt || die "cannot unmount"
+verify_manifest rpool
 must scrub zpool scrub -w rpool
 must status_scrubbed zpool status -p rpool
 must export zpool export rpool

@@ -9,7 +9,5 @@ mark imported
 echo 0 > "$PAUSE"
 must wait zpool wait -t remove rpool
 must status_removed zpool status -p rpool
-mount_pool rpool /mnt ro || die "cannot mount the evacuated pool"
-run verify sh -c 'cd /mnt && sha256sum -c -s /lab/manifest.sha256'
-umount_pool /mnt || die "cannot unmount"
+verify_manifest rpool
 must export zpool export rpool
