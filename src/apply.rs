@@ -12,7 +12,8 @@ use crate::config::Config;
 use crate::discover::{self, classify::Rules, BlockDevice, Role};
 use crate::exec::Executor;
 use crate::inspect::{self, PoolState};
-use crate::plan::{self, Decision, Step, CACHE_LABEL, DATA_LABEL, SPECIAL_LABEL};
+use crate::origin::Origin;
+use crate::plan::{self, Decision, Step};
 use crate::zfs::Zpool;
 use crate::{partition, tunables};
 
@@ -41,31 +42,6 @@ pub fn rules(config: &Config) -> Rules {
         local: config.local.disks.clone(),
         origin: config.origin.disks.clone(),
     }
-}
-
-/// Devices `zpool import -d` should look at: the origin disks' partitions (or the disks), and
-/// zevac's partitions on local disks. Nothing else, so a stray pool elsewhere is never picked up.
-pub fn import_devices(disks: &[BlockDevice]) -> Vec<String> {
-    let mut devices = Vec::new();
-    for d in disks {
-        match d.role {
-            Role::Origin if d.partitions.is_empty() => devices.push(d.stable_path().to_string()),
-            Role::Origin => devices.extend(d.partitions.iter().map(|p| p.paths[0].clone())),
-            Role::Local => devices.extend(
-                d.partitions
-                    .iter()
-                    .filter(|p| {
-                        matches!(
-                            p.label.as_deref(),
-                            Some(DATA_LABEL | SPECIAL_LABEL | CACHE_LABEL)
-                        )
-                    })
-                    .map(|p| p.paths[0].clone()),
-            ),
-            Role::Other => {}
-        }
-    }
-    devices
 }
 
 /// What `apply` did.
@@ -145,6 +121,7 @@ pub fn survey(
 ) -> Result<Survey> {
     let disks = discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config))
         .context("discovering the disks")?;
+    let origin = Origin::new(config, &disks);
     let mut survey = Survey {
         disks,
         pool: None,
@@ -159,7 +136,7 @@ pub fn survey(
         if import == Import::No {
             return Ok(survey);
         }
-        let devices = import_devices(&survey.disks);
+        let devices = origin.import_devices(&survey.disks);
         let start = std::time::Instant::now();
         let readonly = import == Import::ReadOnly;
         let run = || zpool.import(&config.pool, &devices, readonly);
@@ -172,7 +149,7 @@ pub fn survey(
         survey.import_seconds = Some(start.elapsed().as_secs_f64());
         survey.imported = import;
     }
-    survey.pool = Some(inspect::inspect(&zpool, &config.pool, &survey.disks)?);
+    survey.pool = Some(inspect::inspect(&zpool, &config.pool, &origin)?);
     Ok(survey)
 }
 

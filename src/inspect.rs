@@ -3,8 +3,8 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::discover::{BlockDevice, Role};
-use crate::zfs::{PoolStatus, TopVdev, VdevClass, ZfsVersion, Zpool};
+use crate::origin::Origin;
+use crate::zfs::{PoolStatus, ZfsVersion, Zpool};
 
 /// An imported pool, as the planner sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,32 +21,14 @@ pub struct PoolState {
     pub used_bytes: u64,
 }
 
-/// Normal-class top-level vdevs with a leaf on an origin disk.
-pub fn origin_vdevs<'a>(status: &'a PoolStatus, disks: &[BlockDevice]) -> Vec<&'a TopVdev> {
-    let origins: Vec<&BlockDevice> = disks.iter().filter(|d| d.role == Role::Origin).collect();
-    status
-        .vdevs
-        .iter()
-        .filter(|v| {
-            v.class == VdevClass::Normal
-                && v.leaves
-                    .iter()
-                    .any(|l| origins.iter().any(|d| d.owns_path(l)))
-        })
-        .collect()
-}
-
 /// Reads the pool's state. The pool must be imported.
-pub fn inspect(zpool: &Zpool, pool: &str, disks: &[BlockDevice]) -> Result<PoolState> {
+pub fn inspect(zpool: &Zpool, pool: &str, origin: &Origin) -> Result<PoolState> {
     let version = zpool.version()?;
     let status = zpool
         .status(pool, version)
         .with_context(|| format!("reading the status of pool {pool}"))?;
     let props = zpool.properties(pool)?;
-    let origin_ashift = match origin_vdevs(&status, disks)
-        .first()
-        .and_then(|v| v.path.clone())
-    {
+    let origin_ashift = match origin.vdevs(&status).first().and_then(|v| v.path.clone()) {
         Some(path) => Some(zpool.label_ashift(&path)?),
         None => None,
     };

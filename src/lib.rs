@@ -9,6 +9,7 @@ pub mod config;
 pub mod discover;
 pub mod exec;
 pub mod inspect;
+pub mod origin;
 pub mod partition;
 pub mod plan;
 pub mod tunables;

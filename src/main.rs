@@ -176,8 +176,10 @@ fn run(cli: Cli) -> Result<u8> {
                     }
                 }
                 None => {
-                    let cmd =
-                        zevac::zfs::render::import(&config.pool, &apply::import_devices(disks));
+                    let cmd = zevac::zfs::render::import(
+                        &config.pool,
+                        &zevac::origin::Origin::new(&config, disks).import_devices(disks),
+                    );
                     println!(
                         "pool {} is not imported; `zevac apply` would first run: {cmd}",
                         config.pool

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::discover::{BlockDevice, Role};
-use crate::inspect::{origin_vdevs, PoolState};
+use crate::inspect::PoolState;
+use crate::origin::Origin;
 use crate::zfs::{render, RemovalState, VdevClass, VdevKind};
 
 /// GPT partition names zevac gives its partitions; a disk carrying them is ours.
@@ -165,8 +166,8 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     }
 
     // Where the removal stands.
-    let origins: Vec<&BlockDevice> = disks.iter().filter(|d| d.role == Role::Origin).collect();
-    let origin_vdevs = origin_vdevs(&pool.status, disks);
+    let origin_side = Origin::new(config, disks);
+    let origin_vdevs = origin_side.vdevs(&pool.status);
     if let Some(r) = &pool.status.removal {
         if r.state == RemovalState::InProgress {
             let pct = if r.to_copy > 0 {
@@ -195,7 +196,7 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
                 reason: format!("the evacuation is finished: pool {name} lives on the local disks"),
             };
         }
-        [] if origins.is_empty() => {
+        [] if !origin_side.found() => {
             return refuse("no origin disk found (no EBS or configured origin disk)".into())
         }
         [] => {
