@@ -57,7 +57,8 @@ enum LabCmd {
         #[arg(long, default_value_t = 32)]
         throttle_mib: u64,
     },
-    /// Boots a copy of a golden image with instance stores and runs a guest script.
+    /// Boots a copy of a golden image with instance stores and runs a guest script; the work
+    /// tree's zevac (built with cargo) is in the guest's /bin.
     ///
     /// Example: zevac-bench lab boot --script my.sh --instance-stores 2 --kill-after 20
     Boot {
@@ -161,7 +162,8 @@ fn lab(cmd: LabCmd) -> Result<()> {
             let text = std::fs::read_to_string(&script)
                 .with_context(|| format!("cannot read {}", script.display()))?;
             let spec = BootSpec::new("boot", disk_list, text)
-                .file("/lab/manifest.sha256", g.manifest.clone());
+                .file("/lab/manifest.sha256", g.manifest.clone())
+                .binary("/bin/zevac", zevac_bench::build_zevac()?);
             let mut vm = lab.boot(&run, &spec)?;
             if let Some(secs) = kill_after {
                 vm.wait_for("the scenario to start", Duration::from_secs(300), |e| {
