@@ -121,6 +121,16 @@ pub fn survey(
 ) -> Result<Survey> {
     let disks = discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config))
         .context("discovering the disks")?;
+    survey_disks(exec, config, disks, import)
+}
+
+/// [`survey`] over disks already discovered (an import or export does not change them).
+fn survey_disks(
+    exec: &dyn Executor,
+    config: &Config,
+    disks: Vec<BlockDevice>,
+    import: Import,
+) -> Result<Survey> {
     let origin = Origin::new(config, &disks);
     let mut survey = Survey {
         disks,
@@ -183,7 +193,7 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
     }
     // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
     let (disks, pool, import_seconds) = if first.imported == Import::ReadOnly {
-        let second = survey(exec, config, paths, Import::Writable)?;
+        let second = survey_disks(exec, config, first.disks, Import::Writable)?;
         (
             second.disks,
             second
