@@ -192,8 +192,14 @@ fn a_panic_or_a_hang_is_a_clear_error() {
     );
 }
 
-/// Boots `script` with the work tree's zevac in the guest, the golden manifest, and `config` as
-/// /etc/zevac.toml if given.
+/// A boot of `script` with the work tree's zevac in the guest's /bin and the golden manifest.
+fn zevac_spec(name: &str, disks: Vec<Disk>, script: &str, golden: &Golden) -> BootSpec {
+    BootSpec::new(name, disks, script)
+        .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
+        .file("/lab/manifest.sha256", golden.manifest.clone())
+}
+
+/// Boots [`zevac_spec`] to the end, with `config` as /etc/zevac.toml if given.
 fn boot_with_zevac(
     lab: &Lab,
     run: &Run,
@@ -202,9 +208,7 @@ fn boot_with_zevac(
     script: &str,
     config: Option<&str>,
 ) -> Outcome {
-    let mut spec = BootSpec::new("zevac", disks, script)
-        .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
-        .file("/lab/manifest.sha256", golden.manifest.clone());
+    let mut spec = zevac_spec("zevac", disks, script, golden);
     if let Some(c) = config {
         spec = spec.file("/etc/zevac.toml", c);
     }
@@ -412,12 +416,12 @@ fn checkpoint_and_raidz_are_refused() {
         disks[2..].iter().map(glob).collect::<Vec<_>>().join(", "),
         glob(&disks[1])
     );
-    let spec = BootSpec::new(
+    let spec = zevac_spec(
         "refusals",
         disks,
         include_str!("guest/checkpoint-and-raidz.sh"),
+        &golden,
     )
-    .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
     .file("/lab/tank.toml", tank);
     let ev = lab.run(&run, &spec).unwrap().events;
     for (name, says) in [("apply_checkpoint", "checkpoint"), ("apply_raidz", "raidz")] {
@@ -437,25 +441,24 @@ fn zevac_after_a_crash_mid_copy() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("zevac-crash").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(4), 2);
-    let first = BootSpec::new(
+    let first = zevac_spec(
         "apply",
         disks.clone(),
         include_str!("guest/apply-then-wait.sh"),
-    )
-    .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"));
+        &golden,
+    );
     let mut vm = lab.boot(&run, &first).unwrap();
     vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
     std::thread::sleep(Duration::from_secs(6));
     vm.kill().unwrap();
     assert_eq!(vm.events.cmd("apply").unwrap().rc, 0);
 
-    let second = BootSpec::new(
+    let second = zevac_spec(
         "apply-again",
         disks,
         include_str!("guest/apply-after-crash.sh"),
-    )
-    .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
-    .file("/lab/manifest.sha256", golden.manifest.clone());
+        &golden,
+    );
     let mut vm = lab.boot(&run, &second).unwrap();
     vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
     vm.set_throttle("ebs", None).unwrap();
