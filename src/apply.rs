@@ -48,8 +48,7 @@ pub fn rules(config: &Config) -> Rules {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub decision: Decision,
-    /// Whether zevac imported the pool (it was not imported before).
-    pub imported: bool,
+    /// How long zevac's writable import took; `None` when it did not import the pool.
     pub import_seconds: Option<f64>,
 }
 
@@ -174,7 +173,6 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
         };
         return Ok(Report {
             decision,
-            imported: false,
             import_seconds: None,
         });
     };
@@ -186,7 +184,6 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
         if matches!(decision, Decision::Refuse { .. }) {
             return Ok(Report {
                 decision,
-                imported: false,
                 import_seconds: None,
             });
         }
@@ -211,7 +208,6 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
     write_state(paths, config, &disks, &decision)?;
     Ok(Report {
         decision,
-        imported: import_seconds.is_some(),
         import_seconds,
     })
 }

@@ -1,7 +1,6 @@
 //! Inspect: what the planner needs to know of an imported pool, read through [`Zpool`].
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 
 use crate::origin::Origin;
 use crate::zfs::{PoolStatus, ZfsVersion, Zpool};
@@ -41,27 +40,4 @@ pub fn inspect(zpool: &Zpool, pool: &str, origin: &Origin) -> Result<PoolState> 
         version,
         status,
     })
-}
-
-/// A summary for `zevac plan --json` and the state record.
-#[derive(Debug, Clone, Serialize)]
-pub struct PoolSummary {
-    pub name: String,
-    pub zfs_version: String,
-    pub vdevs: Vec<String>,
-    pub removal: Option<String>,
-}
-
-impl From<&PoolState> for PoolSummary {
-    fn from(p: &PoolState) -> Self {
-        Self {
-            name: p.status.name.clone(),
-            zfs_version: format!(
-                "{}.{}.{}",
-                p.version.major, p.version.minor, p.version.patch
-            ),
-            vdevs: p.status.vdevs.iter().map(|v| v.name.clone()).collect(),
-            removal: p.status.removal.as_ref().map(|r| format!("{:?}", r.state)),
-        }
-    }
 }

@@ -225,11 +225,7 @@ fn run(cli: Cli) -> Result<u8> {
                 Some(RemovalState::Canceled) => "canceled",
             };
             let (copied, total) = r.map_or((0, 0), |r| (r.copied, r.to_copy));
-            let percent = if total > 0 {
-                copied as f64 * 100.0 / total as f64
-            } else {
-                0.0
-            };
+            let percent = r.map_or(0.0, |r| r.percent());
             if json {
                 let v = serde_json::json!({
                     "pool": pool, "state": state, "copied_bytes": copied, "total_bytes": total,

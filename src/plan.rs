@@ -170,11 +170,7 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     let origin_vdevs = origin_side.vdevs(&pool.status);
     if let Some(r) = &pool.status.removal {
         if r.state == RemovalState::InProgress {
-            let pct = if r.to_copy > 0 {
-                r.copied as f64 * 100.0 / r.to_copy as f64
-            } else {
-                0.0
-            };
+            let pct = r.percent();
             return Decision::Nothing {
                 reason: format!(
                     "the evacuation of {} is running ({pct:.0}%: {} of {} MiB); ZFS carries it on",

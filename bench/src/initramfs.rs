@@ -136,11 +136,6 @@ impl Initramfs {
         Ok(self)
     }
 
-    /// Whether the archive has `path`.
-    pub fn contains(&self, path: &str) -> bool {
-        self.nodes.contains_key(&normalize(path))
-    }
-
     /// Writes the archive. Parents sort before their children, as the kernel's unpacker needs.
     pub fn write(&self, out: &Path) -> Result<()> {
         let file = std::fs::File::create(out)

@@ -59,13 +59,6 @@ impl BlockDevice {
                 .iter()
                 .any(|p| p.paths.iter().any(|q| q == path))
     }
-
-    /// The partition named `path`, if it is one of this disk's.
-    pub fn partition_with_path(&self, path: &str) -> Option<&Partition> {
-        self.partitions
-            .iter()
-            .find(|p| p.paths.iter().any(|q| q == path))
-    }
 }
 
 /// What `blkid -p` says of a device: `None` when it finds nothing.

@@ -109,6 +109,17 @@ pub struct Removal {
     pub mapping_memory: Option<u64>,
 }
 
+impl Removal {
+    /// Percent of the bytes to copy that are copied (0 before ZFS knows the total).
+    pub fn percent(&self) -> f64 {
+        if self.to_copy > 0 {
+            self.copied as f64 * 100.0 / self.to_copy as f64
+        } else {
+            0.0
+        }
+    }
+}
+
 /// A pool's state as `zpool status` reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolStatus {

@@ -62,7 +62,7 @@ fn removal(text: &str) -> Result<Option<Removal>> {
         )));
     }
     if let Some(rest) = head.strip_prefix("Removal of ") {
-        if let Some(path) = rest.strip_suffix_before(" canceled on ") {
+        if let Some((path, _)) = rest.split_once(" canceled on ") {
             return Ok(Some(removal(RemovalState::Canceled, Some(path), 0, 0)));
         }
         // "Removal of vdev 0 copied 267M in 0h0m, completed on DATE"
@@ -77,16 +77,6 @@ fn removal(text: &str) -> Result<Option<Removal>> {
         }
     }
     bail!("unexpected `remove:` line {head:?}")
-}
-
-trait StripBefore {
-    fn strip_suffix_before<'a>(&'a self, marker: &str) -> Option<&'a str>;
-}
-
-impl StripBefore for str {
-    fn strip_suffix_before<'a>(&'a self, marker: &str) -> Option<&'a str> {
-        self.find(marker).map(|i| &self[..i])
-    }
 }
 
 /// One row of the `config:` tree: depth (0 = the pool or a class heading) and name.
