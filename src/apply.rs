@@ -14,7 +14,8 @@ use crate::exec::Executor;
 use crate::inspect::{self, PoolState};
 use crate::origin::Origin;
 use crate::plan::{self, Decision, Step};
-use crate::zfs::Zpool;
+use crate::profile::{Phase, Profile};
+use crate::zfs::{RemovalState, Zpool};
 use crate::{partition, tunables};
 
 /// Where the machine's devices are (tests and the lab use the real ones).
@@ -24,6 +25,14 @@ pub struct Paths {
     pub by_id: PathBuf,
     /// The state record directory for the stage-2 watcher (`/run/zevac`).
     pub run_dir: PathBuf,
+    /// The zfs module's parameters.
+    pub params: PathBuf,
+}
+
+impl Paths {
+    pub fn tunables(&self) -> tunables::Tunables {
+        tunables::Tunables::new(&self.params, &self.run_dir)
+    }
 }
 
 impl Default for Paths {
@@ -32,6 +41,7 @@ impl Default for Paths {
             sys: "/sys".into(),
             by_id: "/dev/disk/by-id".into(),
             run_dir: "/run/zevac".into(),
+            params: "/sys/module/zfs/parameters".into(),
         }
     }
 }
@@ -120,13 +130,14 @@ pub fn survey(
 ) -> Result<Survey> {
     let disks = discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config))
         .context("discovering the disks")?;
-    survey_disks(exec, config, disks, import)
+    survey_disks(exec, config, paths, disks, import)
 }
 
 /// [`survey`] over disks already discovered (an import or export does not change them).
 fn survey_disks(
     exec: &dyn Executor,
     config: &Config,
+    paths: &Paths,
     disks: Vec<BlockDevice>,
     import: Import,
 ) -> Result<Survey> {
@@ -152,7 +163,7 @@ fn survey_disks(
         if readonly {
             run()
         } else {
-            tunables::with_removal_paused(run)
+            paths.tunables().with_removal_paused(run)
         }
         .with_context(|| format!("importing pool {} from {devices:?}", config.pool))?;
         survey.import_seconds = Some(start.elapsed().as_secs_f64());
@@ -164,7 +175,12 @@ fn survey_disks(
 
 /// Runs the whole flow. Refusals come back as `Decision::Refuse` with nothing changed: the pool
 /// is first imported read-only, and imported for real only when there is something to do.
-pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Report> {
+pub fn apply(
+    exec: &dyn Executor,
+    config: &Config,
+    profile: &Profile,
+    paths: &Paths,
+) -> Result<Report> {
     let zpool = Zpool::new(exec);
     let first = survey(exec, config, paths, Import::ReadOnly)?;
     let Some(pool) = &first.pool else {
@@ -190,7 +206,7 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
     }
     // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
     let (disks, pool, import_seconds) = if first.imported == Import::ReadOnly {
-        let second = survey_disks(exec, config, first.disks, Import::Writable)?;
+        let second = survey_disks(exec, config, paths, first.disks, Import::Writable)?;
         (
             second.disks,
             second
@@ -202,8 +218,23 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
         (first.disks, first.pool.expect("checked above"), None)
     };
     let decision = plan::plan(config, &disks, &pool);
-    if let Decision::Steps { steps } = &decision {
-        run_steps(exec, &disks, steps)?;
+    let boot_phase = || -> Result<()> {
+        let applied = paths
+            .tunables()
+            .apply_phase(profile, Phase::Boot)
+            .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
+        if !applied.missing.is_empty() {
+            tracing::warn!(profile = %profile.name, missing = ?applied.missing, "the zfs module lacks these parameters");
+        }
+        Ok(())
+    };
+    match &decision {
+        Decision::Steps { steps } => run_steps(exec, &disks, steps, &boot_phase)?,
+        // A reboot mid-copy: the copy resumes with this boot, under the boot phase.
+        _ if pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::InProgress) => {
+            boot_phase()?
+        }
+        _ => {}
     }
     write_state(paths, config, &disks, &decision)?;
     Ok(Report {
@@ -212,7 +243,13 @@ pub fn apply(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Repo
     })
 }
 
-fn run_steps(exec: &dyn Executor, disks: &[BlockDevice], steps: &[Step]) -> Result<()> {
+/// Carries the steps out; `before_remove` runs just before `zpool remove` (the boot phase).
+fn run_steps(
+    exec: &dyn Executor,
+    disks: &[BlockDevice],
+    steps: &[Step],
+    before_remove: &dyn Fn() -> Result<()>,
+) -> Result<()> {
     let zpool = Zpool::new(exec);
     let layouts: Vec<_> = steps
         .iter()
@@ -247,7 +284,7 @@ fn run_steps(exec: &dyn Executor, disks: &[BlockDevice], steps: &[Step]) -> Resu
                 }
                 zpool.add(pool, *ashift, *class, devices)
             }
-            Step::Remove { pool, vdev } => zpool.remove(pool, vdev),
+            Step::Remove { pool, vdev } => before_remove().and_then(|()| zpool.remove(pool, vdev)),
         };
         if let Err(e) = done {
             let now = pool_summary(&zpool, steps);
@@ -321,7 +358,10 @@ mod tests {
             pool: "rpool".into(),
             vdev: IS1.into(),
         }];
-        let err = format!("{:#}", run_steps(&exec, &[], &steps).unwrap_err());
+        let err = format!(
+            "{:#}",
+            run_steps(&exec, &[], &steps, &|| Ok(())).unwrap_err()
+        );
         assert!(
             err.contains("step 1 of 1 failed: zpool remove rpool"),
             "{err}"

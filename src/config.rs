@@ -18,6 +18,7 @@ pub struct Config {
     pub local: Local,
     pub layout: Layout,
     pub tunables: Tunables,
+    pub watch: Watch,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -44,13 +45,41 @@ pub struct Layout {
     pub special_size: String,
     /// An L2ARC partition of this size on every local disk (`"0"`: none).
     pub cache_size: String,
+    /// The L2ARC partitions only serve the copy: `zevac watch` removes the cache vdevs once the
+    /// copy is verified.
+    pub cache_for_copy_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Tunables {
-    /// The tunables profile (issue 4 fills them in).
+    /// The tunables profile: `gentle`, `balanced`, `fast`, or one of `profile_dir`'s files.
     pub profile: String,
+    /// Where profile files (`NAME.toml`) override or add to the shipped ones.
+    pub profile_dir: String,
+    /// A bandwidth cap for the copy (`"40 MiB/s"`) in place of the profile's; `"none"`: no cap
+    /// even if the profile has one.
+    pub cap: Option<String>,
+}
+
+/// The stage-2 watcher (`zevac watch`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Watch {
+    /// A node_exporter textfile to keep up to date (e.g.
+    /// `/var/lib/prometheus-node-exporter/zevac.prom`); none by default.
+    pub metrics_file: Option<String>,
+    /// How often the watcher reads the pool's progress (`"2s"`).
+    pub interval: String,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Self {
+            metrics_file: None,
+            interval: "2s".into(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -61,6 +90,7 @@ impl Default for Config {
             local: Local::default(),
             layout: Layout::default(),
             tunables: Tunables::default(),
+            watch: Watch::default(),
         }
     }
 }
@@ -70,6 +100,7 @@ impl Default for Layout {
         Self {
             special_size: "0".into(),
             cache_size: "0".into(),
+            cache_for_copy_only: false,
         }
     }
 }
@@ -78,6 +109,8 @@ impl Default for Tunables {
     fn default() -> Self {
         Self {
             profile: "balanced".into(),
+            profile_dir: "/etc/zevac/profiles".into(),
+            cap: None,
         }
     }
 }
@@ -130,7 +163,33 @@ impl Config {
         }
         parse_size(&self.layout.special_size).context("layout.special_size")?;
         parse_size(&self.layout.cache_size).context("layout.cache_size")?;
+        if let Some(cap) = &self.tunables.cap {
+            if cap != "none" {
+                crate::profile::Rate::parse(cap).context("tunables.cap")?;
+            }
+        }
+        humantime::parse_duration(&self.watch.interval)
+            .map_err(|e| anyhow::anyhow!("watch.interval {:?}: {e}", self.watch.interval))?;
         Ok(())
+    }
+
+    /// The profile to use: the kernel command line's `zevac.profile=`, else the config's.
+    pub fn profile(&self, cmdline: &Cmdline) -> Result<crate::profile::Profile> {
+        let name = cmdline.profile.as_deref().unwrap_or(&self.tunables.profile);
+        crate::profile::find(Path::new(&self.tunables.profile_dir), name)
+    }
+
+    /// The cap in force: the config's `tunables.cap` if set, else the profile's.
+    pub fn cap(&self, profile: &crate::profile::Profile) -> Option<crate::profile::Rate> {
+        match self.tunables.cap.as_deref() {
+            Some("none") => None,
+            Some(c) => crate::profile::Rate::parse(c).ok(),
+            None => profile.cap,
+        }
+    }
+
+    pub fn watch_interval(&self) -> std::time::Duration {
+        humantime::parse_duration(&self.watch.interval).unwrap_or(std::time::Duration::from_secs(2))
     }
 
     pub fn special_bytes(&self) -> u64 {

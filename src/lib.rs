@@ -12,7 +12,10 @@ pub mod inspect;
 pub mod origin;
 pub mod partition;
 pub mod plan;
+pub mod profile;
+pub mod status;
 pub mod tunables;
+pub mod watch;
 pub mod zfs;
 
 #[cfg(test)]

@@ -3,13 +3,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use zevac::apply::{self, Paths};
 use zevac::config::Cmdline;
 use zevac::exec::RealExecutor;
 use zevac::plan::{self, Decision};
-use zevac::zfs::{RemovalState, Zpool};
+use zevac::profile::{self, Phase};
+use zevac::zfs::Zpool;
+use zevac::{status, watch};
 
 /// Exit codes (also in the README).
 mod exit {
@@ -70,14 +72,60 @@ enum Cmd {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Where the evacuation stands: state, copied and total bytes, percent.
+    /// Where the evacuation stands: state, copied of total, percent, rate, ETA, profile and cap,
+    /// origin and new disks; after the end, when and how long, and the scrub's result. Does not
+    /// need the watcher.
     ///
-    /// Example: zevac status --pool rpool --json
+    /// Example: zevac status --watch
     Status {
-        #[arg(long, default_value = "rpool")]
-        pool: String,
+        /// The pool (default: the config's).
+        #[arg(long)]
+        pool: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A stable JSON object (documented in the README).
+        #[arg(long, conflicts_with = "watch")]
+        json: bool,
+        /// Follow the copy live until it ends (a bar on a terminal, a line per change on a pipe).
+        #[arg(long)]
+        watch: bool,
+    },
+    /// The stage-2 service: follows the copy to a verified end (steady phase, bandwidth cap,
+    /// scrub), reporting to systemd and to the metrics file. SIGTERM restores the tunables and
+    /// leaves ZFS copying.
+    ///
+    /// Example: zevac watch
+    Watch {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Lists the tunables profiles (shipped and from files) with their values.
+    ///
+    /// Example: zevac profiles --json
+    Profiles {
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Applies a profile's phase by hand, changes the copy's cap at runtime, or restores the
+    /// values zevac found.
+    ///
+    /// Example: zevac tune --cap none
+    Tune {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The profile whose phase to apply.
+        #[arg(long, required_unless_present_any = ["restore", "cap"])]
+        profile: Option<String>,
+        #[arg(long, value_enum, default_value = "steady")]
+        phase: zevac::profile::Phase,
+        /// A cap for the running watcher (`"20 MiB/s"`), or `none`; `profile` drops the override.
+        #[arg(long)]
+        cap: Option<String>,
+        /// Puts back every parameter zevac changed, as it found them.
+        #[arg(long, conflicts_with_all = ["profile", "cap"])]
+        restore: bool,
     },
 }
 
@@ -201,46 +249,150 @@ fn run(cli: Cli) -> Result<u8> {
                 return Ok(exit::OK);
             }
             let config = apply::load_config(config.as_deref())?;
-            let report = apply::apply(&exec, &config, &paths)?;
+            let profile = config.profile(&cmdline)?;
+            let report = apply::apply(&exec, &config, &profile, &paths)?;
             if let Some(s) = report.import_seconds {
                 println!("imported pool {} in {s:.2} s", config.pool);
             }
             print_decision(&report.decision, false)
         }
-        Cmd::Status { pool, json } => {
+        Cmd::Status {
+            pool,
+            config,
+            json,
+            watch,
+        } => {
+            let pool = match pool {
+                Some(p) => p,
+                None => apply::load_config(config.as_deref())?.pool,
+            };
             let zpool = Zpool::new(&exec);
-            if !zpool.is_imported(&pool)? {
-                println!("pool {pool} is not imported");
+            if watch {
+                let last = status::watch(
+                    &zpool,
+                    &pool,
+                    &paths.run_dir,
+                    &paths.params,
+                    std::time::Duration::from_secs(1),
+                )?;
+                return Ok(match last.map(|r| r.state) {
+                    Some(s) if s == "failed" || s == "canceled" => exit::FAILED,
+                    _ => exit::OK,
+                });
+            }
+            let Some(report) = status::report(&zpool, &pool, &paths.run_dir, &paths.params)? else {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"pool": pool, "state": "not-imported"})
+                    );
+                } else {
+                    println!("pool {pool} is not imported");
+                }
+                return Ok(exit::OK);
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.human());
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Watch { config } => {
+            let config = apply::load_config(config.as_deref())?;
+            let profile = config.profile(&Cmdline::read())?;
+            match watch::run(&exec, &config, &profile, &paths)? {
+                watch::Ended::NoEvacuation => {
+                    println!("pool {}: no evacuation to watch", config.pool)
+                }
+                watch::Ended::Verified => println!("pool {}: evacuated and verified", config.pool),
+                watch::Ended::Stopped => println!("stopped: tunables restored, ZFS keeps copying"),
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Profiles { config, json } => {
+            let config = apply::load_config(config.as_deref())?;
+            let all = profile::all(std::path::Path::new(&config.tunables.profile_dir))?;
+            if json {
+                let list: Vec<_> = all.values().collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
                 return Ok(exit::OK);
             }
-            let version = zpool.version()?;
-            let status = zpool
-                .status(&pool, version)
-                .context("reading the pool status")?;
-            let r = status.removal.as_ref();
-            let state = match r.map(|r| r.state) {
-                None => "none",
-                Some(RemovalState::InProgress) => "evacuating",
-                Some(RemovalState::Finished) => "finished",
-                Some(RemovalState::Canceled) => "canceled",
-            };
-            let (copied, total) = r.map_or((0, 0), |r| (r.copied, r.to_copy));
-            let percent = r.map_or(0.0, |r| r.percent());
-            if json {
-                let v = serde_json::json!({
-                    "pool": pool, "state": state, "copied_bytes": copied, "total_bytes": total,
-                    "percent": (percent * 100.0).round() / 100.0,
-                    "origin": r.and_then(|r| r.path.clone()),
-                });
-                println!("{v}");
-            } else if r.is_none() {
-                println!("pool {pool}: no evacuation");
-            } else {
+            for p in all.values() {
+                let default = if p.name == config.tunables.profile {
+                    " (in use)"
+                } else {
+                    ""
+                };
+                println!("{}{default}: {} [{}]", p.name, p.description, p.source);
+                let cap = p.cap.map_or("none".into(), |c| c.to_string());
                 println!(
-                    "pool {pool}: {state}, {} of {} MiB copied ({percent:.1}%)",
-                    copied >> 20,
-                    total >> 20
+                    "  cap {cap}, steady phase after {}",
+                    humantime::format_duration(p.steady_delay)
                 );
+                for phase in [Phase::Boot, Phase::Steady, Phase::Verify] {
+                    let values: Vec<String> = p
+                        .phase(phase)
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    println!("  {phase:<7}{}", values.join(" "));
+                }
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Tune {
+            config,
+            profile,
+            phase,
+            cap,
+            restore,
+        } => {
+            let config = apply::load_config(config.as_deref())?;
+            let tunables = paths.tunables();
+            if restore {
+                for (name, value) in tunables.restore()? {
+                    println!("{name} = {value}");
+                }
+                return Ok(exit::OK);
+            }
+            if let Some(cap) = cap {
+                let path = zevac::watch::CapOverride::path(&paths.run_dir);
+                match cap.as_str() {
+                    "profile" => {
+                        let _ = std::fs::remove_file(&path);
+                        println!("cap: back to the profile's");
+                    }
+                    "none" => {
+                        zevac::watch::CapOverride {
+                            cap_bytes_per_second: None,
+                        }
+                        .save(&paths.run_dir)?;
+                        println!("cap: none");
+                    }
+                    c => {
+                        let rate = profile::Rate::parse(c)
+                            .map_err(|e| zevac::config::ConfigError(format!("--cap: {e:#}")))?;
+                        zevac::watch::CapOverride {
+                            cap_bytes_per_second: Some(rate.0),
+                        }
+                        .save(&paths.run_dir)?;
+                        println!("cap: {rate}");
+                    }
+                }
+            }
+            if let Some(name) = profile {
+                let p = profile::find(std::path::Path::new(&config.tunables.profile_dir), &name)?;
+                let applied = tunables.apply_phase(&p, phase)?;
+                for (name, before, now) in &applied.set {
+                    println!("{name}: {before} -> {now}");
+                }
+                for name in &applied.missing {
+                    println!("{name}: the running zfs module has no such parameter; not set");
+                }
+                if !applied.missing.is_empty() {
+                    return Ok(exit::FAILED);
+                }
             }
             Ok(exit::OK)
         }

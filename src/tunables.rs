@@ -1,39 +1,245 @@
-//! OpenZFS module parameters under `/sys/module/zfs/parameters` (global to the module).
+//! OpenZFS module parameters under `/sys/module/zfs/parameters` (global to the module), and the
+//! record of the values zevac found before it changed them (`/run/zevac/tunables.json`), so that
+//! the end of an evacuation, `zevac tune --restore` or a stopped watcher puts them back.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{Phase, Profile};
 
 /// Pauses the removal copy while non-zero (FACTS: documented as test-only; works).
 pub const REMOVAL_SUSPEND: &str = "zfs_removal_suspend_progress";
 
-pub fn path(name: &str) -> PathBuf {
-    PathBuf::from("/sys/module/zfs/parameters").join(name)
+/// What `/run/zevac/tunables.json` holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The profile and phase last applied.
+    pub profile: Option<String>,
+    pub phase: Option<Phase>,
+    /// Each parameter zevac changed, with the value it had before zevac first touched it.
+    pub saved: BTreeMap<String, String>,
 }
 
-pub fn read(name: &str) -> Result<String> {
-    let p = path(name);
-    Ok(std::fs::read_to_string(&p)
-        .with_context(|| format!("cannot read {}", p.display()))?
-        .trim()
-        .to_string())
+/// What applying a phase did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// `(parameter, value before, value now)`.
+    pub set: Vec<(String, String, String)>,
+    /// Parameters the profile sets that the running module does not have (OpenZFS version).
+    pub missing: Vec<String>,
 }
 
-pub fn write(name: &str, value: &str) -> Result<()> {
-    let p = path(name);
-    std::fs::write(&p, value)
-        .with_context(|| format!("cannot write {value} to {}", p.display()))?;
-    tracing::info!(parameter = name, value, "set");
-    Ok(())
+/// The module parameters and zevac's record of them.
+#[derive(Debug, Clone)]
+pub struct Tunables {
+    params_dir: PathBuf,
+    record_file: PathBuf,
 }
 
-/// Runs `f` with the removal copy paused, restoring the previous value whatever `f` returns.
-/// An import of a pool whose removal is running carries the copy on inside its txg waits and
-/// blocks for as long as that takes on a slow disk (FACTS); paused, it returns at once.
-pub fn with_removal_paused<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let before = read(REMOVAL_SUSPEND)?;
-    write(REMOVAL_SUSPEND, "1")?;
-    let result = f();
-    write(REMOVAL_SUSPEND, &before)?;
-    result
+impl Tunables {
+    pub fn new(params_dir: impl Into<PathBuf>, run_dir: &Path) -> Self {
+        Self {
+            params_dir: params_dir.into(),
+            record_file: run_dir.join("tunables.json"),
+        }
+    }
+
+    /// The running kernel's parameters, recorded in `run_dir`.
+    pub fn system(run_dir: &Path) -> Self {
+        Self::new("/sys/module/zfs/parameters", run_dir)
+    }
+
+    /// The parameter's value; `None` if the module has no such parameter.
+    pub fn read(&self, name: &str) -> Result<Option<String>> {
+        let p = self.params_dir.join(name);
+        match std::fs::read_to_string(&p) {
+            Ok(v) => Ok(Some(v.trim().to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", p.display())),
+        }
+    }
+
+    fn read_existing(&self, name: &str) -> Result<String> {
+        self.read(name)?.with_context(|| {
+            format!(
+                "the zfs module has no parameter {name} ({} is missing): is the zfs module loaded?",
+                self.params_dir.join(name).display()
+            )
+        })
+    }
+
+    /// Writes a parameter without recording it (the caller puts it back itself).
+    pub fn write(&self, name: &str, value: &str) -> Result<()> {
+        let p = self.params_dir.join(name);
+        std::fs::write(&p, value)
+            .with_context(|| format!("cannot write {value} to {}", p.display()))?;
+        tracing::info!(parameter = name, value, "set");
+        Ok(())
+    }
+
+    pub fn record(&self) -> Result<Record> {
+        match std::fs::read(&self.record_file) {
+            Ok(b) => serde_json::from_slice(&b)
+                .with_context(|| format!("{} is damaged", self.record_file.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Record::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", self.record_file.display())),
+        }
+    }
+
+    fn save_record(&self, record: &Record) -> Result<()> {
+        if let Some(dir) = self.record_file.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        // Write then rename: a crash leaves the old record or the new one, never half of one.
+        let tmp = self.record_file.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(record)?)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &self.record_file)
+            .with_context(|| format!("cannot write {}", self.record_file.display()))
+    }
+
+    /// Sets `name` to `value`, first recording its value from before zevac touched it (recorded
+    /// before the write, so a crash between the two still restores the original).
+    pub fn set_recorded(&self, name: &str, value: &str) -> Result<String> {
+        let before = self.read_existing(name)?;
+        let mut record = self.record()?;
+        if !record.saved.contains_key(name) {
+            record.saved.insert(name.to_string(), before.clone());
+            self.save_record(&record)?;
+        }
+        if before != value {
+            self.write(name, value)?;
+        }
+        Ok(before)
+    }
+
+    /// Applies one phase of a profile: every parameter recorded, then written. Parameters the
+    /// module lacks are returned in [`Applied::missing`] (and logged), the others still set.
+    pub fn apply_phase(&self, profile: &Profile, phase: Phase) -> Result<Applied> {
+        let mut applied = Applied::default();
+        for (name, value) in profile.phase(phase) {
+            if self.read(name)?.is_none() {
+                tracing::warn!(parameter = %name, profile = %profile.name, %phase, "the running zfs module has no such parameter; not set");
+                applied.missing.push(name.clone());
+                continue;
+            }
+            let value = value.to_string();
+            let before = self.set_recorded(name, &value)?;
+            applied.set.push((name.clone(), before, value));
+        }
+        let mut record = self.record()?;
+        record.profile = Some(profile.name.clone());
+        record.phase = Some(phase);
+        self.save_record(&record)?;
+        Ok(applied)
+    }
+
+    /// Puts back every value zevac recorded and forgets the record. Returns what it wrote.
+    pub fn restore(&self) -> Result<Vec<(String, String)>> {
+        let record = self.record()?;
+        let mut restored = Vec::new();
+        for (name, value) in &record.saved {
+            if self.read(name)?.as_deref() != Some(value.as_str()) {
+                self.write(name, value)?;
+            }
+            restored.push((name.clone(), value.clone()));
+        }
+        match std::fs::remove_file(&self.record_file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot remove {}", self.record_file.display()))
+            }
+        }
+        Ok(restored)
+    }
+
+    /// Runs `f` with the removal copy paused, restoring the previous value whatever `f` returns.
+    /// An import of a pool whose removal is running carries the copy on inside its txg waits and
+    /// blocks for as long as that takes on a slow disk (FACTS); paused, it returns at once.
+    pub fn with_removal_paused<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let before = self.read_existing(REMOVAL_SUSPEND)?;
+        self.write(REMOVAL_SUSPEND, "1")?;
+        let result = f();
+        self.write(REMOVAL_SUSPEND, &before)?;
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parameter directory with the 2.3.2 defaults FACTS lists (read in the lab's guest).
+    fn scratch(tag: &str) -> (PathBuf, Tunables) {
+        let root =
+            std::env::temp_dir().join(format!("zevac-tunables-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let params = root.join("parameters");
+        std::fs::create_dir_all(&params).unwrap();
+        for (n, v) in [
+            ("zfs_vdev_removal_max_active", "2"),
+            ("zfs_vdev_removal_min_active", "1"),
+            ("zfs_removal_suspend_progress", "0"),
+            ("zfs_vdev_scrub_max_active", "3"),
+        ] {
+            std::fs::write(params.join(n), format!("{v}\n")).unwrap();
+        }
+        let t = Tunables::new(&params, &root.join("run"));
+        (root, t)
+    }
+
+    fn profile(text: &str) -> Profile {
+        Profile::parse("p", "test", text).unwrap()
+    }
+
+    #[test]
+    fn phases_keep_the_first_values_and_restore_puts_them_back() {
+        let (root, t) = scratch("phases");
+        let p = profile(
+            "description='x'\n[boot]\nzfs_vdev_removal_max_active = 8\n[steady]\nzfs_vdev_removal_max_active = 1\nzfs_vdev_removal_min_active = 0\n[verify]\nzfs_scan_vdev_limit = 65536",
+        );
+        t.apply_phase(&p, Phase::Boot).unwrap();
+        assert_eq!(t.read("zfs_vdev_removal_max_active").unwrap().unwrap(), "8");
+        let steady = t.apply_phase(&p, Phase::Steady).unwrap();
+        assert_eq!(
+            steady.set[0],
+            ("zfs_vdev_removal_max_active".into(), "8".into(), "1".into())
+        );
+        let verify = t.apply_phase(&p, Phase::Verify).unwrap();
+        assert_eq!(
+            verify.missing,
+            ["zfs_scan_vdev_limit"],
+            "reported, not skipped silently"
+        );
+        let record = t.record().unwrap();
+        assert_eq!(record.phase, Some(Phase::Verify));
+        assert_eq!(
+            record.saved["zfs_vdev_removal_max_active"], "2",
+            "the value before zevac, not the boot phase's"
+        );
+        t.restore().unwrap();
+        assert_eq!(t.read("zfs_vdev_removal_max_active").unwrap().unwrap(), "2");
+        assert_eq!(t.read("zfs_vdev_removal_min_active").unwrap().unwrap(), "1");
+        assert_eq!(t.record().unwrap(), Record::default(), "the record is gone");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_second_restore_and_a_crash_between_record_and_write_are_harmless() {
+        let (root, t) = scratch("crash");
+        t.set_recorded(REMOVAL_SUSPEND, "1").unwrap();
+        // A rerun after a crash records nothing new: the original 0 stays the value to restore.
+        t.set_recorded(REMOVAL_SUSPEND, "1").unwrap();
+        assert_eq!(t.record().unwrap().saved[REMOVAL_SUSPEND], "0");
+        t.restore().unwrap();
+        assert_eq!(t.read(REMOVAL_SUSPEND).unwrap().unwrap(), "0");
+        assert!(t.restore().unwrap().is_empty());
+        std::fs::remove_dir_all(root).unwrap();
+    }
 }

@@ -176,6 +176,16 @@ impl<'a> Zpool<'a> {
         self.zpool(args).map(drop)
     }
 
+    /// The last scrub's state, from the `scan:` line of `zpool status` (2.1 and 2.3 alike).
+    pub fn scrub_state(&self, pool: &str) -> Result<text::Scrub> {
+        text::scrub_from_status(&self.zpool(s(&["status", pool]))?)
+    }
+
+    /// `zpool scrub POOL`: starts a scrub; returns at once.
+    pub fn scrub(&self, pool: &str) -> Result<()> {
+        self.zpool(s(&["scrub", pool])).map(drop)
+    }
+
     /// `zpool remove POOL VDEV`: starts the evacuation; returns when ZFS has taken it on.
     pub fn remove(&self, pool: &str, vdev: &str) -> Result<()> {
         self.zpool(s(&["remove", pool, vdev])).map(drop)

@@ -326,3 +326,75 @@ mod tests {
         }
     }
 }
+
+/// What the `scan:` line of `zpool status` says about the last scrub (the same text on 2.1 and
+/// 2.3; JSON would be 2.3 only).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum Scrub {
+    /// No scrub (or the last scan was a resilver).
+    None,
+    Running,
+    /// Done: bytes repaired and errors found.
+    Finished {
+        repaired: u64,
+        errors: u64,
+    },
+    Canceled,
+}
+
+/// Reads the `scan:` line of `zpool status POOL`.
+pub fn scrub_from_status(status: &str) -> Result<Scrub> {
+    let Some(line) = status
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("scan:"))
+        .map(str::trim)
+    else {
+        return Ok(Scrub::None);
+    };
+    if !line.starts_with("scrub") {
+        return Ok(Scrub::None);
+    }
+    if line.starts_with("scrub in progress") || line.starts_with("scrub paused") {
+        return Ok(Scrub::Running);
+    }
+    if line.starts_with("scrub canceled") {
+        return Ok(Scrub::Canceled);
+    }
+    // "scrub repaired 0B in 00:00:02 with 0 errors on Sun Nov 22 08:30:04 2026"
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let after = |w: &str| {
+        words
+            .iter()
+            .position(|x| *x == w)
+            .and_then(|i| words.get(i + 1))
+    };
+    let repaired = after("repaired").with_context(|| format!("unexpected scan line {line:?}"))?;
+    let errors = after("with").with_context(|| format!("unexpected scan line {line:?}"))?;
+    Ok(Scrub::Finished {
+        repaired: human_bytes(repaired)?,
+        errors: errors
+            .parse()
+            .with_context(|| format!("unexpected scan line {line:?}"))?,
+    })
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::*;
+    use crate::testing::fixture_in;
+
+    #[test]
+    fn a_recorded_clean_scrub() {
+        let text = fixture_in("2.3.2", "selftest", "status_scrubbed.stdout");
+        assert_eq!(
+            scrub_from_status(&text).unwrap(),
+            Scrub::Finished {
+                repaired: 0,
+                errors: 0
+            }
+        );
+        let before = fixture_in("2.3.2", "selftest", "status_removed.stdout");
+        assert_eq!(scrub_from_status(&before).unwrap(), Scrub::None);
+    }
+}

@@ -1,0 +1,424 @@
+//! `zevac status`: where the evacuation stands, from ZFS itself plus the watcher's record when
+//! there is one (it answers without the watcher). `--json` gives [`StatusReport`], a stable
+//! object for scripts; `--watch` follows the copy live until it ends.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::profile::Phase;
+use crate::tunables::Tunables;
+use crate::watch::rate::RateEstimator;
+use crate::watch::{now_epoch, WatchRecord, WatchState};
+use crate::zfs::text::Scrub;
+use crate::zfs::{PoolStatus, RemovalState, VdevClass, Zpool};
+
+/// The stable JSON of `zevac status --json` (documented in the README). Bytes and seconds are
+/// integers or floats; absent values are `null`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusReport {
+    pub pool: String,
+    /// `none`, `evacuating`, `copied` (done, not verified yet), `verifying`, `verified`,
+    /// `canceled`, `failed`.
+    pub state: String,
+    pub phase: Option<Phase>,
+    pub copied_bytes: u64,
+    pub total_bytes: u64,
+    pub percent: f64,
+    /// Smoothed; `null` while estimating.
+    pub rate_bytes_per_second: Option<f64>,
+    pub eta_seconds: Option<f64>,
+    /// Epoch seconds (OpenZFS 2.3+; 2.1's text has no exact times).
+    pub started_at: Option<u64>,
+    pub finished_at: Option<u64>,
+    pub elapsed_seconds: Option<u64>,
+    pub mapping_memory_bytes: Option<u64>,
+    pub profile: Option<String>,
+    pub cap_bytes_per_second: Option<u64>,
+    pub paused_by_cap: bool,
+    pub origin: Option<String>,
+    pub local: Vec<String>,
+    pub scrub: Option<Scrub>,
+    pub watcher_running: bool,
+    pub message: Option<String>,
+}
+
+impl StatusReport {
+    /// Builds the report from ZFS's status and zevac's records.
+    pub fn build(
+        status: &PoolStatus,
+        watch: Option<&WatchRecord>,
+        tunables_phase: Option<(Option<String>, Option<Phase>)>,
+        now: u64,
+    ) -> Self {
+        let removal = status.removal.as_ref();
+        let watcher_running = watch.is_some_and(|w| {
+            Path::new(&format!("/proc/{}", w.pid)).exists()
+                && now.saturating_sub(w.updated_at) < 60
+                && !matches!(
+                    w.state,
+                    WatchState::Verified | WatchState::Failed | WatchState::Canceled
+                )
+        });
+        let state = match (removal.map(|r| r.state), watch.map(|w| w.state)) {
+            (None, Some(WatchState::Verified)) => "verified",
+            (None, _) => "none",
+            (Some(RemovalState::InProgress), _) => "evacuating",
+            (Some(RemovalState::Canceled), _) => "canceled",
+            (Some(RemovalState::Finished), Some(WatchState::Verified)) => "verified",
+            (Some(RemovalState::Finished), Some(WatchState::Failed)) => "failed",
+            (Some(RemovalState::Finished), Some(WatchState::Verifying)) => "verifying",
+            (Some(RemovalState::Finished), _) => "copied",
+        };
+        let (copied, total) = removal.map_or((0, 0), |r| (r.copied, r.to_copy));
+        let started_at = removal.and_then(|r| r.start_time);
+        let finished_at = removal.and_then(|r| r.end_time);
+        let elapsed = started_at.map(|s| finished_at.unwrap_or(now).saturating_sub(s));
+        // The watcher's smoothed rate while it runs; else the average since the start (2.3).
+        let mut rate = watch
+            .filter(|_| watcher_running)
+            .and_then(|w| w.rate_bytes_per_second);
+        if rate.is_none() && state == "evacuating" {
+            rate = elapsed
+                .filter(|&e| e >= 10 && copied > 0)
+                .map(|e| copied as f64 / e as f64);
+        }
+        let eta = (state == "evacuating")
+            .then(|| rate.map(|r| total.saturating_sub(copied) as f64 / r))
+            .flatten();
+        let (profile, phase) = tunables_phase.unwrap_or_default();
+        StatusReport {
+            pool: status.name.clone(),
+            state: state.into(),
+            phase,
+            copied_bytes: copied,
+            total_bytes: total,
+            percent: removal.map_or(0.0, |r| (r.percent() * 100.0).round() / 100.0),
+            rate_bytes_per_second: rate.filter(|_| state == "evacuating"),
+            eta_seconds: eta,
+            started_at,
+            finished_at,
+            elapsed_seconds: elapsed,
+            mapping_memory_bytes: removal
+                .filter(|r| r.state == RemovalState::Finished)
+                .and_then(|r| r.mapping_memory),
+            profile: profile.or_else(|| watch.map(|w| w.profile.clone())),
+            cap_bytes_per_second: watch
+                .filter(|_| watcher_running)
+                .and_then(|w| w.cap_bytes_per_second),
+            paused_by_cap: watch
+                .filter(|_| watcher_running)
+                .is_some_and(|w| w.paused_by_cap),
+            origin: removal.and_then(|r| r.path.clone()),
+            local: status
+                .vdevs
+                .iter()
+                .filter(|v| !v.removing && v.class != VdevClass::Spare)
+                .map(|v| v.path.clone().unwrap_or_else(|| v.name.clone()))
+                .collect(),
+            scrub: watch.and_then(|w| w.scrub.clone()),
+            watcher_running,
+            message: watch.and_then(|w| w.message.clone()),
+        }
+    }
+
+    /// Whether `--watch` has nothing more to wait for.
+    pub fn is_final(&self) -> bool {
+        match self.state.as_str() {
+            "evacuating" | "verifying" => false,
+            // Copied: the end, unless a watcher is about to verify it.
+            "copied" => !self.watcher_running,
+            _ => true,
+        }
+    }
+
+    /// The one-line progress (what `--watch` prints on a pipe).
+    pub fn line(&self) -> String {
+        let mib = |b: u64| b >> 20;
+        match self.state.as_str() {
+            "none" => format!("pool {}: no evacuation", self.pool),
+            "evacuating" => {
+                let speed = match (self.rate_bytes_per_second, self.eta_seconds) {
+                    (Some(r), Some(eta)) => format!(
+                        "{:.0} MiB/s, about {} left",
+                        r / f64::from(1 << 20),
+                        human_secs(eta)
+                    ),
+                    _ => "rate estimating".into(),
+                };
+                format!(
+                    "evacuating {}: {:.0}% ({} MiB of {} MiB), {speed}{}",
+                    self.pool,
+                    self.percent,
+                    mib(self.copied_bytes),
+                    mib(self.total_bytes),
+                    if self.paused_by_cap {
+                        " (held at the cap)"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            "verifying" => format!("verifying {}: copy done, scrub running", self.pool),
+            other => format!("pool {}: {other}", self.pool),
+        }
+    }
+
+    /// The human form: several lines.
+    pub fn human(&self) -> String {
+        let mut out = vec![self.line()];
+        let mut tune = vec![];
+        if let Some(p) = &self.profile {
+            tune.push(format!("profile {p}"));
+        }
+        if let Some(ph) = self.phase {
+            tune.push(format!("phase {ph}"));
+        }
+        match self.cap_bytes_per_second {
+            Some(c) => tune.push(format!("cap {}", crate::profile::Rate(c))),
+            None if self.watcher_running => tune.push("no cap".into()),
+            None => {}
+        }
+        tune.push(if self.watcher_running {
+            "watcher running".into()
+        } else {
+            "no watcher".into()
+        });
+        out.push(format!("  {}", tune.join(", ")));
+        if self.state != "none" {
+            let took = match (self.finished_at, self.elapsed_seconds) {
+                (Some(_), Some(e)) => format!("took {}", human_secs(e as f64)),
+                (None, Some(e)) => format!("elapsed {}", human_secs(e as f64)),
+                _ => String::new(),
+            };
+            out.push(format!(
+                "  copied {} of {} MiB ({:.1}%) {took}",
+                self.copied_bytes >> 20,
+                self.total_bytes >> 20,
+                self.percent
+            ));
+            if let Some(f) = self.finished_at {
+                out.push(format!(
+                    "  finished at {}",
+                    humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH + Duration::from_secs(f)
+                    )
+                ));
+            }
+            if let Some(m) = self.mapping_memory_bytes {
+                out.push(format!(
+                    "  mapping memory {m} bytes (loaded at every import)"
+                ));
+            }
+        }
+        if let Some(o) = &self.origin {
+            out.push(format!("  from {o}"));
+        }
+        if !self.local.is_empty() {
+            out.push(format!("  onto {}", self.local.join(", ")));
+        }
+        match &self.scrub {
+            Some(Scrub::Finished { errors, repaired }) => out.push(format!(
+                "  scrub: {errors} errors, {repaired} bytes repaired"
+            )),
+            Some(s) => out.push(format!("  scrub: {s:?}")),
+            None => {}
+        }
+        if let Some(m) = &self.message {
+            out.push(format!("  {m}"));
+        }
+        out.join("\n")
+    }
+}
+
+fn human_secs(s: f64) -> String {
+    humantime::format_duration(Duration::from_secs(s.round() as u64)).to_string()
+}
+
+/// Reads everything and builds the report.
+pub fn report(
+    zpool: &Zpool,
+    pool: &str,
+    run_dir: &Path,
+    params: &Path,
+) -> Result<Option<StatusReport>> {
+    if !zpool.is_imported(pool)? {
+        return Ok(None);
+    }
+    let version = zpool.version()?;
+    let status = zpool
+        .status(pool, version)
+        .context("reading the pool status")?;
+    let watch = WatchRecord::load(run_dir, pool).ok().flatten();
+    let tunables = Tunables::new(params, run_dir)
+        .record()
+        .ok()
+        .map(|r| (r.profile, r.phase));
+    Ok(Some(StatusReport::build(
+        &status,
+        watch.as_ref(),
+        tunables,
+        now_epoch(),
+    )))
+}
+
+/// `--watch`: follows the evacuation until it ends; a bar on a terminal, one line per change on
+/// a pipe. Returns the last report.
+pub fn watch(
+    zpool: &Zpool,
+    pool: &str,
+    run_dir: &Path,
+    params: &Path,
+    every: Duration,
+) -> Result<Option<StatusReport>> {
+    let tty = std::io::stdout().is_terminal();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg}\n[{bar:40}] {percent:>3}%  {elapsed}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        b
+    });
+    let started = Instant::now();
+    let mut estimator = RateEstimator::new();
+    let mut last_line = String::new();
+    loop {
+        let Some(mut r) = report(zpool, pool, run_dir, params)? else {
+            println!("pool {pool} is not imported");
+            return Ok(None);
+        };
+        // No watcher to smooth the rate: do it here, from this loop's own samples.
+        if r.state == "evacuating" && !r.watcher_running {
+            estimator.push(started.elapsed().as_secs_f64(), r.copied_bytes);
+            if let Some(rate) = estimator.rate() {
+                r.rate_bytes_per_second = Some(rate);
+                r.eta_seconds = estimator.eta(r.copied_bytes, r.total_bytes);
+            }
+        }
+        let line = r.line();
+        match &bar {
+            Some(b) => {
+                b.set_length(r.total_bytes.max(1));
+                b.set_position(r.copied_bytes);
+                b.set_message(line.clone());
+            }
+            None if line != last_line => println!("{line}"),
+            None => {}
+        }
+        last_line = line;
+        if r.is_final() {
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            println!("{}", r.human());
+            return Ok(Some(r));
+        }
+        std::thread::sleep(every);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fixture;
+    use crate::zfs::status::from_json;
+
+    fn record(state: WatchState) -> WatchRecord {
+        WatchRecord {
+            pool: "rpool".into(),
+            pid: std::process::id(),
+            state,
+            profile: "gentle".into(),
+            phase: Some(Phase::Steady),
+            cap_bytes_per_second: Some(40 << 20),
+            copied_bytes: 0,
+            total_bytes: 0,
+            rate_bytes_per_second: Some(f64::from(31 << 20)),
+            eta_seconds: None,
+            paused_by_cap: false,
+            watch_started_at: 0,
+            copy_finished_at: None,
+            scrub_started_at: None,
+            verified_at: None,
+            scrub: None,
+            message: None,
+            updated_at: 1_795_337_460,
+        }
+    }
+
+    #[test]
+    fn a_running_copy_without_a_watcher_averages_since_the_start() {
+        let s = from_json(&fixture("2.3.2", "removing_status_json.stdout"), "rpool").unwrap();
+        let r = s.removal.clone().unwrap();
+        let now = r.start_time.unwrap() + 20;
+        let rep = StatusReport::build(&s, None, None, now);
+        assert_eq!(rep.state, "evacuating");
+        assert_eq!(rep.copied_bytes, r.copied);
+        if r.copied > 0 {
+            let rate = rep.rate_bytes_per_second.unwrap();
+            assert!((rate - r.copied as f64 / 20.0).abs() < 1.0);
+            assert!(rep.eta_seconds.unwrap() > 0.0);
+        } else {
+            assert_eq!(rep.rate_bytes_per_second, None, "estimating");
+        }
+        assert!(!rep.is_final());
+        assert_eq!(rep.origin, r.path);
+        assert_eq!(rep.local.len(), 2, "the two instance stores");
+        // Early on, the rate says "estimating".
+        let early = StatusReport::build(&s, None, None, r.start_time.unwrap() + 2);
+        assert!(early.line().contains("rate estimating"), "{}", early.line());
+    }
+
+    #[test]
+    fn the_watcher_record_gives_the_rate_profile_cap_and_verdict() {
+        let s = from_json(&fixture("2.3.2", "removing_status_json.stdout"), "rpool").unwrap();
+        let w = record(WatchState::Evacuating);
+        let now = w.updated_at + 1;
+        let rep = StatusReport::build(&s, Some(&w), None, now);
+        assert!(rep.watcher_running);
+        assert_eq!(rep.rate_bytes_per_second, Some(f64::from(31 << 20)));
+        assert!(rep.human().contains("cap 40 MiB/s"), "{}", rep.human());
+
+        let done = from_json(&fixture("2.3.2", "finished_status_json.stdout"), "rpool").unwrap();
+        let fin = done.removal.clone().unwrap();
+        let copied = StatusReport::build(&done, None, None, now);
+        assert_eq!(copied.state, "copied");
+        assert!(copied.is_final(), "no watcher will verify it");
+        assert_eq!(
+            copied.elapsed_seconds,
+            Some(fin.end_time.unwrap() - fin.start_time.unwrap())
+        );
+        assert_eq!(copied.mapping_memory_bytes, fin.mapping_memory);
+        assert_eq!(copied.rate_bytes_per_second, None);
+
+        let mut v = record(WatchState::Verified);
+        v.scrub = Some(Scrub::Finished {
+            repaired: 0,
+            errors: 0,
+        });
+        let verified = StatusReport::build(&done, Some(&v), None, now);
+        assert_eq!(verified.state, "verified");
+        assert!(
+            verified.human().contains("scrub: 0 errors"),
+            "{}",
+            verified.human()
+        );
+        let json = serde_json::to_value(&verified).unwrap();
+        assert_eq!(json["state"], "verified");
+        assert_eq!(json["scrub"]["errors"], 0);
+    }
+
+    #[test]
+    fn no_removal_says_so() {
+        let s = from_json(&fixture("2.3.2", "imported_status_json.stdout"), "rpool").unwrap();
+        let rep = StatusReport::build(&s, None, None, 0);
+        assert_eq!(rep.state, "none");
+        assert!(rep.is_final());
+        assert_eq!(rep.line(), "pool rpool: no evacuation");
+    }
+}

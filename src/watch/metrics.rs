@@ -1,0 +1,93 @@
+//! The watcher's Prometheus metrics, in node_exporter's textfile format.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::record::{WatchRecord, WatchState};
+
+/// The metrics text for a record.
+pub fn render(r: &WatchRecord) -> String {
+    let pool = &r.pool;
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, samples: &[(String, f64)]| {
+        let _ = writeln!(out, "# HELP zevac_{name} {help}\n# TYPE zevac_{name} gauge");
+        for (labels, v) in samples {
+            let _ = writeln!(out, "zevac_{name}{{pool=\"{pool}\"{labels}}} {v}");
+        }
+    };
+    let states = [
+        WatchState::Evacuating,
+        WatchState::Verifying,
+        WatchState::Verified,
+        WatchState::Canceled,
+        WatchState::Failed,
+    ];
+    let state_samples: Vec<_> = states
+        .iter()
+        .map(|s| {
+            let name = serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            (
+                format!(",state=\"{name}\""),
+                f64::from(u8::from(*s == r.state)),
+            )
+        })
+        .collect();
+    gauge(
+        "state",
+        "1 for the evacuation's current state.",
+        &state_samples,
+    );
+    gauge(
+        "bytes_to_copy",
+        "Bytes the removal copies in all.",
+        &[(String::new(), r.total_bytes as f64)],
+    );
+    gauge(
+        "bytes_copied",
+        "Bytes copied so far.",
+        &[(String::new(), r.copied_bytes as f64)],
+    );
+    gauge(
+        "copy_rate_bytes_per_second",
+        "Smoothed copy rate (NaN while estimating).",
+        &[(String::new(), r.rate_bytes_per_second.unwrap_or(f64::NAN))],
+    );
+    gauge(
+        "eta_seconds",
+        "Seconds left to copy (NaN while estimating).",
+        &[(String::new(), r.eta_seconds.unwrap_or(f64::NAN))],
+    );
+    let phase_samples: Vec<_> = ["boot", "steady", "verify"]
+        .iter()
+        .map(|p| {
+            let on = r.phase.map(|x| x.name()) == Some(p);
+            (
+                format!(",phase=\"{p}\",profile=\"{}\"", r.profile),
+                f64::from(u8::from(on)),
+            )
+        })
+        .collect();
+    gauge(
+        "phase",
+        "1 for the tunables phase in force.",
+        &phase_samples,
+    );
+    gauge(
+        "cap_bytes_per_second",
+        "The bandwidth cap on the copy (0: none).",
+        &[(String::new(), r.cap_bytes_per_second.unwrap_or(0) as f64)],
+    );
+    out
+}
+
+/// Writes the metrics file atomically (node_exporter may read it at any moment).
+pub fn write(path: &Path, r: &WatchRecord) -> Result<()> {
+    let tmp = path.with_extension("prom.tmp");
+    std::fs::write(&tmp, render(r)).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}

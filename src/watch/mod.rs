@@ -1,0 +1,398 @@
+//! `zevac watch`, the stage-2 service: follows the copy ZFS runs after `zevac apply` from boot to
+//! a verified end. It switches the profile from `boot` to `steady`, holds the copy to the cap,
+//! reports to systemd (`sd_notify`) and to a metrics file, and once the copy is done restores the
+//! tunables, scrubs with the `verify` phase and reports the result. Safe to restart at any
+//! moment; a lock in `/run/zevac` keeps a second one from fighting the first.
+
+pub mod cap;
+pub mod metrics;
+pub mod rate;
+pub mod record;
+
+use std::fs::OpenOptions;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::apply::Paths;
+use crate::config::Config;
+use crate::exec::Executor;
+use crate::profile::{Phase, Profile};
+use crate::tunables::{Tunables, REMOVAL_SUSPEND};
+use crate::zfs::text::Scrub;
+use crate::zfs::{PoolStatus, RemovalState, VdevClass, ZfsVersion, Zpool};
+use cap::{Action, CapController};
+use rate::RateEstimator;
+pub use record::{now_epoch, CapOverride, WatchRecord, WatchState};
+
+/// How a watch ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The pool has no removal and never had one this boot.
+    NoEvacuation,
+    /// Copied and scrubbed clean (now or by an earlier watcher).
+    Verified,
+    /// SIGTERM or SIGINT: tunables restored, ZFS's copy left running.
+    Stopped,
+}
+
+/// Why a watch failed in a way the caller must tell apart.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("another zevac watch is running (lock {0} is held)")]
+    AlreadyRunning(String),
+    #[error("ZFS canceled the removal of {vdev} after {copied} of {to_copy} bytes: {reason}. The pool is intact and still uses the origin; the tunables are restored")]
+    Canceled {
+        vdev: String,
+        copied: u64,
+        to_copy: u64,
+        reason: String,
+    },
+    #[error(
+        "the verification scrub of {pool} found {errors} errors: run `zpool status -v {pool}`"
+    )]
+    ScrubErrors { pool: String, errors: u64 },
+}
+
+/// Runs the watcher to its end (a tokio current-thread runtime: one pool, a few commands a tick).
+pub fn run(
+    exec: &dyn Executor,
+    config: &Config,
+    profile: &Profile,
+    paths: &Paths,
+) -> Result<Ended> {
+    std::fs::create_dir_all(&paths.run_dir)
+        .with_context(|| format!("cannot create {}", paths.run_dir.display()))?;
+    let lock_path = paths.run_dir.join("watch.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    let _lock = Flock::lock(file, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| WatchError::AlreadyRunning(lock_path.display().to_string()))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(Watcher::new(exec, config, profile, paths)?.run())
+}
+
+struct Watcher<'a> {
+    zpool: Zpool<'a>,
+    version: ZfsVersion,
+    config: &'a Config,
+    profile: &'a Profile,
+    paths: &'a Paths,
+    tunables: Tunables,
+    started: Instant,
+    estimator: RateEstimator,
+    controller: Option<CapController>,
+    record: WatchRecord,
+    ready_sent: bool,
+}
+
+impl<'a> Watcher<'a> {
+    fn new(
+        exec: &'a dyn Executor,
+        config: &'a Config,
+        profile: &'a Profile,
+        paths: &'a Paths,
+    ) -> Result<Self> {
+        let zpool = Zpool::new(exec);
+        let version = zpool.version()?;
+        let now = now_epoch();
+        let previous = WatchRecord::load(&paths.run_dir, &config.pool)?;
+        let record = WatchRecord {
+            pool: config.pool.clone(),
+            pid: std::process::id(),
+            state: previous
+                .as_ref()
+                .map_or(WatchState::Evacuating, |p| p.state),
+            profile: profile.name.clone(),
+            phase: paths.tunables().record()?.phase,
+            cap_bytes_per_second: None,
+            copied_bytes: 0,
+            total_bytes: 0,
+            rate_bytes_per_second: None,
+            eta_seconds: None,
+            paused_by_cap: false,
+            watch_started_at: now,
+            copy_finished_at: previous.as_ref().and_then(|p| p.copy_finished_at),
+            scrub_started_at: previous.as_ref().and_then(|p| p.scrub_started_at),
+            verified_at: previous.as_ref().and_then(|p| p.verified_at),
+            scrub: previous.as_ref().and_then(|p| p.scrub.clone()),
+            message: None,
+            updated_at: now,
+        };
+        Ok(Self {
+            zpool,
+            version,
+            config,
+            profile,
+            paths,
+            tunables: paths.tunables(),
+            started: Instant::now(),
+            estimator: RateEstimator::new(),
+            controller: None,
+            record,
+            ready_sent: false,
+        })
+    }
+
+    async fn run(mut self) -> Result<Ended> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let interval = self.config.watch_interval();
+        loop {
+            match self.tick() {
+                Ok(Some(ended)) => return Ok(ended),
+                Ok(None) => {}
+                Err(e) => {
+                    // Whatever went wrong, the module parameters go back to what they were.
+                    let restored = self.tunables.restore();
+                    self.record.state = match e.downcast_ref::<WatchError>() {
+                        Some(WatchError::Canceled { .. }) => WatchState::Canceled,
+                        _ => WatchState::Failed,
+                    };
+                    self.record.message = Some(format!("{e:#}"));
+                    self.publish(&format!("failed: {e:#}"));
+                    restored.context("restoring the tunables after a failure")?;
+                    return Err(e);
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = term.recv() => return self.stop("SIGTERM"),
+                _ = int.recv() => return self.stop("SIGINT"),
+            }
+        }
+    }
+
+    /// A signal: put the parameters back (which also lifts a cap pause) and leave ZFS copying.
+    fn stop(mut self, signal: &str) -> Result<Ended> {
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+        self.tunables.restore().context("restoring the tunables")?;
+        self.record.phase = None;
+        self.record.paused_by_cap = false;
+        self.record.message = Some(format!(
+            "watcher stopped by {signal}; tunables restored; ZFS keeps copying"
+        ));
+        self.publish(&format!("stopped by {signal}; tunables restored"));
+        tracing::info!("stopped by {signal}: tunables restored, the copy goes on in ZFS");
+        Ok(Ended::Stopped)
+    }
+
+    fn tick(&mut self) -> Result<Option<Ended>> {
+        let pool = &self.config.pool;
+        let status = self
+            .zpool
+            .status(pool, self.version)
+            .with_context(|| format!("reading pool {pool}'s status"))?;
+        let Some(removal) = status.removal.clone() else {
+            if self.record.state == WatchState::Verified {
+                self.publish("verified earlier");
+                return Ok(Some(Ended::Verified));
+            }
+            self.publish(&format!("{pool}: no evacuation"));
+            return Ok(Some(Ended::NoEvacuation));
+        };
+        self.record.copied_bytes = removal.copied;
+        self.record.total_bytes = removal.to_copy;
+        match removal.state {
+            RemovalState::InProgress => {
+                self.evacuating(removal.copied, removal.to_copy)?;
+                Ok(None)
+            }
+            RemovalState::Canceled => Err(WatchError::Canceled {
+                vdev: removal.path.clone().unwrap_or_else(|| "the origin".into()),
+                copied: removal.copied,
+                to_copy: removal.to_copy,
+                // ZFS keeps no reason beyond the vdevs' error counters (FACTS: any I/O error cancels).
+                reason: "an I/O error on a device (`zpool status -v` shows which, with its error counters)".into(),
+            }
+            .into()),
+            RemovalState::Finished => self.verifying(&status),
+        }
+    }
+
+    fn evacuating(&mut self, copied: u64, to_copy: u64) -> Result<()> {
+        let t = self.started.elapsed().as_secs_f64();
+        self.record.state = WatchState::Evacuating;
+        if self.record.phase != Some(Phase::Steady)
+            && self.started.elapsed() >= self.profile.steady_delay
+        {
+            let applied = self.tunables.apply_phase(self.profile, Phase::Steady)?;
+            if !applied.missing.is_empty() {
+                self.record.message = Some(format!(
+                    "the zfs module lacks {}",
+                    applied.missing.join(", ")
+                ));
+            }
+            self.record.phase = Some(Phase::Steady);
+        }
+        self.steer(t, copied)?;
+        self.estimator.push(t, copied);
+        self.record.rate_bytes_per_second = self.estimator.rate();
+        self.record.eta_seconds = self.estimator.eta(copied, to_copy);
+        let line = progress_line(&self.record);
+        self.publish(&line);
+        Ok(())
+    }
+
+    /// The cap: the runtime override (`zevac tune --cap`) or the config's or the profile's.
+    fn steer(&mut self, t: f64, copied: u64) -> Result<()> {
+        let cap = match CapOverride::load(&self.paths.run_dir)? {
+            Some(o) => o.cap_bytes_per_second,
+            None => self.config.cap(self.profile).map(|r| r.0),
+        };
+        if self.controller.as_ref().map(CapController::cap) != cap {
+            tracing::info!(cap = ?cap, "bandwidth cap");
+            self.controller = cap.map(CapController::new);
+        }
+        self.record.cap_bytes_per_second = cap;
+        let pause = match self.controller.as_mut() {
+            Some(c) => c.update(t, copied) == Action::Pause,
+            None => false,
+        };
+        if pause != self.record.paused_by_cap
+            || (pause && !self.tunables.record()?.saved.contains_key(REMOVAL_SUSPEND))
+        {
+            self.tunables
+                .set_recorded(REMOVAL_SUSPEND, if pause { "1" } else { "0" })?;
+            self.record.paused_by_cap = pause;
+        }
+        Ok(())
+    }
+
+    fn verifying(&mut self, status: &PoolStatus) -> Result<Option<Ended>> {
+        let pool = self.config.pool.clone();
+        if self.record.state == WatchState::Verified {
+            self.publish(&format!("{pool}: evacuated and verified earlier"));
+            return Ok(Some(Ended::Verified));
+        }
+        self.record.rate_bytes_per_second = None;
+        self.record.eta_seconds = Some(0.0);
+        self.record.paused_by_cap = false;
+        self.record.copy_finished_at.get_or_insert_with(now_epoch);
+        let scrub = self.zpool.scrub_state(&pool)?;
+        if self.record.scrub_started_at.is_none() {
+            // The copy's tunables go back first; then the scrub runs under the verify phase.
+            self.tunables.restore()?;
+            let applied = self.tunables.apply_phase(self.profile, Phase::Verify)?;
+            if !applied.missing.is_empty() {
+                self.record.message = Some(format!(
+                    "the zfs module lacks {}",
+                    applied.missing.join(", ")
+                ));
+            }
+            self.record.phase = Some(Phase::Verify);
+            if scrub != Scrub::Running {
+                self.zpool
+                    .scrub(&pool)
+                    .context("starting the verification scrub")?;
+            }
+            self.record.scrub_started_at = Some(now_epoch());
+            self.record.state = WatchState::Verifying;
+            self.publish(&format!("verifying {pool}: scrub started"));
+            return Ok(None);
+        }
+        match scrub {
+            Scrub::Finished { errors, .. } => {
+                self.tunables.restore()?;
+                self.record.phase = None;
+                self.record.scrub = Some(scrub.clone());
+                if errors > 0 {
+                    return Err(WatchError::ScrubErrors { pool, errors }.into());
+                }
+                if self.config.layout.cache_for_copy_only {
+                    self.remove_copy_caches(status)?;
+                }
+                self.record.state = WatchState::Verified;
+                self.record.verified_at = Some(now_epoch());
+                self.publish(&format!("{pool}: evacuated and verified, scrub clean"));
+                Ok(Some(Ended::Verified))
+            }
+            Scrub::Canceled => bail!("the verification scrub of {pool} was canceled; run `zpool scrub {pool}` or restart zevac-watch"),
+            Scrub::Running | Scrub::None => {
+                self.record.state = WatchState::Verifying;
+                self.publish(&format!("verifying {pool}: scrub running"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Removes the L2ARC devices zevac made (partitions labelled `zevac-cache`).
+    fn remove_copy_caches(&self, status: &PoolStatus) -> Result<()> {
+        for v in status.vdevs.iter().filter(|v| v.class == VdevClass::Cache) {
+            let Some(path) = &v.path else { continue };
+            if partition_name(path).as_deref() == Some(crate::plan::CACHE_LABEL) {
+                self.zpool
+                    .remove(&self.config.pool, path)
+                    .with_context(|| format!("removing the copy-only cache device {path}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves the record, writes the metrics, tells systemd.
+    fn publish(&mut self, line: &str) {
+        self.record.updated_at = now_epoch();
+        if let Err(e) = self.record.save(&self.paths.run_dir) {
+            tracing::warn!("{e:#}");
+        }
+        if let Some(path) = &self.config.watch.metrics_file {
+            if let Err(e) = metrics::write(std::path::Path::new(path), &self.record) {
+                tracing::warn!("{e:#}");
+            }
+        }
+        let mut states = vec![sd_notify::NotifyState::Status(line)];
+        if !self.ready_sent {
+            states.push(sd_notify::NotifyState::Ready);
+            self.ready_sent = true;
+        }
+        let _ = sd_notify::notify(false, &states);
+        tracing::info!("{line}");
+    }
+}
+
+/// `evacuating rpool: 43% (215 MiB of 501 MiB), 31 MiB/s, about 9 s left`.
+pub fn progress_line(r: &WatchRecord) -> String {
+    let pct = if r.total_bytes > 0 {
+        r.copied_bytes as f64 * 100.0 / r.total_bytes as f64
+    } else {
+        0.0
+    };
+    let speed = match (r.rate_bytes_per_second, r.eta_seconds) {
+        (Some(rate), Some(eta)) => format!(
+            "{:.0} MiB/s, about {} left",
+            rate / f64::from(1 << 20),
+            humantime::format_duration(Duration::from_secs(eta.round() as u64))
+        ),
+        _ => "rate estimating".into(),
+    };
+    let paused = if r.paused_by_cap {
+        " (held at the cap)"
+    } else {
+        ""
+    };
+    format!(
+        "evacuating {}: {pct:.0}% ({} MiB of {} MiB), {speed}{paused}",
+        r.pool,
+        r.copied_bytes >> 20,
+        r.total_bytes >> 20
+    )
+}
+
+/// The GPT partition name of a device path (`PARTNAME` in its sysfs uevent).
+fn partition_name(path: &str) -> Option<String> {
+    let dev = std::fs::canonicalize(path).ok()?;
+    let name = dev.file_name()?.to_str()?.to_string();
+    let uevent = std::fs::read_to_string(format!("/sys/class/block/{name}/uevent")).ok()?;
+    uevent
+        .lines()
+        .find_map(|l| l.strip_prefix("PARTNAME="))
+        .map(str::to_string)
+}

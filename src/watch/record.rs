@@ -1,0 +1,123 @@
+//! `/run/zevac/watch.json`: what the watcher is doing, for `zevac status` (which must answer
+//! without the watcher) and for a restarted watcher to pick up where the last one stopped.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::profile::Phase;
+use crate::zfs::text::Scrub;
+
+/// Where the evacuation stands, as the watcher sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchState {
+    /// ZFS is copying.
+    Evacuating,
+    /// The copy is done; the scrub that verifies it runs.
+    Verifying,
+    /// Copied and scrubbed clean.
+    Verified,
+    /// ZFS canceled the removal (an I/O error).
+    Canceled,
+    /// The scrub found errors, or the watcher failed.
+    Failed,
+}
+
+/// The watcher's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchRecord {
+    pub pool: String,
+    pub pid: u32,
+    pub state: WatchState,
+    pub profile: String,
+    pub phase: Option<Phase>,
+    pub cap_bytes_per_second: Option<u64>,
+    pub copied_bytes: u64,
+    pub total_bytes: u64,
+    /// Smoothed; `None` while estimating.
+    pub rate_bytes_per_second: Option<f64>,
+    pub eta_seconds: Option<f64>,
+    /// Whether the cap controller has the copy paused right now.
+    pub paused_by_cap: bool,
+    /// Epoch seconds.
+    pub watch_started_at: u64,
+    pub copy_finished_at: Option<u64>,
+    pub scrub_started_at: Option<u64>,
+    pub verified_at: Option<u64>,
+    pub scrub: Option<Scrub>,
+    pub message: Option<String>,
+    pub updated_at: u64,
+}
+
+impl WatchRecord {
+    pub fn path(run_dir: &Path) -> std::path::PathBuf {
+        run_dir.join("watch.json")
+    }
+
+    /// The record, if a watcher ever wrote one for `pool` since boot.
+    pub fn load(run_dir: &Path, pool: &str) -> Result<Option<Self>> {
+        let path = Self::path(run_dir);
+        match std::fs::read(&path) {
+            Ok(b) => {
+                let r: Self = serde_json::from_slice(&b)
+                    .with_context(|| format!("{} is damaged", path.display()))?;
+                Ok((r.pool == pool).then_some(r))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Writes the record (write, then rename: readers never see half of it).
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(run_dir)
+            .with_context(|| format!("cannot create {}", run_dir.display()))?;
+        let path = Self::path(run_dir);
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now_epoch() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A cap set at runtime by `zevac tune --cap` (`/run/zevac/cap.json`), over the profile's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapOverride {
+    /// `None`: no cap.
+    pub cap_bytes_per_second: Option<u64>,
+}
+
+impl CapOverride {
+    pub fn path(run_dir: &Path) -> std::path::PathBuf {
+        run_dir.join("cap.json")
+    }
+
+    pub fn load(run_dir: &Path) -> Result<Option<Self>> {
+        let path = Self::path(run_dir);
+        match std::fs::read(&path) {
+            Ok(b) => {
+                Ok(Some(serde_json::from_slice(&b).with_context(|| {
+                    format!("{} is damaged", path.display())
+                })?))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(run_dir)?;
+        let path = Self::path(run_dir);
+        std::fs::write(&path, serde_json::to_vec(self)?)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+}
