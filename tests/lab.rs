@@ -535,3 +535,289 @@ fn zevac_apply_with_special_and_cache_partitions() {
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
     run.remove_images().unwrap();
 }
+
+/// `name:value` lines (`grep -H . PARAMS...` in the guest) as a map.
+fn params(ev: &zevac_bench::events::Events, name: &str) -> std::collections::BTreeMap<String, u64> {
+    let out = ev.cmd(name).unwrap().stdout;
+    out.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim().parse().unwrap()))
+        .collect()
+}
+
+/// A command's stdout as JSON.
+fn json_of(ev: &zevac_bench::events::Events, name: &str) -> serde_json::Value {
+    let cmd = ev.cmd(name).unwrap();
+    serde_json::from_str(&cmd.stdout)
+        .unwrap_or_else(|e| panic!("{name}: {e}: {}{}", cmd.stdout, cmd.stderr))
+}
+
+/// The config the watch scenarios run with.
+fn watch_config(extra: &str) -> String {
+    format!("[watch]\nmetrics_file = \"/run/zevac.prom\"\ninterval = \"1s\"\n{extra}")
+}
+
+fn profiles_apply_and_restore(pair: ZfsPair) {
+    let Scene { lab, golden, _turn } = scene(pair);
+    let run = lab.new_run("profiles").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 0);
+    let outcome = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        include_str!("guest/profiles.sh"),
+        None,
+    );
+    let ev = &outcome.events;
+    let initial = params(ev, "params_initial");
+    println!("{pair}: module defaults {initial:?}");
+    let all = zevac::profile::all(std::path::Path::new("/nonexistent")).unwrap();
+    for (name, profile) in &all {
+        for phase in [
+            zevac::profile::Phase::Boot,
+            zevac::profile::Phase::Steady,
+            zevac::profile::Phase::Verify,
+        ] {
+            let tune = ev.cmd(&format!("tune_{name}_{phase}")).unwrap();
+            assert_eq!(tune.rc, 0, "{}{}", tune.stdout, tune.stderr);
+            let now = params(ev, &format!("params_{name}_{phase}"));
+            for (param, value) in profile.phase(phase) {
+                if let Some(read) = now.get(param) {
+                    assert_eq!(read, value, "{name} {phase}: {param}");
+                }
+            }
+        }
+        let restored = params(ev, &format!("params_restored_{name}"));
+        assert_eq!(
+            restored, initial,
+            "profile {name}: every parameter back as it was"
+        );
+    }
+    let listed = json_of(ev, "profiles");
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    let bad = ev.cmd("bad_profile").unwrap();
+    assert_eq!(bad.rc, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("no profile named \"nosuch\""),
+        "{}",
+        bad.stderr
+    );
+    run.remove_images().unwrap();
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn profiles_apply_and_restore_openzfs_2_3() {
+    profiles_apply_and_restore(ZfsPair::V2_3);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn profiles_apply_and_restore_openzfs_2_1() {
+    profiles_apply_and_restore(ZfsPair::V2_1);
+}
+
+fn watch_verifies(pair: ZfsPair) {
+    let Scene { lab, golden, _turn } = scene(pair);
+    let run = lab.new_run("watch").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let config = watch_config("[tunables]\nprofile = \"fast\"\n");
+    let outcome = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        include_str!("guest/watch.sh"),
+        Some(&config),
+    );
+    let ev = &outcome.events;
+    assert_eq!(
+        ev.cmd("apply").unwrap().rc,
+        0,
+        "{}",
+        ev.cmd("apply").unwrap().stderr
+    );
+    let fast = zevac::profile::find(std::path::Path::new("/nonexistent"), "fast").unwrap();
+    let boot = params(ev, "params_boot");
+    assert_eq!(
+        boot["zfs_vdev_removal_max_active"], fast.boot["zfs_vdev_removal_max_active"],
+        "apply set the boot phase"
+    );
+
+    // During the copy: zevac status agrees with ZFS's own counters.
+    let during = json_of(ev, "status_during");
+    println!("{pair} status during: {during}");
+    let zfs = ev.cmd("zfs_during").unwrap().stdout;
+    if pair == ZfsPair::V2_3 {
+        let z: serde_json::Value = serde_json::from_str(&zfs).unwrap();
+        let r = &z["pools"]["rpool"]["removal_stats"];
+        assert_eq!(during["total_bytes"], r["to_copy"], "{r}");
+        assert!(during["copied_bytes"].as_u64().unwrap() <= r["copied"].as_u64().unwrap());
+        assert_eq!(during["origin"], r["path"]);
+    } else {
+        assert!(
+            zfs.contains("Evacuation of") || zfs.contains("Removal of"),
+            "{zfs}"
+        );
+    }
+    assert!(
+        matches!(
+            during["state"].as_str(),
+            Some("evacuating" | "verifying" | "copied" | "verified")
+        ),
+        "{during}"
+    );
+    assert_eq!(during["profile"], "fast");
+    let human = ev.cmd("status_human").unwrap().stdout;
+    println!("{human}");
+    assert!(human.contains("profile fast"), "{human}");
+    let metrics = ev.cmd("metrics_during").unwrap().stdout;
+    let parsed: std::collections::BTreeMap<String, f64> = metrics
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(k, v)| (k.to_string(), v.parse().unwrap()))
+        .collect();
+    assert!(
+        parsed["zevac_bytes_to_copy{pool=\"rpool\"}"] > 256.0 * 1048576.0,
+        "{metrics}"
+    );
+    assert!(
+        parsed.keys().any(|k| k.starts_with("zevac_phase{")),
+        "{metrics}"
+    );
+
+    // --watch on a pipe: one line per change, then the result.
+    let watched = ev.cmd("status_watch").unwrap();
+    println!("status --watch:\n{}", watched.stdout);
+    assert_eq!(watched.rc, 0, "{}", watched.stderr);
+    assert!(
+        watched.stdout.contains("pool rpool: verified"),
+        "{}",
+        watched.stdout
+    );
+    assert!(
+        watched.stdout.contains("scrub: 0 errors"),
+        "{}",
+        watched.stdout
+    );
+
+    let watch = ev.cmd("watch").unwrap();
+    println!("zevac watch:\n{}{}", watch.stdout, watch.stderr);
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    assert!(
+        watch.stdout.contains("evacuated and verified"),
+        "{}",
+        watch.stdout
+    );
+
+    let after = json_of(ev, "status_after");
+    println!("{pair} status after: {after}");
+    assert_eq!(after["state"], "verified", "{after}");
+    assert_eq!(after["scrub"]["errors"], 0);
+    assert_eq!(after["rate_bytes_per_second"], serde_json::Value::Null);
+    if pair == ZfsPair::V2_3 {
+        let z: serde_json::Value =
+            serde_json::from_str(&ev.cmd("zfs_after").unwrap().stdout).unwrap();
+        let r = &z["pools"]["rpool"]["removal_stats"];
+        assert_eq!(after["copied_bytes"], r["copied"]);
+        assert_eq!(after["finished_at"], r["end_time"]);
+        assert_eq!(after["mapping_memory_bytes"], r["mapping_memory"]);
+    }
+    let metrics_after = ev.cmd("metrics_after").unwrap().stdout;
+    assert!(
+        metrics_after.contains("zevac_state{pool=\"rpool\",state=\"verified\"} 1"),
+        "{metrics_after}"
+    );
+    assert_eq!(
+        params(ev, "params_after"),
+        params(ev, "params_before"),
+        "tunables restored"
+    );
+    let again = ev.cmd("watch_again").unwrap();
+    assert_eq!(again.rc, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("verified"),
+        "a second watcher finds the work done: {}",
+        again.stdout
+    );
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_3() {
+    watch_verifies(ZfsPair::V2_3);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_1() {
+    watch_verifies(ZfsPair::V2_1);
+}
+
+/// Copied bytes per second between two `zevac status --json` records.
+fn rate_between(ev: &zevac_bench::events::Events, a: &str, b: &str) -> f64 {
+    let (ca, cb) = (ev.cmd(a).unwrap(), ev.cmd(b).unwrap());
+    let (ja, jb) = (json_of(ev, a), json_of(ev, b));
+    let bytes = jb["copied_bytes"].as_u64().unwrap() - ja["copied_bytes"].as_u64().unwrap();
+    bytes as f64 / (cb.end - ca.end)
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_cap_slows_the_copy_and_sigterm_leaves_it_running() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("watch-cap").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(8), 2);
+    let config = watch_config("[tunables]\ncap = \"1 MiB/s\"\n");
+    let outcome = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        include_str!("guest/watch-signals.sh"),
+        Some(&config),
+    );
+    let ev = &outcome.events;
+    assert_eq!(
+        ev.cmd("apply").unwrap().rc,
+        0,
+        "{}",
+        ev.cmd("apply").unwrap().stderr
+    );
+    let capped = rate_between(ev, "capped_a", "capped_b");
+    let uncapped = rate_between(ev, "uncapped_a", "uncapped_b");
+    let mib = f64::from(1 << 20);
+    println!(
+        "EBS 8 MiB/s, cap 1 MiB/s: {:.2} MiB/s capped, {:.2} MiB/s after `zevac tune --cap none`",
+        capped / mib,
+        uncapped / mib
+    );
+    assert!(
+        capped < uncapped * 0.5,
+        "the cap must slow the copy clearly: {capped} vs {uncapped}"
+    );
+    let b = json_of(ev, "capped_b");
+    assert_eq!(b["cap_bytes_per_second"], 1 << 20, "{b}");
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    assert!(watch.stdout.contains("stopped"), "{}", watch.stdout);
+    assert_eq!(
+        params(ev, "params_stopped"),
+        params(ev, "params_before"),
+        "SIGTERM restores the tunables"
+    );
+    let stopped = json_of(ev, "status_stopped");
+    assert_eq!(
+        stopped["state"], "evacuating",
+        "SIGTERM came mid-copy: {stopped}"
+    );
+    // The copied counter moves only every ten seconds or so; what proves the copy was left
+    // running (not paused by the cap) is that `zpool wait` returns with the copy done.
+    assert_eq!(ev.cmd("wait").unwrap().rc, 0);
+    assert_eq!(json_of(ev, "status_done")["state"], "copied");
+    run.remove_images().unwrap();
+}

@@ -13,6 +13,7 @@
 pub mod apt;
 pub mod cache;
 pub mod cmd;
+pub mod demo;
 pub mod disks;
 pub mod events;
 pub mod golden;

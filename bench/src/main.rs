@@ -20,6 +20,30 @@ enum Top {
     /// The lab itself: set-up, golden images, boots, the self-test.
     #[command(subcommand)]
     Lab(LabCmd),
+    /// The main job: boots the golden image from a throttled EBS with instance stores, runs
+    /// `zevac apply` in the initrd and `zevac watch` after it, and shows the guest's
+    /// `zevac status --watch` live until the copy is verified; then a summary.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    pair: PairArg,
+    #[arg(long, default_value_t = 512)]
+    data_mib: u64,
+    /// EBS throttle in MiB/s.
+    #[arg(long, default_value_t = 16)]
+    throttle_mib: u64,
+    #[arg(long, default_value_t = 2)]
+    instance_stores: usize,
+    #[arg(long, default_value_t = 1024)]
+    instance_store_mib: u64,
+    #[arg(long, default_value = "balanced")]
+    profile: String,
+    /// A bandwidth cap for the copy, e.g. "8 MiB/s".
+    #[arg(long)]
+    cap: Option<String>,
 }
 
 #[derive(Args, Clone, Copy)]
@@ -99,7 +123,55 @@ fn main() -> Result<()> {
         .init();
     match Cli::parse().command {
         Top::Lab(cmd) => lab(cmd),
+        Top::Demo(args) => demo(args),
     }
+}
+
+fn demo(args: DemoArgs) -> Result<()> {
+    let DemoArgs {
+        pair,
+        data_mib,
+        throttle_mib,
+        instance_stores,
+        instance_store_mib,
+        profile,
+        cap,
+    } = args;
+    let lab = Lab::prepare(pair.pair)?;
+    let opts = zevac_bench::demo::Options {
+        data_mib,
+        throttle_mib,
+        instance_stores,
+        instance_store_mib,
+        profile,
+        cap,
+        zevac: zevac_bench::build_zevac()?,
+    };
+    let summary = zevac_bench::demo::run(&lab, &opts)?;
+    println!(
+        "\nsummary: boot blocked {:.1} s by zevac apply; copy {} at {}; scrub {}; data {}",
+        summary.boot_blocking_seconds,
+        summary
+            .copy_seconds
+            .map_or("?".into(), |s| format!("{s:.0} s")),
+        summary.rate_mib_per_second.map_or("?".into(), |r| format!(
+            "{r:.1} MiB/s (EBS throttled to {} MiB/s)",
+            summary.throttle_mib_per_second
+        )),
+        summary
+            .scrub_errors
+            .map_or("not run".into(), |e| format!("{e} errors")),
+        if summary.manifest_ok {
+            "intact"
+        } else {
+            "CHANGED"
+        }
+    );
+    println!("{}", serde_json::to_string(&summary)?);
+    if summary.state != "verified" || !summary.manifest_ok {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 fn lab(cmd: LabCmd) -> Result<()> {

@@ -1,0 +1,14 @@
+# The demo: zevac apply as in the initrd, zevac watch as the stage-2 service, and
+# zevac status --watch streamed to the host line by line (a pipe: one line per change).
+mark demo_start
+run apply zevac apply
+zevac watch > /tmp/watch.out 2>&1 &
+WATCH=$!
+zevac status --watch 2>&1 | while IFS= read -r line; do ev progress line="$line"; done
+wait $WATCH
+echo $? > /tmp/watch.rc
+run watch sh -c 'cat /tmp/watch.out; exit $(cat /tmp/watch.rc)'
+run status_after zevac status --json
+verify_manifest rpool
+mark demo_done
+true

@@ -1,0 +1,118 @@
+//! `zevac-bench demo`, the main job for a newcomer: the golden image boots from a throttled EBS
+//! with instance stores, `zevac apply` runs in the initrd and `zevac watch` after it, and the
+//! guest's `zevac status --watch` is shown live here until the copy is verified.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::{disks, golden, BootSpec, Disk, Lab, Throttle};
+
+/// The demo's knobs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_mib: u64,
+    pub throttle_mib: u64,
+    pub instance_stores: usize,
+    pub instance_store_mib: u64,
+    pub profile: String,
+    /// A cap such as `"8 MiB/s"`; `None`: the profile's.
+    pub cap: Option<String>,
+    pub zevac: std::path::PathBuf,
+}
+
+/// The summary printed at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// How long `zevac apply` held the boot.
+    pub boot_blocking_seconds: f64,
+    /// ZFS's copy, from its own removal clock (2.3; whole seconds), else from the guest's clock.
+    pub copy_seconds: Option<f64>,
+    pub copied_bytes: u64,
+    pub rate_mib_per_second: Option<f64>,
+    pub throttle_mib_per_second: u64,
+    pub scrub_errors: Option<u64>,
+    pub manifest_ok: bool,
+    pub state: String,
+}
+
+/// Runs the demo, printing the guest's progress lines as they arrive.
+pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
+    let g = golden::golden(lab, opts.data_mib)?;
+    let run = lab.new_run("demo")?;
+    let ebs = run.path("ebs.img");
+    disks::copy_sparse(&g.image, &ebs)?;
+    let mut list = vec![Disk::ebs(&ebs).throttled(Throttle::mib_per_second(opts.throttle_mib))];
+    for i in 0..opts.instance_stores {
+        let img = run.path(&format!("is{i}.img"));
+        disks::create_blank(&img, opts.instance_store_mib << 20)?;
+        list.push(Disk::instance_store(img, i));
+    }
+    let mut config = format!("[tunables]\nprofile = \"{}\"\n", opts.profile);
+    if let Some(cap) = &opts.cap {
+        config.push_str(&format!("cap = \"{cap}\"\n"));
+    }
+    config.push_str("[watch]\ninterval = \"1s\"\n");
+    let spec = BootSpec::new("demo", list, include_str!("../guest/demo.sh"))
+        .file("/lab/manifest.sha256", g.manifest.clone())
+        .file("/etc/zevac.toml", config)
+        .binary("/bin/zevac", &opts.zevac);
+    println!(
+        "booting: {} MiB of data on an EBS volume throttled to {} MiB/s, {} instance stores, profile {}{}",
+        opts.data_mib,
+        opts.throttle_mib,
+        opts.instance_stores,
+        opts.profile,
+        opts.cap.as_deref().map(|c| format!(", cap {c}")).unwrap_or_default()
+    );
+    let mut vm = lab.boot(&run, &spec)?;
+    vm.wait_for("the demo to finish", Duration::from_secs(1800), |e| {
+        match (e.event.as_str(), e.name()) {
+            ("progress", _) => println!("  guest | {}", e.field("line").unwrap_or("")),
+            ("cmd", Some("apply")) => {
+                if let Some(c) = e.as_cmd() {
+                    println!(
+                        "  guest | zevac apply: exit {} after {:.2} s",
+                        c.rc,
+                        c.seconds()
+                    );
+                    for l in c.stdout.lines() {
+                        println!("  guest |   {l}");
+                    }
+                }
+            }
+            _ => {}
+        }
+        e.event == "mark" && e.name() == Some("demo_done")
+    })?;
+    let outcome = vm.wait_exit()?.ok()?;
+    let ev = &outcome.events;
+    let apply = ev.cmd("apply")?;
+    if apply.rc != 0 {
+        bail!("zevac apply failed: {}", apply.stderr);
+    }
+    let watch = ev.cmd("watch")?;
+    let after: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
+        .context("reading zevac status --json")?;
+    let copied = after["copied_bytes"].as_u64().unwrap_or(0);
+    let copy_seconds = after["elapsed_seconds"].as_f64();
+    let summary = Summary {
+        boot_blocking_seconds: apply.seconds(),
+        copy_seconds,
+        copied_bytes: copied,
+        rate_mib_per_second: copy_seconds
+            .filter(|&s| s > 0.0)
+            .map(|s| copied as f64 / s / f64::from(1 << 20)),
+        throttle_mib_per_second: opts.throttle_mib,
+        scrub_errors: after["scrub"]["errors"].as_u64(),
+        manifest_ok: ev.cmd("verify")?.rc == 0,
+        state: after["state"].as_str().unwrap_or("?").to_string(),
+    };
+    println!("run directory: {}", run.dir.display());
+    if watch.rc != 0 {
+        bail!("zevac watch failed ({}): {}", watch.rc, watch.stdout);
+    }
+    run.remove_images()?;
+    Ok(summary)
+}
