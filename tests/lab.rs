@@ -281,7 +281,7 @@ fn apply_evacuates(pair: ZfsPair) {
     );
     let done: serde_json::Value =
         serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
-    assert_eq!(done["state"], "finished", "{done}");
+    assert_eq!(done["state"], "copied", "{done}");
     let zstatus = ev.cmd("zstatus").unwrap().stdout;
     assert!(
         zstatus.contains("-part1") && !zstatus.contains("Elastic_Block_Store"),
@@ -483,7 +483,7 @@ fn zevac_after_a_crash_mid_copy() {
     assert!(import < 10.0, "the import took {import} s");
     let done: serde_json::Value =
         serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
-    assert_eq!(done["state"], "finished");
+    assert_eq!(done["state"], "copied");
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
     run.remove_images().unwrap();
 }
