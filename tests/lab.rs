@@ -37,15 +37,7 @@ fn scene(pair: ZfsPair) -> Scene {
 /// A run with a copy of the golden image as a throttled EBS volume and `stores` blank instance
 /// stores of 1 GiB.
 fn ec2_disks(run: &Run, golden: &Golden, throttle: Throttle, stores: usize) -> Vec<Disk> {
-    let ebs = run.path("ebs.img");
-    disks::copy_sparse(&golden.image, &ebs).unwrap();
-    let mut list = vec![Disk::ebs(&ebs).throttled(throttle)];
-    for i in 0..stores {
-        let img = run.path(&format!("is{i}.img"));
-        disks::create_blank(&img, 1 << 30).unwrap();
-        list.push(Disk::instance_store(img, i));
-    }
-    list
+    run.ec2_disks(golden, Some(throttle), stores, 1024).unwrap()
 }
 
 fn selftest_on(pair: ZfsPair) {
@@ -553,8 +545,35 @@ fn json_of(ev: &zevac_bench::events::Events, name: &str) -> serde_json::Value {
 }
 
 /// The config the watch scenarios run with.
-fn watch_config(extra: &str) -> String {
-    format!("[watch]\nmetrics_file = \"/run/zevac.prom\"\ninterval = \"1s\"\n{extra}")
+/// Boots a watch scenario: the EBS copy throttled to `throttle_mib` MiB/s and two instance
+/// stores, the config with a metrics file, a 1 s interval and `extra`; checks that the
+/// scenario's `zevac apply` succeeded.
+fn boot_watch_scenario(
+    scene: &Scene,
+    name: &str,
+    throttle_mib: u64,
+    extra: &str,
+    script: &str,
+) -> (Run, Outcome) {
+    let run = scene.lab.new_run(name).unwrap();
+    let disks = ec2_disks(
+        &run,
+        &scene.golden,
+        Throttle::mib_per_second(throttle_mib),
+        2,
+    );
+    let config = format!("[watch]\nmetrics_file = \"/run/zevac.prom\"\ninterval = \"1s\"\n{extra}");
+    let outcome = boot_with_zevac(
+        &scene.lab,
+        &run,
+        &scene.golden,
+        disks,
+        script,
+        Some(&config),
+    );
+    let apply = outcome.events.cmd("apply").unwrap();
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    (run, outcome)
 }
 
 fn profiles_apply_and_restore(pair: ZfsPair) {
@@ -619,25 +638,14 @@ fn profiles_apply_and_restore_openzfs_2_1() {
 }
 
 fn watch_verifies(pair: ZfsPair) {
-    let Scene { lab, golden, _turn } = scene(pair);
-    let run = lab.new_run("watch").unwrap();
-    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
-    let config = watch_config("[tunables]\nprofile = \"fast\"\n");
-    let outcome = boot_with_zevac(
-        &lab,
-        &run,
-        &golden,
-        disks,
+    let (run, outcome) = boot_watch_scenario(
+        &scene(pair),
+        "watch",
+        32,
+        "[tunables]\nprofile = \"fast\"\n",
         include_str!("guest/watch.sh"),
-        Some(&config),
     );
     let ev = &outcome.events;
-    assert_eq!(
-        ev.cmd("apply").unwrap().rc,
-        0,
-        "{}",
-        ev.cmd("apply").unwrap().stderr
-    );
     let fast = zevac::profile::find(std::path::Path::new("/nonexistent"), "fast").unwrap();
     let boot = params(ev, "params_boot");
     assert_eq!(
@@ -769,25 +777,14 @@ fn rate_between(ev: &zevac_bench::events::Events, a: &str, b: &str) -> f64 {
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_cap_slows_the_copy_and_sigterm_leaves_it_running() {
-    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
-    let run = lab.new_run("watch-cap").unwrap();
-    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(8), 2);
-    let config = watch_config("[tunables]\ncap = \"1 MiB/s\"\n");
-    let outcome = boot_with_zevac(
-        &lab,
-        &run,
-        &golden,
-        disks,
+    let (run, outcome) = boot_watch_scenario(
+        &scene(ZfsPair::V2_3),
+        "watch-cap",
+        8,
+        "[tunables]\ncap = \"1 MiB/s\"\n",
         include_str!("guest/watch-signals.sh"),
-        Some(&config),
     );
     let ev = &outcome.events;
-    assert_eq!(
-        ev.cmd("apply").unwrap().rc,
-        0,
-        "{}",
-        ev.cmd("apply").unwrap().stderr
-    );
     let capped = rate_between(ev, "capped_a", "capped_b");
     let uncapped = rate_between(ev, "uncapped_a", "uncapped_b");
     let mib = f64::from(1 << 20);

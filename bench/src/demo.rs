@@ -7,18 +7,27 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::{disks, golden, BootSpec, Disk, Lab, Throttle};
+use crate::{golden, BootSpec, Lab, Throttle};
 
-/// The demo's knobs.
-#[derive(Debug, Clone)]
+/// The demo's knobs (also its command-line flags).
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    #[arg(long, default_value_t = 512)]
     pub data_mib: u64,
+    /// EBS throttle in MiB/s.
+    #[arg(long, default_value_t = 16)]
     pub throttle_mib: u64,
+    #[arg(long, default_value_t = 2)]
     pub instance_stores: usize,
+    #[arg(long, default_value_t = 1024)]
     pub instance_store_mib: u64,
+    #[arg(long, default_value = "balanced")]
     pub profile: String,
-    /// A cap such as `"8 MiB/s"`; `None`: the profile's.
+    /// A bandwidth cap for the copy, e.g. "8 MiB/s"; none: the profile's.
+    #[arg(long)]
     pub cap: Option<String>,
+    /// The zevac binary carried into the guest (built from the work tree by the command line).
+    #[arg(skip)]
     pub zevac: std::path::PathBuf,
 }
 
@@ -41,14 +50,12 @@ pub struct Summary {
 pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     let g = golden::golden(lab, opts.data_mib)?;
     let run = lab.new_run("demo")?;
-    let ebs = run.path("ebs.img");
-    disks::copy_sparse(&g.image, &ebs)?;
-    let mut list = vec![Disk::ebs(&ebs).throttled(Throttle::mib_per_second(opts.throttle_mib))];
-    for i in 0..opts.instance_stores {
-        let img = run.path(&format!("is{i}.img"));
-        disks::create_blank(&img, opts.instance_store_mib << 20)?;
-        list.push(Disk::instance_store(img, i));
-    }
+    let list = run.ec2_disks(
+        &g,
+        Some(Throttle::mib_per_second(opts.throttle_mib)),
+        opts.instance_stores,
+        opts.instance_store_mib,
+    )?;
     let mut config = format!("[tunables]\nprofile = \"{}\"\n", opts.profile);
     if let Some(cap) = &opts.cap {
         config.push_str(&format!("cap = \"{cap}\"\n"));

@@ -62,6 +62,31 @@ impl Run {
         self.dir.join(name)
     }
 
+    /// The disks of an EC2 instance booted from `golden`: a sparse copy of it as the EBS volume
+    /// (throttled unless `throttle` is `None`), then `stores` blank instance stores of
+    /// `store_mib` MiB each.
+    pub fn ec2_disks(
+        &self,
+        golden: &golden::Golden,
+        throttle: Option<Throttle>,
+        stores: usize,
+        store_mib: u64,
+    ) -> Result<Vec<Disk>> {
+        let ebs = self.path("ebs.img");
+        disks::copy_sparse(&golden.image, &ebs)?;
+        let mut ebs = Disk::ebs(&ebs);
+        if let Some(t) = throttle {
+            ebs = ebs.throttled(t);
+        }
+        let mut list = vec![ebs];
+        for i in 0..stores {
+            let img = self.path(&format!("is{i}.img"));
+            disks::create_blank(&img, store_mib << 20)?;
+            list.push(Disk::instance_store(img, i));
+        }
+        Ok(list)
+    }
+
     /// Deletes the run's disk images (logs stay), for runs that passed.
     pub fn remove_images(&self) -> Result<()> {
         for entry in std::fs::read_dir(&self.dir)? {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use zevac_bench::{disks, golden, selftest, BootSpec, Disk, Lab, Throttle, ZfsPair};
+use zevac_bench::{disks, golden, selftest, BootSpec, Lab, Throttle, ZfsPair};
 
 /// The zevac lab and benchmarks: real OpenZFS in a QEMU guest on emulated EBS and instance stores.
 #[derive(Parser)]
@@ -30,20 +30,8 @@ enum Top {
 struct DemoArgs {
     #[command(flatten)]
     pair: PairArg,
-    #[arg(long, default_value_t = 512)]
-    data_mib: u64,
-    /// EBS throttle in MiB/s.
-    #[arg(long, default_value_t = 16)]
-    throttle_mib: u64,
-    #[arg(long, default_value_t = 2)]
-    instance_stores: usize,
-    #[arg(long, default_value_t = 1024)]
-    instance_store_mib: u64,
-    #[arg(long, default_value = "balanced")]
-    profile: String,
-    /// A bandwidth cap for the copy, e.g. "8 MiB/s".
-    #[arg(long)]
-    cap: Option<String>,
+    #[command(flatten)]
+    opts: zevac_bench::demo::Options,
 }
 
 #[derive(Args, Clone, Copy)]
@@ -128,25 +116,9 @@ fn main() -> Result<()> {
 }
 
 fn demo(args: DemoArgs) -> Result<()> {
-    let DemoArgs {
-        pair,
-        data_mib,
-        throttle_mib,
-        instance_stores,
-        instance_store_mib,
-        profile,
-        cap,
-    } = args;
+    let DemoArgs { pair, mut opts } = args;
     let lab = Lab::prepare(pair.pair)?;
-    let opts = zevac_bench::demo::Options {
-        data_mib,
-        throttle_mib,
-        instance_stores,
-        instance_store_mib,
-        profile,
-        cap,
-        zevac: zevac_bench::build_zevac()?,
-    };
+    opts.zevac = zevac_bench::build_zevac()?;
     let summary = zevac_bench::demo::run(&lab, &opts)?;
     println!(
         "\nsummary: boot blocked {:.1} s by zevac apply; copy {} at {}; scrub {}; data {}",
@@ -219,18 +191,8 @@ fn lab(cmd: LabCmd) -> Result<()> {
             let lab = Lab::prepare(pair.pair)?;
             let g = golden::golden(&lab, data_mib)?;
             let run = lab.new_run("boot")?;
-            let ebs = run.path("ebs.img");
-            disks::copy_sparse(&g.image, &ebs)?;
-            let mut ebs = Disk::ebs(&ebs);
-            if throttle_mib > 0 {
-                ebs = ebs.throttled(Throttle::mib_per_second(throttle_mib));
-            }
-            let mut disk_list = vec![ebs];
-            for i in 0..instance_stores {
-                let img = run.path(&format!("is{i}.img"));
-                disks::create_blank(&img, instance_store_mib << 20)?;
-                disk_list.push(Disk::instance_store(img, i));
-            }
+            let throttle = (throttle_mib > 0).then(|| Throttle::mib_per_second(throttle_mib));
+            let disk_list = run.ec2_disks(&g, throttle, instance_stores, instance_store_mib)?;
             let text = std::fs::read_to_string(&script)
                 .with_context(|| format!("cannot read {}", script.display()))?;
             let spec = BootSpec::new("boot", disk_list, text)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::disks::{self, Disk, Throttle};
+use crate::disks::Throttle;
 use crate::events::Events;
 use crate::vm::BootSpec;
 use crate::{golden, Lab};
@@ -75,15 +75,13 @@ impl Report {
 pub fn run(lab: &Lab, opts: &Options) -> Result<Report> {
     let golden = golden::golden(lab, opts.data_mib)?;
     let run = lab.new_run("selftest")?;
-    let ebs_img = run.path("ebs.img");
-    disks::copy_sparse(&golden.image, &ebs_img)?;
     let throttle = Throttle::mib_per_second(opts.throttle_mib);
-    let mut disks = vec![Disk::ebs(&ebs_img).throttled(throttle)];
-    for i in 0..opts.instance_stores {
-        let img = run.path(&format!("is{i}.img"));
-        disks::create_blank(&img, opts.instance_store_mib << 20)?;
-        disks.push(Disk::instance_store(img, i));
-    }
+    let disks = run.ec2_disks(
+        &golden,
+        Some(throttle),
+        opts.instance_stores,
+        opts.instance_store_mib,
+    )?;
     let origin_serial = disks[0].serial.clone();
     let mut spec = BootSpec::new("selftest", disks, include_str!("../guest/selftest.sh"))
         .file("/lab/manifest.sha256", golden.manifest.clone());
