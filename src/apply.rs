@@ -90,15 +90,9 @@ fn write_state(
         decision,
         origin: by_role(Role::Origin),
         local: by_role(Role::Local),
-        written_at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs(),
+        written_at: crate::watch::now_epoch(),
     };
-    std::fs::create_dir_all(&paths.run_dir)
-        .with_context(|| format!("cannot create {}", paths.run_dir.display()))?;
-    let file = paths.run_dir.join("state.json");
-    std::fs::write(&file, serde_json::to_vec_pretty(&record)?)
-        .with_context(|| format!("cannot write {}", file.display()))
+    crate::runfile::save(&paths.run_dir.join("state.json"), &record)
 }
 
 /// How `survey` may import the pool if it is not imported.

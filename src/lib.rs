@@ -13,6 +13,7 @@ pub mod origin;
 pub mod partition;
 pub mod plan;
 pub mod profile;
+pub mod runfile;
 pub mod status;
 pub mod tunables;
 pub mod watch;

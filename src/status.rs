@@ -137,31 +137,16 @@ impl StatusReport {
 
     /// The one-line progress (what `--watch` prints on a pipe).
     pub fn line(&self) -> String {
-        let mib = |b: u64| b >> 20;
         match self.state.as_str() {
             "none" => format!("pool {}: no evacuation", self.pool),
-            "evacuating" => {
-                let speed = match (self.rate_bytes_per_second, self.eta_seconds) {
-                    (Some(r), Some(eta)) => format!(
-                        "{:.0} MiB/s, about {} left",
-                        r / f64::from(1 << 20),
-                        human_secs(eta)
-                    ),
-                    _ => "rate estimating".into(),
-                };
-                format!(
-                    "evacuating {}: {:.0}% ({} MiB of {} MiB), {speed}{}",
-                    self.pool,
-                    self.percent,
-                    mib(self.copied_bytes),
-                    mib(self.total_bytes),
-                    if self.paused_by_cap {
-                        " (held at the cap)"
-                    } else {
-                        ""
-                    }
-                )
-            }
+            "evacuating" => crate::watch::progress_line(
+                &self.pool,
+                self.copied_bytes,
+                self.total_bytes,
+                self.rate_bytes_per_second,
+                self.eta_seconds,
+                self.paused_by_cap,
+            ),
             "verifying" => format!("verifying {}: copy done, scrub running", self.pool),
             other => format!("pool {}: {other}", self.pool),
         }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{Phase, Profile};
+use crate::runfile;
 
 /// Pauses the removal copy while non-zero (FACTS: documented as test-only; works).
 pub const REMOVAL_SUSPEND: &str = "zfs_removal_suspend_progress";
@@ -81,25 +82,11 @@ impl Tunables {
     }
 
     pub fn record(&self) -> Result<Record> {
-        match std::fs::read(&self.record_file) {
-            Ok(b) => serde_json::from_slice(&b)
-                .with_context(|| format!("{} is damaged", self.record_file.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Record::default()),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", self.record_file.display())),
-        }
+        Ok(runfile::load(&self.record_file)?.unwrap_or_default())
     }
 
     fn save_record(&self, record: &Record) -> Result<()> {
-        if let Some(dir) = self.record_file.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        // Write then rename: a crash leaves the old record or the new one, never half of one.
-        let tmp = self.record_file.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(record)?)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &self.record_file)
-            .with_context(|| format!("cannot write {}", self.record_file.display()))
+        runfile::save(&self.record_file, record)
     }
 
     /// Sets `name` to `value`, first recording its value from before zevac touched it (recorded

@@ -1,6 +1,6 @@
 //! Reading disks from sysfs (`/sys/block`) and their names from `/dev/disk/by-id`; no commands.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -80,6 +80,35 @@ fn partname(dir: &Path) -> Option<String> {
     read(&dir.join("uevent"))?
         .lines()
         .find_map(|l| l.strip_prefix("PARTNAME=").map(str::to_string))
+}
+
+/// The sysfs directory of the block device `path` names (a `/dev` path or a by-id link),
+/// resolved: `.../block/nvme1n1/nvme1n1p3` for a partition.
+fn device_dir(sys: &Path, path: &str) -> Option<PathBuf> {
+    let dev = std::fs::canonicalize(path).ok()?;
+    let name = dev.file_name()?.to_str()?;
+    std::fs::canonicalize(sys.join("class/block").join(name)).ok()
+}
+
+/// The GPT partition name of the partition `path` names.
+pub fn partition_name(sys: &Path, path: &str) -> Option<String> {
+    partname(&device_dir(sys, path)?)
+}
+
+/// Bytes read so far from the disk holding `path` (`stat` field 3, in 512-byte sectors whatever
+/// the sector size). The whole disk's counter: in the lab (kernel 6.12, OpenZFS 2.3.2) ZFS's
+/// reads of a partition vdev never show in the partition's own `stat`.
+pub fn disk_bytes_read(sys: &Path, path: &str) -> Option<u64> {
+    let mut dir = device_dir(sys, path)?;
+    if dir.join("partition").exists() {
+        dir = dir.parent()?.to_path_buf();
+    }
+    let sectors: u64 = read(&dir.join("stat"))?
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()?;
+    Some(sectors * 512)
 }
 
 /// Reads every candidate disk under `sys/block` (roles and blankness are filled in later).

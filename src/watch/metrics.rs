@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::record::{WatchRecord, WatchState};
 
@@ -87,7 +87,5 @@ pub fn render(r: &WatchRecord) -> String {
 
 /// Writes the metrics file atomically (node_exporter may read it at any moment).
 pub fn write(path: &Path, r: &WatchRecord) -> Result<()> {
-    let tmp = path.with_extension("prom.tmp");
-    std::fs::write(&tmp, render(r)).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    crate::runfile::replace(path, render(r).as_bytes())
 }

@@ -17,6 +17,7 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::apply::Paths;
 use crate::config::Config;
+use crate::discover::sysfs;
 use crate::exec::Executor;
 use crate::profile::{Phase, Profile};
 use crate::tunables::{Tunables, REMOVAL_SUSPEND};
@@ -203,7 +204,10 @@ impl<'a> Watcher<'a> {
         self.record.total_bytes = removal.to_copy;
         match removal.state {
             RemovalState::InProgress => {
-                let origin_read = removal.path.as_deref().and_then(disk_bytes_read);
+                let origin_read = removal
+                    .path
+                    .as_deref()
+                    .and_then(|p| sysfs::disk_bytes_read(&self.paths.sys, p));
                 self.evacuating(removal.copied, removal.to_copy, origin_read)?;
                 Ok(None)
             }
@@ -236,12 +240,21 @@ impl<'a> Watcher<'a> {
         }
         // The cap steers on the bytes read from the origin disk, which move in real time; the
         // copied counter lags by one or more txgs and jumps by up to 100 MiB (lab, 2.3.2), so a
-        // pause decided on it comes far too late on a small or short copy.
+        // pause decided on it comes far too late on a small or short copy. Other reads of the
+        // origin disk count too, which a cap meant to spare EBS should include anyway.
         self.steer(t, origin_read.unwrap_or(copied))?;
         self.estimator.push(t, copied);
         self.record.rate_bytes_per_second = self.estimator.rate();
         self.record.eta_seconds = self.estimator.eta(copied, to_copy);
-        let line = progress_line(&self.record);
+        let r = &self.record;
+        let line = progress_line(
+            &r.pool,
+            copied,
+            to_copy,
+            r.rate_bytes_per_second,
+            r.eta_seconds,
+            r.paused_by_cap,
+        );
         self.publish(&line);
         Ok(())
     }
@@ -336,7 +349,9 @@ impl<'a> Watcher<'a> {
     fn remove_copy_caches(&self, status: &PoolStatus) -> Result<()> {
         for v in status.vdevs.iter().filter(|v| v.class == VdevClass::Cache) {
             let Some(path) = &v.path else { continue };
-            if partition_name(path).as_deref() == Some(crate::plan::CACHE_LABEL) {
+            if sysfs::partition_name(&self.paths.sys, path).as_deref()
+                == Some(crate::plan::CACHE_LABEL)
+            {
                 self.zpool
                     .remove(&self.config.pool, path)
                     .with_context(|| format!("removing the copy-only cache device {path}"))?;
@@ -366,14 +381,22 @@ impl<'a> Watcher<'a> {
     }
 }
 
-/// `evacuating rpool: 43% (215 MiB of 501 MiB), 31 MiB/s, about 9 s left`.
-pub fn progress_line(r: &WatchRecord) -> String {
-    let pct = if r.total_bytes > 0 {
-        r.copied_bytes as f64 * 100.0 / r.total_bytes as f64
+/// `evacuating rpool: 43% (215 MiB of 501 MiB), 31 MiB/s, about 9s left`: the watcher's
+/// sd_notify STATUS and `zevac status`'s line. `rate` and `eta` are `None` while estimating.
+pub fn progress_line(
+    pool: &str,
+    copied: u64,
+    total: u64,
+    rate: Option<f64>,
+    eta: Option<f64>,
+    held_at_cap: bool,
+) -> String {
+    let pct = if total > 0 {
+        copied as f64 * 100.0 / total as f64
     } else {
         0.0
     };
-    let speed = match (r.rate_bytes_per_second, r.eta_seconds) {
+    let speed = match (rate, eta) {
         (Some(rate), Some(eta)) => format!(
             "{:.0} MiB/s, about {} left",
             rate / f64::from(1 << 20),
@@ -381,45 +404,14 @@ pub fn progress_line(r: &WatchRecord) -> String {
         ),
         _ => "rate estimating".into(),
     };
-    let paused = if r.paused_by_cap {
+    let held = if held_at_cap {
         " (held at the cap)"
     } else {
         ""
     };
     format!(
-        "evacuating {}: {pct:.0}% ({} MiB of {} MiB), {speed}{paused}",
-        r.pool,
-        r.copied_bytes >> 20,
-        r.total_bytes >> 20
+        "evacuating {pool}: {pct:.0}% ({} MiB of {} MiB), {speed}{held}",
+        copied >> 20,
+        total >> 20
     )
-}
-
-/// Bytes read so far from the disk holding a device (`stat` field 3, in 512-byte sectors
-/// whatever the sector size). The whole disk's counter: in the lab (kernel 6.12, OpenZFS 2.3.2)
-/// ZFS's reads of a partition vdev never show in the partition's own `stat`. Other reads of the
-/// origin disk count too, which a cap meant to spare EBS should include anyway.
-fn disk_bytes_read(path: &str) -> Option<u64> {
-    let dev = std::fs::canonicalize(path).ok()?;
-    let name = dev.file_name()?.to_str()?.to_string();
-    let mut sys = std::fs::canonicalize(format!("/sys/class/block/{name}")).ok()?;
-    if sys.join("partition").exists() {
-        sys = sys.parent()?.to_path_buf();
-    }
-    let stat = std::fs::read_to_string(sys.join("stat")).ok()?;
-    stat.split_whitespace()
-        .nth(2)?
-        .parse::<u64>()
-        .ok()
-        .map(|s| s * 512)
-}
-
-/// The GPT partition name of a device path (`PARTNAME` in its sysfs uevent).
-fn partition_name(path: &str) -> Option<String> {
-    let dev = std::fs::canonicalize(path).ok()?;
-    let name = dev.file_name()?.to_str()?.to_string();
-    let uevent = std::fs::read_to_string(format!("/sys/class/block/{name}/uevent")).ok()?;
-    uevent
-        .lines()
-        .find_map(|l| l.strip_prefix("PARTNAME="))
-        .map(str::to_string)
 }

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::profile::Phase;
+use crate::runfile;
 use crate::zfs::text::Scrub;
 
 /// Where the evacuation stands, as the watcher sees it.
@@ -58,27 +59,11 @@ impl WatchRecord {
 
     /// The record, if a watcher ever wrote one for `pool` since boot.
     pub fn load(run_dir: &Path, pool: &str) -> Result<Option<Self>> {
-        let path = Self::path(run_dir);
-        match std::fs::read(&path) {
-            Ok(b) => {
-                let r: Self = serde_json::from_slice(&b)
-                    .with_context(|| format!("{} is damaged", path.display()))?;
-                Ok((r.pool == pool).then_some(r))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-        }
+        Ok(runfile::load::<Self>(&Self::path(run_dir))?.filter(|r| r.pool == pool))
     }
 
-    /// Writes the record (write, then rename: readers never see half of it).
     pub fn save(&self, run_dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(run_dir)
-            .with_context(|| format!("cannot create {}", run_dir.display()))?;
-        let path = Self::path(run_dir);
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+        runfile::save(&Self::path(run_dir), self)
     }
 }
 
@@ -102,22 +87,10 @@ impl CapOverride {
     }
 
     pub fn load(run_dir: &Path) -> Result<Option<Self>> {
-        let path = Self::path(run_dir);
-        match std::fs::read(&path) {
-            Ok(b) => {
-                Ok(Some(serde_json::from_slice(&b).with_context(|| {
-                    format!("{} is damaged", path.display())
-                })?))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-        }
+        runfile::load(&Self::path(run_dir))
     }
 
     pub fn save(&self, run_dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(run_dir)?;
-        let path = Self::path(run_dir);
-        std::fs::write(&path, serde_json::to_vec(self)?)
-            .with_context(|| format!("cannot write {}", path.display()))
+        runfile::save(&Self::path(run_dir), self)
     }
 }
