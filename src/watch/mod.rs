@@ -278,13 +278,17 @@ impl<'a> Watcher<'a> {
             }
             None => false,
         };
-        if pause != self.record.paused_by_cap
-            || (pause && !self.tunables.record()?.saved.contains_key(REMOVAL_SUSPEND))
-        {
+        // Whether zevac holds the copy now, read from the module and zevac's record rather than
+        // remembered: a watcher restarted after a crash must lift its predecessor's pause, and
+        // `zevac tune --restore` may have lifted one behind this watcher's back. A pause zevac
+        // did not set (an operator's) is not zevac's to lift while no cap asks for it.
+        let held = self.tunables.read(REMOVAL_SUSPEND)?.as_deref() == Some("1")
+            && self.tunables.record()?.saved.contains_key(REMOVAL_SUSPEND);
+        if pause != held {
             self.tunables
                 .set_recorded(REMOVAL_SUSPEND, if pause { "1" } else { "0" })?;
-            self.record.paused_by_cap = pause;
         }
+        self.record.paused_by_cap = pause;
         Ok(())
     }
 
