@@ -97,6 +97,30 @@ pub fn ensure_host() -> Result<()> {
     Ok(())
 }
 
+/// Installs Debian packages (bookworm's main archive) that are missing, such as the project's
+/// check tools; nothing (and no root needed) when all are installed.
+pub fn ensure_installed(packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !is_installed(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !nix::unistd::geteuid().is_root() {
+        bail!("packages {missing:?} are missing and installing them needs root");
+    }
+    apt_update()?;
+    tracing::info!(?missing, "installing host packages");
+    cmd::run(
+        apt_get()
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing),
+    )?;
+    Ok(())
+}
+
 /// The versions of `package` the mirror offers, for the error message of a pin that left it.
 fn offered_versions(package: &str) -> String {
     let out = Command::new("apt-cache")
