@@ -23,11 +23,11 @@ for m in $(cat /lab/modules.order); do
 done
 
 mark modules_loaded
-# NVMe controllers probe asynchronously: wait for every disk the host attached.
+# NVMe controllers probe asynchronously: wait for every disk the host attached (NVMe or virtio).
 i=0
-while [ "$(ls -d /sys/block/nvme*n* 2>/dev/null | grep -cE '/nvme[0-9]+n[0-9]+$')" -lt "$LAB_DISK_COUNT" ]; do
+while [ "$(ls -d /sys/block/* 2>/dev/null | grep -cE '/nvme[0-9]+n[0-9]+$|/vd[a-z]+$')" -lt "$LAB_DISK_COUNT" ]; do
 	i=$((i + 1))
-	[ $i -gt 300 ] && die "only $(ls /sys/block | grep -c nvme) of $LAB_DISK_COUNT NVMe disks appeared"
+	[ $i -gt 300 ] && die "only $(ls /sys/block | grep -cE '^nvme[0-9]+n[0-9]+$|^vd[a-z]+$') of $LAB_DISK_COUNT disks appeared"
 	sleep 0.1
 done
 

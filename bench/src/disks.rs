@@ -20,6 +20,9 @@ pub enum DiskKind {
     Ebs,
     /// A local NVMe disk: `Amazon EC2 NVMe Instance Storage`, serial `AWS` + 17 hex digits.
     InstanceStore,
+    /// A virtio-blk disk, as OpenStack (the SCS flavors of seed 004) attaches volumes and
+    /// ephemeral disks: no model at all, so only zevac's explicit disk lists can tell them apart.
+    Virtio,
 }
 
 impl DiskKind {
@@ -28,6 +31,7 @@ impl DiskKind {
         match self {
             DiskKind::Ebs => "Amazon Elastic Block Store",
             DiskKind::InstanceStore => "Amazon EC2 NVMe Instance Storage",
+            DiskKind::Virtio => "",
         }
     }
 }
@@ -61,6 +65,9 @@ pub struct Disk {
     pub logical_block_size: u32,
     pub physical_block_size: u32,
     pub throttle: Option<Throttle>,
+    /// A bad sector: every read that covers this 512-byte sector fails with EIO (QEMU's
+    /// `blkdebug`), as a failing volume would.
+    pub bad_sector: Option<u64>,
 }
 
 /// A serial of `prefix` and 17 hex digits derived from `seed`, stable across boots of a run.
@@ -84,15 +91,21 @@ fn hex(bytes: &[u8]) -> String {
 impl Disk {
     /// The EBS boot volume: 512-byte logical, 4096-byte physical sectors, as seed 000's lsblk shows.
     pub fn ebs(image: impl Into<PathBuf>) -> Self {
-        let image = image.into();
+        Self::ebs_volume(image, "ebs")
+    }
+
+    /// Another EBS volume (a data volume beside the boot one), named `id` in QEMU and the guest
+    /// (`LAB_<ID>`); its serial is derived from `id`.
+    pub fn ebs_volume(image: impl Into<PathBuf>, id: &str) -> Self {
         Self {
-            id: "ebs".into(),
+            id: id.into(),
             kind: DiskKind::Ebs,
-            serial: serial("vol0", "ebs", false)[..20].to_string(),
-            image,
+            serial: serial("vol0", id, false)[..20].to_string(),
+            image: image.into(),
             logical_block_size: 512,
             physical_block_size: 4096,
             throttle: None,
+            bad_sector: None,
         }
     }
 
@@ -107,11 +120,33 @@ impl Disk {
             logical_block_size: 512,
             physical_block_size: 512,
             throttle: None,
+            bad_sector: None,
+        }
+    }
+
+    /// A virtio-blk disk named `id` (`LAB_<ID>` in the guest), 512-byte sectors; its serial
+    /// (`os-<id>`, at most 20 characters) makes its by-id name.
+    pub fn virtio(image: impl Into<PathBuf>, id: &str) -> Self {
+        Self {
+            id: id.into(),
+            kind: DiskKind::Virtio,
+            serial: format!("os-{id}").chars().take(20).collect(),
+            image: image.into(),
+            logical_block_size: 512,
+            physical_block_size: 512,
+            throttle: None,
+            bad_sector: None,
         }
     }
 
     pub fn throttled(mut self, throttle: Throttle) -> Self {
         self.throttle = Some(throttle);
+        self
+    }
+
+    /// Reads covering `sector` (512-byte units from the start of the disk) fail with EIO.
+    pub fn bad_sector(mut self, sector: u64) -> Self {
+        self.bad_sector = Some(sector);
         self
     }
 
@@ -123,28 +158,49 @@ impl Disk {
 
     /// The `/dev/disk/by-id` name udev gives the whole disk in the guest.
     pub fn by_id(&self) -> String {
-        format!(
-            "/dev/disk/by-id/nvme-{}_{}",
-            self.kind.model().replace(' ', "_"),
-            self.serial
-        )
+        match self.kind {
+            DiskKind::Virtio => format!("/dev/disk/by-id/virtio-{}", self.serial),
+            _ => format!(
+                "/dev/disk/by-id/nvme-{}_{}",
+                self.kind.model().replace(' ', "_"),
+                self.serial
+            ),
+        }
     }
 
     /// QEMU arguments for this disk.
     pub fn qemu_args(&self) -> Vec<String> {
-        let mut drive = format!(
-            "file={},if=none,id={},format=raw,cache=none,aio=threads,discard=unmap",
-            self.image.display(),
-            self.id
-        );
+        let mut drive = match self.bad_sector {
+            None => format!(
+                "file={},if=none,id={},format=raw,cache=none,aio=threads,discard=unmap",
+                self.image.display(),
+                self.id
+            ),
+            // blkdebug between the raw format and the file: its rule fires on the raw driver's
+            // read events, for requests covering the sector.
+            Some(sector) => format!(
+                "if=none,id={},driver=raw,cache=none,discard=unmap,file.driver=blkdebug,\
+                 file.image.driver=file,file.image.filename={},file.image.aio=threads,\
+                 file.inject-error.event=read_aio,file.inject-error.errno=5,\
+                 file.inject-error.sector={sector}",
+                self.id,
+                self.image.display()
+            ),
+        };
         if let Some(t) = self.throttle {
             drive.push_str(&format!(",throttling.bps-total={}", t.bytes_per_second));
             if let Some(iops) = t.iops {
                 drive.push_str(&format!(",throttling.iops-total={iops}"));
             }
         }
+        // virtio-blk passes the physical sector size on to the guest; QEMU 10.0's nvme does not
+        // (README, known limits).
+        let bus = match self.kind {
+            DiskKind::Virtio => "virtio-blk-pci",
+            _ => "nvme",
+        };
         let device = format!(
-            "nvme,serial={},drive={},logical_block_size={},physical_block_size={}",
+            "{bus},serial={},drive={},logical_block_size={},physical_block_size={}",
             self.serial, self.id, self.logical_block_size, self.physical_block_size
         );
         vec!["-drive".into(), drive, "-device".into(), device]
@@ -213,5 +269,31 @@ mod tests {
             "{args}"
         );
         assert!(args.contains("physical_block_size=4096"), "{args}");
+    }
+
+    #[test]
+    fn virtio_disks_have_no_model_and_a_virtio_by_id_name() {
+        let d = Disk::virtio("/tmp/v.img", "root").sectors(512, 4096);
+        assert_eq!(d.by_id(), "/dev/disk/by-id/virtio-os-root");
+        let args = d.qemu_args().join(" ");
+        assert!(
+            args.contains("virtio-blk-pci,serial=os-root,drive=root,logical_block_size=512,physical_block_size=4096"),
+            "{args}"
+        );
+    }
+
+    #[test]
+    fn a_bad_sector_puts_blkdebug_under_the_drive() {
+        let args = Disk::ebs("/tmp/e.img")
+            .bad_sector(4242)
+            .qemu_args()
+            .join(" ");
+        assert!(
+            args.contains(
+                "file.driver=blkdebug,file.image.driver=file,file.image.filename=/tmp/e.img"
+            ),
+            "{args}"
+        );
+        assert!(args.contains("file.inject-error.sector=4242"), "{args}");
     }
 }

@@ -12,7 +12,7 @@ use crate::{apt, cache, cmd};
 
 /// Kernel modules the guest loads before OpenZFS: NVMe for the disks, device mapper for the
 /// immutable-origin mode. Their dependencies are added from `modules.dep`.
-pub const GUEST_MODULES: &[&str] = &["nvme", "dm-snapshot", "dm-flakey"];
+pub const GUEST_MODULES: &[&str] = &["nvme", "virtio_blk", "dm-snapshot", "dm-flakey"];
 
 /// A kernel ready to boot, with the module files the initramfs needs, in load order.
 #[derive(Debug, Clone)]

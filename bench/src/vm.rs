@@ -100,6 +100,7 @@ pub fn write_initramfs(
     let models: String = spec
         .disks
         .iter()
+        .filter(|d| d.kind != crate::disks::DiskKind::Virtio)
         .map(|d| format!("{}\t{}\n", d.serial, d.kind.model()))
         .collect();
     let env = format!(
