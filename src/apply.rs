@@ -27,6 +27,8 @@ pub struct Paths {
     pub run_dir: PathBuf,
     /// The zfs module's parameters.
     pub params: PathBuf,
+    /// ZFS's debug log, where it says why it canceled a removal.
+    pub dbgmsg: PathBuf,
 }
 
 impl Paths {
@@ -42,6 +44,7 @@ impl Default for Paths {
             by_id: "/dev/disk/by-id".into(),
             run_dir: "/run/zevac".into(),
             params: "/sys/module/zfs/parameters".into(),
+            dbgmsg: "/proc/spl/kstat/zfs/dbgmsg".into(),
         }
     }
 }

@@ -113,10 +113,12 @@ impl StatusReport {
                 .filter(|_| watcher_running)
                 .is_some_and(|w| w.paused_by_cap),
             origin: removal.and_then(|r| r.path.clone()),
+            // After a cancel the origin is an ordinary vdev again, not one of the new disks.
             local: status
                 .vdevs
                 .iter()
                 .filter(|v| !v.removing && v.class != VdevClass::Spare)
+                .filter(|v| v.path.is_none() || v.path != removal.and_then(|r| r.path.clone()))
                 .map(|v| v.path.clone().unwrap_or_else(|| v.name.clone()))
                 .collect(),
             scrub: watch.and_then(|w| w.scrub.clone()),
@@ -333,6 +335,31 @@ mod tests {
             scrub: None,
             message: None,
             updated_at: 1_795_337_460,
+        }
+    }
+
+    #[test]
+    fn a_canceled_removal_does_not_count_the_origin_among_the_new_disks() {
+        for (version, status) in [
+            (
+                "2.3.2",
+                from_json(&fixture("2.3.2", "canceled_status_json.stdout"), "rpool"),
+            ),
+            (
+                "2.1.11",
+                crate::zfs::text::status_from_text(
+                    &fixture("2.1.11", "canceled_status.stdout"),
+                    &fixture("2.1.11", "canceled_list.stdout"),
+                    "rpool",
+                ),
+            ),
+        ] {
+            let status = status.unwrap();
+            let rep = StatusReport::build(&status, None, None, 0);
+            assert_eq!(rep.state, "canceled", "{version}");
+            let origin = rep.origin.clone().unwrap();
+            assert!(!rep.local.contains(&origin), "{version}: {:?}", rep.local);
+            assert_eq!(rep.local.len(), status.vdevs.len() - 1, "{version}");
         }
     }
 

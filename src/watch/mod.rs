@@ -43,7 +43,7 @@ pub enum Ended {
 pub enum WatchError {
     #[error("another zevac watch is running (lock {0} is held)")]
     AlreadyRunning(String),
-    #[error("ZFS canceled the removal of {vdev} after {copied} of {to_copy} bytes: {reason}. The pool is intact and still uses the origin; the tunables are restored")]
+    #[error("ZFS canceled the removal of {vdev} after {copied} of {to_copy} bytes: {reason}. The pool stays on the origin, as before the removal; the tunables are restored")]
     Canceled {
         vdev: String,
         copied: u64,
@@ -215,8 +215,7 @@ impl<'a> Watcher<'a> {
                 vdev: removal.path.clone().unwrap_or_else(|| "the origin".into()),
                 copied: removal.copied,
                 to_copy: removal.to_copy,
-                // ZFS keeps no reason beyond the vdevs' error counters (FACTS: any I/O error cancels).
-                reason: "an I/O error on a device (`zpool status -v` shows which, with its error counters)".into(),
+                reason: self.cancel_reason(),
             }
             .into()),
             RemovalState::Finished => self.verifying(&status),
@@ -346,6 +345,22 @@ impl<'a> Watcher<'a> {
                 self.publish(&format!("verifying {pool}: scrub running"));
                 Ok(None)
             }
+        }
+    }
+
+    /// Why ZFS canceled the removal: its debug log says so for I/O errors (any read or write
+    /// error of the copy cancels it, FACTS); `zpool status` does not.
+    fn cancel_reason(&self) -> String {
+        let log = std::fs::read_to_string(&self.paths.dbgmsg).unwrap_or_default();
+        match crate::zfs::dbgmsg::last_removal_io_errors(&log) {
+            Some(errors) => format!(
+                "{errors}; `zpool status -v {}` names the device and any damaged files",
+                self.config.pool
+            ),
+            None => format!(
+                "ZFS's debug log ({}) names no I/O error: `zpool remove -s` canceled it, or the log has rolled over",
+                self.paths.dbgmsg.display()
+            ),
         }
     }
 

@@ -2,6 +2,7 @@
 //! what they print is parsed into the types of [`status`]. OpenZFS 2.3+ answers in JSON
 //! (`zpool status -j`); 2.1/2.2 in text, parsed strictly.
 
+pub mod dbgmsg;
 pub mod props;
 pub mod status;
 pub mod text;

@@ -179,16 +179,21 @@ pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStat
     }
     let removal = removal(status)?;
     // 2.3 marks the vdev "(removing)"; 2.1 does not, and names it only in the `remove:` line.
+    // That line names a whole-disk vdev by the partition ZFS made on it (`-part1`), the config
+    // by the disk: the vdev takes the partition's path, as in the JSON.
     if let Some(Removal {
-        state: RemovalState::InProgress,
+        state,
         path: Some(path),
         ..
     }) = &removal
     {
-        vdevs
-            .iter_mut()
-            .filter(|v| v.path.as_ref() == Some(path))
-            .for_each(|v| v.removing = true);
+        let disk = path.strip_suffix("-part1");
+        for v in vdevs.iter_mut().filter(|v| {
+            v.path.as_ref() == Some(path) || (disk.is_some() && v.path.as_deref() == disk)
+        }) {
+            v.path = Some(path.clone());
+            v.removing = *state == RemovalState::InProgress;
+        }
     }
     Ok(PoolStatus {
         name: pool.to_string(),
