@@ -392,6 +392,89 @@ fn refusals_change_nothing() {
         "the evacuation did not start"
     );
     run.remove_images().unwrap();
+
+    // An encrypted dataset whose key is not loaded (as in an initrd before the passphrase).
+    let run = lab.new_run("locked-key").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    lab.run(
+        &run,
+        &BootSpec::new(
+            "encrypt",
+            disks.clone(),
+            include_str!("guest/make-encrypted.sh"),
+        ),
+    )
+    .unwrap();
+    check(
+        &run,
+        "locked-key",
+        &disks,
+        None,
+        3,
+        "encryption keys of rpool/secret are not loaded",
+    );
+    run.remove_images().unwrap();
+}
+
+/// On a running system, a data pool that is imported, mounted and being written to: `zevac
+/// apply --config` (pool `tank`, origin found by the EBS rule) evacuates it without importing
+/// anything; the writes go on, and old and new data are there afterwards.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn apply_evacuates_a_data_pool_in_use() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("data-pool").unwrap();
+    let mut disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let data = run.path("data.img");
+    disks::create_blank(&data, 512 << 20).unwrap();
+    disks.push(Disk::ebs_volume(data, "data").throttled(Throttle::mib_per_second(16)));
+    let spec = zevac_spec(
+        "data-pool",
+        disks,
+        include_str!("guest/data-pool-running.sh"),
+        &golden,
+    )
+    .file("/lab/tank.toml", "pool = \"tank\"\n");
+    let ev = lab.run(&run, &spec).unwrap().events;
+    let apply = ev.cmd("apply").unwrap();
+    println!(
+        "zevac apply on the running system: {:.2} s\n{}{}",
+        apply.seconds(),
+        apply.stdout,
+        apply.stderr
+    );
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(
+        !apply.stdout.contains("imported pool"),
+        "the pool was imported already: {}",
+        apply.stdout
+    );
+    assert!(
+        apply.stdout.contains("zpool add -o ashift=12 tank")
+            && apply.stdout.contains("zpool remove tank"),
+        "{}",
+        apply.stdout
+    );
+    let started = ev.cmd("zstatus_started").unwrap().stdout;
+    assert!(started.contains("Evacuation of"), "{started}");
+    assert_eq!(ev.cmd("wait").unwrap().rc, 0);
+    let zstatus = ev.cmd("zstatus").unwrap().stdout;
+    assert!(
+        zstatus.contains("Instance_Storage") && !zstatus.contains("Elastic_Block_Store"),
+        "tank is on the instance stores only:\n{zstatus}"
+    );
+    let done = json_of(&ev, "status_done");
+    assert_eq!(done["pool"], "tank", "{done}");
+    assert_eq!(done["state"], "copied", "{done}");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the old data changed");
+    let written: u64 = ev.cmd("written").unwrap().stdout.trim().parse().unwrap();
+    let files: u64 = ev.cmd("new_files").unwrap().stdout.trim().parse().unwrap();
+    println!("the writer wrote {written} files of 2 MiB during apply and the copy");
+    assert!(
+        written > 0 && files == written,
+        "{written} written, {files} found"
+    );
+    run.remove_images().unwrap();
 }
 
 /// A checkpoint and a raidz vdev are refused with their reasons.
@@ -824,5 +907,156 @@ fn a_cap_slows_the_copy_and_sigterm_leaves_it_running() {
     let done = json_of(ev, "status_done");
     assert_eq!(done["copied_bytes"], done["total_bytes"], "{done}");
     assert!(done["finished_at"].is_u64(), "{done}");
+    run.remove_images().unwrap();
+}
+
+/// A bad sector on EBS, late in the data: ZFS's copy cannot read it and cancels the removal.
+/// `zevac watch` exits 1 with ZFS's reason and the tunables restored; the pool stays imported
+/// on its origin and every other file is intact.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_read_error_on_ebs_cancels_the_copy_and_the_watcher_says_why() {
+    let scene = scene(ZfsPair::V2_3);
+    let (lab, golden) = (&scene.lab, &scene.golden);
+    let run = lab.new_run("watch-canceled").unwrap();
+    // Where the bad sector goes: found by zdb in a read-only import of the same image.
+    let probe = lab
+        .run(
+            &run,
+            &BootSpec::new(
+                "find-block",
+                ec2_disks(&run, golden, Throttle::mib_per_second(32), 0),
+                include_str!("guest/find-late-block.sh"),
+            ),
+        )
+        .unwrap();
+    let sector: u64 = probe
+        .events
+        .cmd("bad_sector")
+        .unwrap()
+        .stdout
+        .trim()
+        .parse()
+        .unwrap();
+    let bad_file = probe.events.cmd("file").unwrap().stdout.trim().to_string();
+    println!("bad sector {sector}, in {bad_file}");
+
+    let mut disks = ec2_disks(&run, golden, Throttle::mib_per_second(16), 2);
+    disks[0] = disks[0].clone().bad_sector(sector);
+    let spec = zevac_spec(
+        "canceled",
+        disks,
+        include_str!("guest/watch-canceled.sh"),
+        golden,
+    )
+    .file("/etc/zevac.toml", "[watch]\ninterval = \"1s\"\n");
+    let ev = lab.run(&run, &spec).unwrap().events;
+    assert_eq!(ev.cmd("apply").unwrap().rc, 0);
+    let watch = ev.cmd("watch").unwrap();
+    println!(
+        "zevac watch: exit {}\n{}{}",
+        watch.rc, watch.stdout, watch.stderr
+    );
+    println!("dbgmsg:\n{}", ev.cmd("dbgmsg").unwrap().stdout);
+    assert_eq!(watch.rc, 1, "a canceled removal fails the watch");
+    assert!(
+        watch.stderr.contains("ZFS canceled the removal")
+            && watch.stderr.contains("could not be read from the origin"),
+        "{}",
+        watch.stderr
+    );
+    assert_eq!(
+        params(&ev, "params_after"),
+        params(&ev, "params_before"),
+        "tunables restored"
+    );
+    let status = json_of(&ev, "status");
+    println!("status: {status}");
+    assert_eq!(status["state"], "canceled", "{status}");
+    let zstatus = ev.cmd("zstatus").unwrap().stdout;
+    println!("{zstatus}");
+    assert!(
+        zstatus.contains("Elastic_Block_Store"),
+        "the pool keeps its origin:\n{zstatus}"
+    );
+    assert_eq!(
+        status["local"].as_array().unwrap().len(),
+        2,
+        "the origin is not one of the new disks: {status}"
+    );
+    // Only the file on the bad sector is unreadable.
+    let checked = ev.cmd("verify_all").unwrap().stdout;
+    let failed: Vec<&str> = checked
+        .lines()
+        .filter_map(|l| l.strip_suffix(": FAILED"))
+        .collect();
+    assert_eq!(failed, [bad_file.as_str()], "{checked}");
+    run.remove_images().unwrap();
+}
+
+/// OpenStack-style virtio disks with no model: explicit lists in the config name the origin and
+/// the local disks. The guest sees the root volume's 4096-byte physical sectors (virtio-blk
+/// passes them on; QEMU's NVMe does not), the ephemeral disks' 512, and zevac adds with the
+/// label's ashift.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn explicit_lists_move_a_pool_on_virtio_disks() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("openstack-virtio").unwrap();
+    let root = run.path("root.img");
+    disks::copy_sparse(&golden.image, &root).unwrap();
+    let mut list = vec![Disk::virtio(root, "root")
+        .sectors(512, 4096)
+        .throttled(Throttle::mib_per_second(32))];
+    for i in 0..2 {
+        let img = run.path(&format!("eph{i}.img"));
+        disks::create_blank(&img, 1024 << 20).unwrap();
+        list.push(Disk::virtio(img, &format!("eph{i}")));
+    }
+    let config = "[origin]\ndisks = [\"/dev/disk/by-id/virtio-os-root\"]\n\
+                  [local]\ndisks = [\"/dev/disk/by-id/virtio-os-eph*\"]\n";
+    let ev = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        list,
+        include_str!("guest/openstack-virtio.sh"),
+        Some(config),
+    )
+    .events;
+    let sectors = ev.cmd("sectors").unwrap().stdout;
+    println!("serial, logical, physical sector size in the guest:\n{sectors}");
+    assert!(
+        sectors.lines().any(|l| l == "os-root 512 4096"),
+        "{sectors}"
+    );
+    assert!(sectors.lines().any(|l| l == "os-eph0 512 512"), "{sectors}");
+    let devices = ev.cmd("devices").unwrap().stdout;
+    println!("{devices}");
+    assert_eq!(
+        devices
+            .matches("matches the configured local disks")
+            .count(),
+        2,
+        "{devices}"
+    );
+    assert!(
+        devices.contains("matches the configured origin"),
+        "{devices}"
+    );
+    let apply = ev.cmd("apply").unwrap();
+    assert_eq!(apply.rc, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("zpool add -o ashift=12 rpool"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(ev.cmd("wait").unwrap().rc, 0);
+    let zstatus = ev.cmd("zstatus").unwrap().stdout;
+    assert!(
+        zstatus.contains("virtio-os-eph0-part1") && !zstatus.contains("virtio-os-root"),
+        "{zstatus}"
+    );
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
     run.remove_images().unwrap();
 }
