@@ -12,7 +12,13 @@ use crate::{apt, cache, cmd};
 
 /// Kernel modules the guest loads before OpenZFS: NVMe for the disks, device mapper for the
 /// immutable-origin mode. Their dependencies are added from `modules.dep`.
-pub const GUEST_MODULES: &[&str] = &["nvme", "virtio_blk", "dm-snapshot", "dm-flakey"];
+pub const GUEST_MODULES: &[&str] = &[
+    "nvme",
+    "virtio_pci",
+    "virtio_blk",
+    "dm-snapshot",
+    "dm-flakey",
+];
 
 /// A kernel ready to boot, with the module files the initramfs needs, in load order.
 #[derive(Debug, Clone)]
@@ -65,11 +71,20 @@ pub fn prepare(pair: ZfsPair) -> Result<Kernel> {
 
 /// The modules `wanted` and all they depend on, dependencies first, as paths relative to
 /// `mod_root` (as `modules.dep` writes them).
+/// Modules built into this kernel (`modules.builtin`) need no loading and are left out: Debian
+/// builds virtio_pci in on 6.12 and as a module on 6.1.
 pub fn resolve_modules(mod_root: &Path, wanted: &[&str]) -> Result<Vec<String>> {
     let dep_file = mod_root.join("modules.dep");
     let text = std::fs::read_to_string(&dep_file)
         .with_context(|| format!("cannot read {}", dep_file.display()))?;
-    resolve_from_dep(&text, wanted)
+    let builtin = std::fs::read_to_string(mod_root.join("modules.builtin")).unwrap_or_default();
+    let builtin: BTreeSet<String> = builtin.lines().map(module_name).collect();
+    let loadable: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| !builtin.contains(&w.replace('_', "-")))
+        .collect();
+    resolve_from_dep(&text, &loadable)
 }
 
 fn module_name(path: &str) -> String {
