@@ -1060,3 +1060,29 @@ fn explicit_lists_move_a_pool_on_virtio_disks() {
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
     run.remove_images().unwrap();
 }
+
+/// The benchmark harness's one-cell sweep (what CI runs so the harness does not rot): the cell
+/// ends verified with its data intact, and the results files are written. Its numbers are
+/// printed, not asserted: speed is the sweep's to report.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn sweep_quick_runs_its_cell_and_writes_the_results() {
+    use zevac_bench::sweep::{self, Matrix};
+    let Scene { lab, _turn, .. } = scene(ZfsPair::V2_3);
+    let out = lab.new_run("sweep-quick").unwrap();
+    let zevac = std::path::Path::new(env!("CARGO_BIN_EXE_zevac"));
+    let results = sweep::run(&lab, &Matrix::quick(), zevac, &out.dir).unwrap();
+    assert_eq!(results.len(), 1);
+    let r = &results[0];
+    assert!(r.ok(), "{r:?}");
+    assert!(r.ebs_read_bytes > 0 && r.rate_to_cap.is_some(), "{r:?}");
+    for file in ["results.json", "results.csv", "summary.md"] {
+        assert!(out.path(file).exists(), "{file}");
+    }
+    let summary = std::fs::read_to_string(out.path("summary.md")).unwrap();
+    println!("{summary}");
+    assert!(
+        summary.contains("| cap accuracy | within 10 % |"),
+        "{summary}"
+    );
+}

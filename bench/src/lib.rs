@@ -21,6 +21,7 @@ pub mod initramfs;
 pub mod kernel;
 pub mod qmp;
 pub mod selftest;
+pub mod sweep;
 pub mod versions;
 pub mod vm;
 

@@ -24,6 +24,26 @@ enum Top {
     /// `zevac apply` in the initrd and `zevac watch` after it, and shows the guest's
     /// `zevac status --watch` live until the copy is verified; then a summary.
     Demo(DemoArgs),
+    /// The benchmark harness: runs a matrix of data size x EBS throttle x profile x cap, one
+    /// boot per cell, and writes results.json, results.csv and summary.md.
+    ///
+    /// Example: zevac-bench sweep --quick
+    Sweep(SweepArgs),
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    #[command(flatten)]
+    pair: PairArg,
+    /// One cell (256 MiB, EBS 16 MiB/s, balanced, cap 50 %): what CI runs.
+    #[arg(long, conflicts_with = "matrix")]
+    quick: bool,
+    /// A TOML matrix: data_mib, throttle_mib, profiles, caps ("none", "profile", "25%", "8 MiB/s").
+    #[arg(long)]
+    matrix: Option<PathBuf>,
+    /// Where the results go (default: results/<UTC date and time>).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -112,7 +132,33 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Top::Lab(cmd) => lab(cmd),
         Top::Demo(args) => demo(args),
+        Top::Sweep(args) => sweep(args),
     }
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    use zevac_bench::sweep::{self, Matrix};
+    let matrix = match (&args.matrix, args.quick) {
+        (Some(path), _) => Matrix::load(path)?,
+        (None, true) => Matrix::quick(),
+        (None, false) => Matrix::full(),
+    };
+    let out = args.out.unwrap_or_else(|| {
+        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        PathBuf::from("results").join(stamp.trim_end_matches('Z').replace(':', ""))
+    });
+    let lab = Lab::prepare(args.pair.pair)?;
+    let zevac = zevac_bench::build_zevac()?;
+    let results = sweep::run(&lab, &matrix, &zevac, &out)?;
+    println!("\n{}", sweep::summary(&results, args.pair.pair));
+    println!("results in {}", out.display());
+    if results.iter().any(|r| !r.ok()) {
+        anyhow::bail!(
+            "a cell did not end verified with its data intact: see {}",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 fn demo(args: DemoArgs) -> Result<()> {

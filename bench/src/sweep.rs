@@ -1,0 +1,634 @@
+//! `zevac-bench sweep`: the benchmark harness. Each cell of a matrix (pool data size, EBS
+//! throttle, profile, cap) boots the golden image from a throttled EBS with two instance stores,
+//! runs `zevac apply` as the initrd would and `zevac watch` after it, and measures what users
+//! choose a profile by: how long the boot is held, how fast the copy runs against the throttle
+//! and the cap. The disks are emulated, so the harness reports ratios; absolute seconds are the
+//! lab's, not EC2's.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::events::Events;
+use crate::{golden, BootSpec, Lab, Throttle, ZfsPair};
+
+const MIB: f64 = 1_048_576.0;
+
+/// A cap for the copy, as a cell states it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CapSpec {
+    /// No cap at all (`tunables.cap = "none"`), whatever the profile says.
+    None,
+    /// The profile's own cap, if it has one.
+    Profile,
+    /// This fraction of the EBS throttle.
+    OfThrottle(f64),
+    /// This many MiB/s.
+    MibPerSecond(f64),
+}
+
+impl CapSpec {
+    /// The cap in MiB/s for an EBS throttled to `throttle_mib`; `None` for none or the
+    /// profile's (which [`Cell::cap_mib`] looks up).
+    fn mib(self, throttle_mib: u64) -> Option<f64> {
+        match self {
+            CapSpec::None | CapSpec::Profile => None,
+            CapSpec::OfThrottle(f) => Some(f * throttle_mib as f64),
+            CapSpec::MibPerSecond(m) => Some(m),
+        }
+    }
+}
+
+impl FromStr for CapSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s == "none" {
+            return Ok(CapSpec::None);
+        }
+        if s == "profile" {
+            return Ok(CapSpec::Profile);
+        }
+        if let Some(p) = s.strip_suffix('%') {
+            let p: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("cap {s:?}: not a percentage"))?;
+            if !(p > 0.0 && p <= 100.0) {
+                return Err(format!(
+                    "cap {s:?}: a percentage of the throttle, 0 < p <= 100"
+                ));
+            }
+            return Ok(CapSpec::OfThrottle(p / 100.0));
+        }
+        if let Some(m) = s.strip_suffix("MiB/s") {
+            let m: f64 = m
+                .trim()
+                .parse()
+                .map_err(|_| format!("cap {s:?}: not a number of MiB/s"))?;
+            if m > 0.0 {
+                return Ok(CapSpec::MibPerSecond(m));
+            }
+        }
+        Err(format!(
+            "cap {s:?}: write \"none\", \"profile\", a share of the throttle (\"25%\") or \"8 MiB/s\""
+        ))
+    }
+}
+
+impl fmt::Display for CapSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CapSpec::None => write!(f, "none"),
+            CapSpec::Profile => write!(f, "profile"),
+            CapSpec::OfThrottle(x) => write!(f, "{}%", x * 100.0),
+            CapSpec::MibPerSecond(m) => write!(f, "{m} MiB/s"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CapSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for CapSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The matrix to sweep (`--matrix FILE`, TOML); every cell is each combination.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    pub data_mib: Vec<u64>,
+    pub throttle_mib: Vec<u64>,
+    pub profiles: Vec<String>,
+    pub caps: Vec<CapSpec>,
+}
+
+impl Matrix {
+    /// The full sweep of issue 6's matrix, without the foreground workloads (not built yet).
+    pub fn full() -> Self {
+        Self {
+            data_mib: vec![256, 1024],
+            throttle_mib: vec![16, 64],
+            profiles: ["gentle", "balanced", "fast"].map(String::from).to_vec(),
+            caps: vec![
+                CapSpec::None,
+                CapSpec::OfThrottle(0.25),
+                CapSpec::OfThrottle(0.5),
+            ],
+        }
+    }
+
+    /// One cell, for CI: keeps the harness from rotting, cap path included.
+    pub fn quick() -> Self {
+        Self {
+            data_mib: vec![256],
+            throttle_mib: vec![16],
+            profiles: vec!["balanced".into()],
+            caps: vec![CapSpec::OfThrottle(0.5)],
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let m: Matrix =
+            toml::from_str(&text).with_context(|| format!("matrix {}", path.display()))?;
+        if m.cells().is_empty() {
+            bail!("matrix {}: no cells (an empty list)", path.display());
+        }
+        Ok(m)
+    }
+
+    /// Every combination, smallest data first (the golden images are built in that order).
+    pub fn cells(&self) -> Vec<Cell> {
+        let mut cells = Vec::new();
+        for &data_mib in &self.data_mib {
+            for &throttle_mib in &self.throttle_mib {
+                for profile in &self.profiles {
+                    for &cap in &self.caps {
+                        cells.push(Cell {
+                            data_mib,
+                            throttle_mib,
+                            profile: profile.clone(),
+                            cap,
+                        });
+                    }
+                }
+            }
+        }
+        cells
+    }
+}
+
+/// One cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    pub data_mib: u64,
+    pub throttle_mib: u64,
+    pub profile: String,
+    pub cap: CapSpec,
+}
+
+impl Cell {
+    /// The cap in force in MiB/s, the profile's looked up in zevac's shipped profiles.
+    pub fn cap_mib(&self) -> Result<Option<f64>> {
+        Ok(match self.cap {
+            CapSpec::Profile => {
+                let p = zevac::profile::find(Path::new("/nonexistent"), &self.profile)?;
+                p.cap.map(|c| c.0 as f64 / MIB)
+            }
+            other => other.mib(self.throttle_mib),
+        })
+    }
+
+    /// The guest's /etc/zevac.toml for this cell.
+    pub fn config(&self) -> Result<String> {
+        let mut c = format!("[tunables]\nprofile = \"{}\"\n", self.profile);
+        match (self.cap, self.cap_mib()?) {
+            (CapSpec::Profile, _) => {}
+            (_, None) => c.push_str("cap = \"none\"\n"),
+            (_, Some(m)) => c.push_str(&format!("cap = \"{}\"\n", cap_text(m))),
+        }
+        c.push_str("[watch]\ninterval = \"1s\"\n");
+        Ok(c)
+    }
+
+    /// Each instance store holds the whole pool, with room: both together hold it twice.
+    fn instance_store_mib(&self) -> u64 {
+        (self.data_mib * 3 / 2).max(1024)
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "{} MiB, EBS {} MiB/s, {}, cap {}",
+            self.data_mib, self.throttle_mib, self.profile, self.cap
+        )
+    }
+}
+
+/// A cap in MiB/s as zevac's config takes it, in KiB/s so fractions survive.
+fn cap_text(mib: f64) -> String {
+    format!("{} KiB/s", (mib * 1024.0).round() as u64)
+}
+
+/// What one cell measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellResult {
+    #[serde(flatten)]
+    pub cell: Cell,
+    pub zfs: String,
+    /// The cap in force (`None`: no cap).
+    pub cap_mib_per_second: Option<f64>,
+    /// Wall time of `zevac apply` in the guest: what the initrd step holds the boot for.
+    pub boot_blocking_seconds: f64,
+    /// Its writable `zpool import`, as zevac reports it.
+    pub import_seconds: Option<f64>,
+    /// The bytes ZFS had to copy (`removal_stats.to_copy` / `zevac status`).
+    pub to_copy_bytes: u64,
+    /// From `zevac apply` returning to `zpool wait -t remove` returning (guest clock).
+    pub copy_seconds_after_boot: f64,
+    /// Bytes read from the EBS disk in that window (its sysfs counter).
+    pub ebs_read_bytes: u64,
+    /// Their rate over the window: the copy's rate on the disk.
+    pub rate_mib_per_second: f64,
+    pub rate_to_throttle: f64,
+    /// `rate / cap`, with a cap.
+    pub rate_to_cap: Option<f64>,
+    /// ZFS's own removal clock (whole seconds, 2.3 only).
+    pub zfs_copy_seconds: Option<f64>,
+    pub mapping_memory_bytes: Option<u64>,
+    pub scrub_errors: Option<u64>,
+    pub manifest_ok: bool,
+    pub run_dir: PathBuf,
+}
+
+impl CellResult {
+    /// Whether the cell ran as it should (verified, data intact); its numbers count only then.
+    pub fn ok(&self) -> bool {
+        self.manifest_ok && self.scrub_errors == Some(0)
+    }
+}
+
+/// Runs one cell.
+pub fn run_cell(lab: &Lab, cell: &Cell, zevac: &Path) -> Result<CellResult> {
+    let g = golden::golden(lab, cell.data_mib)?;
+    let run = lab.new_run(&format!(
+        "sweep-{}mib-{}mibps-{}",
+        cell.data_mib, cell.throttle_mib, cell.profile
+    ))?;
+    let disks = run.ec2_disks(
+        &g,
+        Some(Throttle::mib_per_second(cell.throttle_mib)),
+        2,
+        cell.instance_store_mib(),
+    )?;
+    let spec = BootSpec::new("sweep", disks, include_str!("../guest/sweep-cell.sh"))
+        .file("/lab/manifest.sha256", g.manifest.clone())
+        .file("/etc/zevac.toml", cell.config()?)
+        .binary("/bin/zevac", zevac);
+    let outcome = lab.run(&run, &spec)?;
+    let result = measure(cell, lab.pair, &outcome.events, &run.dir)?;
+    if result.ok() {
+        run.remove_images()?;
+    }
+    Ok(result)
+}
+
+/// Reads a cell's numbers from its guest's command records.
+fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<CellResult> {
+    let apply = ev.cmd("apply")?;
+    if apply.rc != 0 {
+        bail!("zevac apply failed (exit {}): {}", apply.rc, apply.stderr);
+    }
+    let wait = ev.cmd("wait")?;
+    if wait.rc != 0 {
+        bail!("zpool wait failed: {}", wait.stderr);
+    }
+    let watch = ev.cmd("watch")?;
+    if watch.rc != 0 {
+        bail!("zevac watch failed (exit {}): {}", watch.rc, watch.stdout);
+    }
+    let counter = |name: &str| -> Result<u64> {
+        let out = ev.cmd(name)?.stdout;
+        out.trim()
+            .parse()
+            .with_context(|| format!("{name}: {out:?}"))
+    };
+    let ebs_read = counter("ebs_read_at_copied")?.saturating_sub(counter("ebs_read_at_apply")?);
+    let window = wait.end - apply.end;
+    let after: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
+        .context("reading zevac status --json")?;
+    let rate = ebs_read as f64 / window / MIB;
+    let cap = cell.cap_mib()?;
+    Ok(CellResult {
+        cell: cell.clone(),
+        zfs: pair.pins().zfs_version.to_string(),
+        cap_mib_per_second: cap,
+        boot_blocking_seconds: apply.seconds(),
+        import_seconds: import_seconds(&apply.stdout),
+        to_copy_bytes: after["total_bytes"].as_u64().unwrap_or(0),
+        copy_seconds_after_boot: window,
+        ebs_read_bytes: ebs_read,
+        rate_mib_per_second: rate,
+        rate_to_throttle: rate / cell.throttle_mib as f64,
+        rate_to_cap: cap.map(|c| rate / c),
+        zfs_copy_seconds: after["elapsed_seconds"].as_f64(),
+        mapping_memory_bytes: after["mapping_memory_bytes"].as_u64(),
+        scrub_errors: after["scrub"]["errors"].as_u64(),
+        manifest_ok: ev.cmd("verify")?.rc == 0,
+        run_dir: run_dir.to_path_buf(),
+    })
+}
+
+/// `imported pool rpool in 0.78 s` from `zevac apply`'s output.
+fn import_seconds(apply_stdout: &str) -> Option<f64> {
+    apply_stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("imported pool "))
+        .and_then(|rest| rest.split(" in ").nth(1))
+        .and_then(|s| s.trim_end_matches(" s").parse().ok())
+}
+
+/// Runs every cell, printing a line per cell, and writes the results to `out`.
+pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path) -> Result<Vec<CellResult>> {
+    let cells = matrix.cells();
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut results = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        println!("cell {}/{}: {}", i + 1, cells.len(), cell.label());
+        let r = run_cell(lab, cell, zevac).with_context(|| format!("cell {}", cell.label()))?;
+        println!(
+            "  boot held {:.1} s (import {}), copy {:.1} s after boot at {:.2} MiB/s = {:.2} of the throttle{}{}",
+            r.boot_blocking_seconds,
+            r.import_seconds.map_or("?".into(), |s| format!("{s:.2} s")),
+            r.copy_seconds_after_boot,
+            r.rate_mib_per_second,
+            r.rate_to_throttle,
+            r.rate_to_cap
+                .map_or(String::new(), |x| format!(", {x:.2} of the cap")),
+            if r.ok() { "" } else { "; NOT VERIFIED" }
+        );
+        results.push(r);
+        // Written after every cell: a sweep cut short keeps what it measured.
+        write_results(&results, lab.pair, out)?;
+    }
+    Ok(results)
+}
+
+/// `results.json`, `results.csv` and `summary.md` in `out`.
+pub fn write_results(results: &[CellResult], pair: ZfsPair, out: &Path) -> Result<()> {
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(results)?,
+    )?;
+    let mut csv = csv::Writer::from_path(out.join("results.csv"))?;
+    for r in results {
+        csv.serialize(CsvRow::from(r))?;
+    }
+    csv.flush()?;
+    std::fs::write(out.join("summary.md"), summary(results, pair))?;
+    Ok(())
+}
+
+/// A flat row (the csv crate cannot write the nested cell).
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    zfs: &'a str,
+    data_mib: u64,
+    throttle_mib: u64,
+    profile: &'a str,
+    cap: String,
+    cap_mib_per_second: Option<f64>,
+    boot_blocking_seconds: f64,
+    import_seconds: Option<f64>,
+    to_copy_bytes: u64,
+    copy_seconds_after_boot: f64,
+    ebs_read_bytes: u64,
+    rate_mib_per_second: f64,
+    rate_to_throttle: f64,
+    rate_to_cap: Option<f64>,
+    zfs_copy_seconds: Option<f64>,
+    mapping_memory_bytes: Option<u64>,
+    scrub_errors: Option<u64>,
+    manifest_ok: bool,
+}
+
+impl<'a> From<&'a CellResult> for CsvRow<'a> {
+    fn from(r: &'a CellResult) -> Self {
+        Self {
+            zfs: &r.zfs,
+            data_mib: r.cell.data_mib,
+            throttle_mib: r.cell.throttle_mib,
+            profile: &r.cell.profile,
+            cap: r.cell.cap.to_string(),
+            cap_mib_per_second: r.cap_mib_per_second,
+            boot_blocking_seconds: r.boot_blocking_seconds,
+            import_seconds: r.import_seconds,
+            to_copy_bytes: r.to_copy_bytes,
+            copy_seconds_after_boot: r.copy_seconds_after_boot,
+            ebs_read_bytes: r.ebs_read_bytes,
+            rate_mib_per_second: r.rate_mib_per_second,
+            rate_to_throttle: r.rate_to_throttle,
+            rate_to_cap: r.rate_to_cap,
+            zfs_copy_seconds: r.zfs_copy_seconds,
+            mapping_memory_bytes: r.mapping_memory_bytes,
+            scrub_errors: r.scrub_errors,
+            manifest_ok: r.manifest_ok,
+        }
+    }
+}
+
+/// One of the goals, judged on the cells that measure it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goal {
+    pub name: &'static str,
+    pub target: &'static str,
+    /// `None`: no cell of this sweep measures it.
+    pub measured: Option<String>,
+    pub met: Option<bool>,
+}
+
+/// The goals this harness can judge so far (issue 6), as ratios.
+pub fn goals(results: &[CellResult]) -> Vec<Goal> {
+    let ok: Vec<&CellResult> = results.iter().filter(|r| r.ok()).collect();
+    let mut goals = Vec::new();
+
+    // Boot blocking flat in data size: the largest size against the smallest, same settings.
+    let (min, max) = (
+        ok.iter().map(|r| r.cell.data_mib).min(),
+        ok.iter().map(|r| r.cell.data_mib).max(),
+    );
+    let flat = match (min, max) {
+        (Some(lo), Some(hi)) if hi > lo => {
+            let mean = |mib: u64| {
+                let v: Vec<f64> = ok
+                    .iter()
+                    .filter(|r| r.cell.data_mib == mib)
+                    .map(|r| r.boot_blocking_seconds)
+                    .collect();
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            let ratio = mean(hi) / mean(lo);
+            Some((format!("{ratio:.2}x ({hi} MiB vs {lo} MiB)"), ratio <= 1.2))
+        }
+        _ => None,
+    };
+    goals.push(goal(
+        "boot blocking flat in data size",
+        "at most 1.2x",
+        flat,
+    ));
+
+    let fast: Vec<f64> = ok
+        .iter()
+        .filter(|r| r.cell.profile == "fast" && r.cap_mib_per_second.is_none())
+        .map(|r| r.rate_to_throttle)
+        .collect();
+    let fast_goal = (!fast.is_empty()).then(|| {
+        let worst = fast.iter().cloned().fold(f64::INFINITY, f64::min);
+        (
+            format!("worst {worst:.2} over {} cells", fast.len()),
+            worst >= 0.95,
+        )
+    });
+    goals.push(goal(
+        "copy rate / throttle with `fast`, no cap",
+        "at least 0.95",
+        fast_goal,
+    ));
+
+    let caps: Vec<f64> = ok.iter().filter_map(|r| r.rate_to_cap).collect();
+    let cap_goal = (!caps.is_empty()).then(|| {
+        let worst = caps
+            .iter()
+            .cloned()
+            .max_by(|a, b| (a - 1.0).abs().total_cmp(&(b - 1.0).abs()))
+            .unwrap_or(1.0);
+        (
+            format!("worst {worst:.2} of the cap over {} cells", caps.len()),
+            (worst - 1.0).abs() <= 0.10,
+        )
+    });
+    goals.push(goal("cap accuracy", "within 10 %", cap_goal));
+    goals
+}
+
+fn goal(name: &'static str, target: &'static str, m: Option<(String, bool)>) -> Goal {
+    Goal {
+        name,
+        target,
+        met: m.as_ref().map(|(_, met)| *met),
+        measured: m.map(|(s, _)| s),
+    }
+}
+
+/// `summary.md`: the table a user reads, and the goals.
+pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
+    let pins = pair.pins();
+    let mut s = format!(
+        "# zevac sweep\n\nOpenZFS {}, kernel {}, in the QEMU lab (software emulation: disks and \
+         CPU are emulated, so read the ratios, not the seconds). Each cell: the golden image on \
+         an EBS volume throttled by QEMU, two blank instance stores, `zevac apply` in the \
+         initrd, `zevac watch` after it to a verified end.\n\n",
+        pins.zfs_version, pins.kernel_release
+    );
+    s.push_str(
+        "| data | EBS throttle | profile | cap | boot held | import | copy after boot | rate | rate / throttle | rate / cap | mapping memory | verified |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in results {
+        s.push_str(&format!(
+            "| {} MiB | {} MiB/s | {} | {} | {:.1} s | {} | {:.1} s | {:.2} MiB/s | {:.2} | {} | {} | {} |\n",
+            r.cell.data_mib,
+            r.cell.throttle_mib,
+            r.cell.profile,
+            r.cap_mib_per_second
+                .map_or("none".into(), |c| format!("{c:.1} MiB/s ({})", r.cell.cap)),
+            r.boot_blocking_seconds,
+            r.import_seconds.map_or("-".into(), |s| format!("{s:.2} s")),
+            r.copy_seconds_after_boot,
+            r.rate_mib_per_second,
+            r.rate_to_throttle,
+            r.rate_to_cap.map_or("-".into(), |x| format!("{x:.2}")),
+            r.mapping_memory_bytes
+                .map_or("-".into(), |b| format!("{:.1} KiB", b as f64 / 1024.0)),
+            if r.ok() { "yes" } else { "NO" },
+        ));
+    }
+    s.push_str("\n## Goals\n\n| goal | target | measured | met |\n|---|---|---|---|\n");
+    for g in goals(results) {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            g.name,
+            g.target,
+            g.measured.as_deref().unwrap_or("not in this sweep"),
+            match g.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "-",
+            }
+        ));
+    }
+    s.push_str(
+        "\nNot measured yet: foreground latency and IOPS (fio workloads), fsync IOPS after the \
+         copy against a raw instance store, and the peers (EBS alone, L2ARC only, an eager copy \
+         at boot).\n",
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_parse_and_print() {
+        assert_eq!("none".parse(), Ok(CapSpec::None));
+        assert_eq!("profile".parse(), Ok(CapSpec::Profile));
+        assert_eq!("25%".parse(), Ok(CapSpec::OfThrottle(0.25)));
+        assert_eq!("8 MiB/s".parse(), Ok(CapSpec::MibPerSecond(8.0)));
+        assert!("0%".parse::<CapSpec>().is_err());
+        assert!("fast".parse::<CapSpec>().unwrap_err().contains("25%"));
+        assert_eq!(CapSpec::OfThrottle(0.5).to_string(), "50%");
+    }
+
+    #[test]
+    fn the_full_matrix_has_every_combination() {
+        let cells = Matrix::full().cells();
+        assert_eq!(cells.len(), 2 * 2 * 3 * 3);
+        assert_eq!(cells[0].data_mib, 256);
+        let m: Matrix = toml::from_str(
+            "data_mib = [256]\nthrottle_mib = [16, 64]\nprofiles = [\"fast\"]\ncaps = [\"none\", \"50%\"]\n",
+        )
+        .unwrap();
+        assert_eq!(m.cells().len(), 4);
+        assert!(toml::from_str::<Matrix>("data_mib = [1]\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn a_cell_config_names_its_cap() {
+        let cell = |profile: &str, cap| Cell {
+            data_mib: 256,
+            throttle_mib: 16,
+            profile: profile.into(),
+            cap,
+        };
+        let c = cell("balanced", CapSpec::OfThrottle(0.25))
+            .config()
+            .unwrap();
+        assert!(c.contains("cap = \"4096 KiB/s\""), "{c}");
+        assert!(cell("gentle", CapSpec::None)
+            .config()
+            .unwrap()
+            .contains("cap = \"none\""));
+        // The profile's own cap: nothing in the config, and gentle's 40 MiB/s is what counts.
+        let g = cell("gentle", CapSpec::Profile);
+        assert!(!g.config().unwrap().contains("cap ="));
+        assert_eq!(g.cap_mib().unwrap(), Some(40.0));
+        // Every generated config is one zevac accepts.
+        for profile in ["gentle", "balanced", "fast"] {
+            for cap in Matrix::full().caps {
+                let text = cell(profile, cap).config().unwrap();
+                zevac::config::Config::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn import_time_from_apply_output() {
+        let out = "imported pool rpool in 0.78 s\n1. write a GPT\n";
+        assert_eq!(import_seconds(out), Some(0.78));
+        assert_eq!(import_seconds("nothing to do: ...\n"), None);
+    }
+}
