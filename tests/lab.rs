@@ -467,8 +467,7 @@ fn apply_evacuates_a_data_pool_in_use() {
     assert_eq!(done["pool"], "tank", "{done}");
     assert_eq!(done["state"], "copied", "{done}");
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the old data changed");
-    let written: u64 = ev.cmd("written").unwrap().stdout.trim().parse().unwrap();
-    let files: u64 = ev.cmd("new_files").unwrap().stdout.trim().parse().unwrap();
+    let (written, files) = (number_of(&ev, "written"), number_of(&ev, "new_files"));
     println!("the writer wrote {written} files of 2 MiB during apply and the copy");
     assert!(
         written > 0 && files == written,
@@ -618,6 +617,14 @@ fn params(ev: &zevac_bench::events::Events, name: &str) -> std::collections::BTr
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.to_string(), v.trim().parse().unwrap()))
         .collect()
+}
+
+/// A command's stdout as a number.
+fn number_of(ev: &zevac_bench::events::Events, name: &str) -> u64 {
+    let out = ev.cmd(name).unwrap().stdout;
+    out.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}: {e}: {out:?}"))
 }
 
 /// A command's stdout as JSON.
@@ -930,14 +937,7 @@ fn a_read_error_on_ebs_cancels_the_copy_and_the_watcher_says_why() {
             ),
         )
         .unwrap();
-    let sector: u64 = probe
-        .events
-        .cmd("bad_sector")
-        .unwrap()
-        .stdout
-        .trim()
-        .parse()
-        .unwrap();
+    let sector = number_of(&probe.events, "bad_sector");
     let bad_file = probe.events.cmd("file").unwrap().stdout.trim().to_string();
     println!("bad sector {sector}, in {bad_file}");
 
