@@ -801,6 +801,23 @@ fn watch_verifies(pair: ZfsPair) {
         watched.stdout
     );
 
+    // --watch on the serial console, a terminal: indicatif's bar, e.g. `[=====>    ]  42%  6s`.
+    let console = std::fs::read_to_string(&outcome.files.console).unwrap();
+    let bars: Vec<&str> = console
+        .split(['\r', '\n'])
+        .filter(|l| (l.contains("[=") || l.contains("[>")) && l.contains('%'))
+        .collect();
+    println!(
+        "status --watch on the console: {} bar lines, the last: {:?}",
+        bars.len(),
+        bars.last()
+    );
+    assert!(
+        !bars.is_empty(),
+        "no progress bar in {}",
+        outcome.files.console.display()
+    );
+
     let watch = ev.cmd("watch").unwrap();
     println!("zevac watch:\n{}{}", watch.stdout, watch.stderr);
     assert_eq!(watch.rc, 0, "{}", watch.stderr);

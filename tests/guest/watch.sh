@@ -9,6 +9,10 @@ run apply zevac apply
 read_params params_boot
 zevac watch > /tmp/watch.out 2> /tmp/watch.err &
 WATCH=$!
+# On a terminal (the serial console) --watch draws its bar; the host reads it in the console log.
+stty -F /dev/console cols 100 rows 30 2> /dev/null
+zevac status --watch > /dev/console 2>&1 &
+TTY_WATCH=$!
 sleep 4
 run status_during zevac status --json
 zstatus zfs_during
@@ -17,6 +21,7 @@ run metrics_during cat /run/zevac.prom
 run status_watch zevac status --watch
 wait $WATCH
 echo $? > /tmp/watch.rc
+wait $TTY_WATCH
 run watch sh -c 'cat /tmp/watch.out; cat /tmp/watch.err >&2; exit $(cat /tmp/watch.rc)'
 run status_after zevac status --json
 zstatus zfs_after
