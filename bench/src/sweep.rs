@@ -513,15 +513,36 @@ fn goal(name: &'static str, target: &'static str, m: Option<(String, bool)>) -> 
     }
 }
 
+/// The host the lab ran on: CPU model, cores, QEMU's version.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let qemu =
+        crate::cmd::stdout(std::process::Command::new("qemu-system-x86_64").arg("--version"))
+            .ok()
+            .and_then(|v| v.lines().next().map(str::to_string))
+            .unwrap_or_else(|| "QEMU (version unknown)".into());
+    format!("{cpu}, {cores} cores, {qemu}")
+}
+
 /// `summary.md`: the table a user reads, and the goals.
 pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
     let pins = pair.pins();
     let mut s = format!(
-        "# zevac sweep\n\nOpenZFS {}, kernel {}, in the QEMU lab (software emulation: disks and \
-         CPU are emulated, so read the ratios, not the seconds). Each cell: the golden image on \
-         an EBS volume throttled by QEMU, two blank instance stores, `zevac apply` in the \
-         initrd, `zevac watch` after it to a verified end.\n\n",
-        pins.zfs_version, pins.kernel_release
+        "# zevac sweep\n\nOpenZFS {}, kernel {}, in the QEMU lab on {} (software emulation: \
+         disks and CPU are emulated, so read the ratios, not the seconds). Each cell: the \
+         golden image on an EBS volume throttled by QEMU, two blank instance stores, `zevac \
+         apply` in the initrd, `zevac watch` after it to a verified end.\n\n",
+        pins.zfs_version,
+        pins.kernel_release,
+        machine()
     );
     s.push_str(
         "| data | EBS throttle | profile | cap | boot held | import | copy after boot | rate | rate / throttle | rate / cap | mapping memory | verified |\n\
