@@ -104,6 +104,37 @@ impl Serialize for CapSpec {
     }
 }
 
+/// The foreground I/O a cell runs (fio, in the guest) before, during and after the copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Workload {
+    /// No foreground I/O: the copy alone.
+    None,
+    /// 4k random reads of the golden image's old data, the ARC kept out (primarycache=metadata).
+    Randread,
+    /// etcd's disk check: 2300-byte sequential writes, each followed by fdatasync.
+    Fsync,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::None => "none",
+            Workload::Randread => "randread",
+            Workload::Fsync => "fsync",
+        }
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How long each fio phase runs.
+pub const FIO_SECONDS: u32 = 10;
+
 /// The matrix to sweep (`--matrix FILE`, TOML); every cell is each combination.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,6 +143,13 @@ pub struct Matrix {
     pub throttle_mib: Vec<u64>,
     pub profiles: Vec<String>,
     pub caps: Vec<CapSpec>,
+    /// Foreground workloads (default: none).
+    #[serde(default = "no_workload")]
+    pub workloads: Vec<Workload>,
+}
+
+fn no_workload() -> Vec<Workload> {
+    vec![Workload::None]
 }
 
 impl Matrix {
@@ -126,6 +164,7 @@ impl Matrix {
                 CapSpec::OfThrottle(0.25),
                 CapSpec::OfThrottle(0.5),
             ],
+            workloads: vec![Workload::None, Workload::Randread, Workload::Fsync],
         }
     }
 
@@ -136,6 +175,7 @@ impl Matrix {
             throttle_mib: vec![16],
             profiles: vec!["balanced".into()],
             caps: vec![CapSpec::OfThrottle(0.5)],
+            workloads: no_workload(),
         }
     }
 
@@ -157,12 +197,15 @@ impl Matrix {
             for &throttle_mib in &self.throttle_mib {
                 for profile in &self.profiles {
                     for &cap in &self.caps {
-                        cells.push(Cell {
-                            data_mib,
-                            throttle_mib,
-                            profile: profile.clone(),
-                            cap,
-                        });
+                        for &workload in &self.workloads {
+                            cells.push(Cell {
+                                data_mib,
+                                throttle_mib,
+                                profile: profile.clone(),
+                                cap,
+                                workload,
+                            });
+                        }
                     }
                 }
             }
@@ -178,6 +221,7 @@ pub struct Cell {
     pub throttle_mib: u64,
     pub profile: String,
     pub cap: CapSpec,
+    pub workload: Workload,
 }
 
 impl Cell {
@@ -192,9 +236,15 @@ impl Cell {
         })
     }
 
-    /// The guest's /etc/zevac.toml for this cell.
-    pub fn config(&self) -> Result<String> {
-        let mut c = format!("[tunables]\nprofile = \"{}\"\n", self.profile);
+    /// The guest's /etc/zevac.toml for this cell; `local` names the local disks when some
+    /// instance store must stay out of the pool (the raw fsync baseline).
+    pub fn config(&self, local: &[String]) -> Result<String> {
+        let mut c = String::from("pool = \"rpool\"\n");
+        if !local.is_empty() {
+            let list: Vec<String> = local.iter().map(|d| format!("{d:?}")).collect();
+            c.push_str(&format!("[local]\ndisks = [{}]\n", list.join(", ")));
+        }
+        c.push_str(&format!("[tunables]\nprofile = \"{}\"\n", self.profile));
         match (self.cap, self.cap_mib()?) {
             (CapSpec::Profile, _) => {}
             (_, None) => c.push_str("cap = \"none\"\n"),
@@ -211,8 +261,8 @@ impl Cell {
 
     fn label(&self) -> String {
         format!(
-            "{} MiB, EBS {} MiB/s, {}, cap {}",
-            self.data_mib, self.throttle_mib, self.profile, self.cap
+            "{} MiB, EBS {} MiB/s, {}, cap {}, workload {}",
+            self.data_mib, self.throttle_mib, self.profile, self.cap, self.workload
         )
     }
 }
@@ -234,6 +284,11 @@ pub struct CellResult {
     pub boot_blocking_seconds: f64,
     /// Its writable `zpool import`, as zevac reports it.
     pub import_seconds: Option<f64>,
+    /// Mounting the root's four file systems right after, while the copy runs: the rest of
+    /// what holds the boot.
+    pub root_mount_seconds: f64,
+    /// The same mounts before the copy, the pool on EBS alone (workload cells only).
+    pub root_mount_before_seconds: Option<f64>,
     /// The bytes ZFS had to copy (`removal_stats.to_copy` / `zevac status`).
     pub to_copy_bytes: u64,
     /// From `zevac apply` returning to `zpool wait -t remove` returning (guest clock).
@@ -250,7 +305,52 @@ pub struct CellResult {
     pub mapping_memory_bytes: Option<u64>,
     pub scrub_errors: Option<u64>,
     pub manifest_ok: bool,
+    /// The workload before the copy (the pool on EBS alone), during it, after the verification.
+    pub before: Option<Latency>,
+    pub during: Option<Latency>,
+    pub after: Option<Latency>,
+    /// The share of the `during` run in which the copy was still going (it may end first).
+    pub during_copy_overlap: Option<f64>,
+    /// fsync: the same job on a raw instance store, and `after` IOPS over it.
+    pub raw: Option<Latency>,
+    pub fsync_iops_to_raw: Option<f64>,
     pub run_dir: PathBuf,
+}
+
+/// One fio run: latency percentiles (of each read, or of each fdatasync) and IOPS.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub iops: f64,
+}
+
+impl Latency {
+    /// From fio's JSON: the read latency (`clat_ns`) for reads; for writes with fdatasync, the
+    /// latency of the fdatasync calls (`sync.lat_ns`), which is what etcd waits for, and the
+    /// write IOPS.
+    pub fn from_fio(json: &str) -> Result<Self> {
+        let v: serde_json::Value = serde_json::from_str(json).context("fio's JSON")?;
+        let job = &v["jobs"][0];
+        let (lat, iops) = if job["read"]["io_bytes"].as_u64().unwrap_or(0) > 0 {
+            (&job["read"]["clat_ns"], job["read"]["iops"].as_f64())
+        } else {
+            (&job["sync"]["lat_ns"], job["write"]["iops"].as_f64())
+        };
+        let pct = |p: &str| -> Result<f64> {
+            lat["percentile"][p]
+                .as_f64()
+                .map(|ns| ns / 1e6)
+                .with_context(|| format!("fio's JSON has no percentile {p}: {lat}"))
+        };
+        Ok(Self {
+            p50_ms: pct("50.000000")?,
+            p99_ms: pct("99.000000")?,
+            p999_ms: pct("99.900000")?,
+            iops: iops.context("fio's JSON has no IOPS")?,
+        })
+    }
 }
 
 impl CellResult {
@@ -267,16 +367,33 @@ pub fn run_cell(lab: &Lab, cell: &Cell, zevac: &Path) -> Result<CellResult> {
         "sweep-{}mib-{}mibps-{}",
         cell.data_mib, cell.throttle_mib, cell.profile
     ))?;
-    let disks = run.ec2_disks(
+    let mut disks = run.ec2_disks(
         &g,
         Some(Throttle::mib_per_second(cell.throttle_mib)),
         2,
         cell.instance_store_mib(),
     )?;
-    let spec = BootSpec::new("sweep", disks, include_str!("../guest/sweep-cell.sh"))
+    let mut local = Vec::new();
+    if cell.workload == Workload::Fsync {
+        // A third instance store stays raw: the fsync baseline. zevac gets the other two.
+        local = disks[1..].iter().map(|d| d.by_id()).collect();
+        let raw = run.path("raw.img");
+        crate::disks::create_blank(&raw, 1024 << 20)?;
+        let mut d = crate::Disk::instance_store(raw, 2);
+        d.id = "raw".into();
+        disks.push(d);
+    }
+    let env = format!("WORKLOAD={}\nFIO_SECONDS={FIO_SECONDS}\n", cell.workload);
+    let mut spec = BootSpec::new("sweep", disks, include_str!("../guest/sweep-cell.sh"))
         .file("/lab/manifest.sha256", g.manifest.clone())
-        .file("/etc/zevac.toml", cell.config()?)
+        .file("/lab/sweep.env", env)
+        .file("/etc/zevac.toml", cell.config(&local)?)
         .binary("/bin/zevac", zevac);
+    if cell.workload != Workload::None {
+        // Debian's fio, installed on the host, with the libraries ldd finds for it.
+        crate::apt::ensure_installed(&["fio"])?;
+        spec = spec.binary("/usr/bin/fio", "/usr/bin/fio");
+    }
     let outcome = lab.run(&run, &spec)?;
     let result = measure(cell, lab.pair, &outcome.events, &run.dir)?;
     if result.ok() {
@@ -307,26 +424,49 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     };
     let ebs_read = counter("ebs_read_at_copied")?.saturating_sub(counter("ebs_read_at_apply")?);
     let window = wait.end - apply.end;
-    let after: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
+    let status: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
         .context("reading zevac status --json")?;
     let rate = ebs_read as f64 / window / MIB;
     let cap = cell.cap_mib()?;
+    let fio = |phase: &str| -> Result<Option<Latency>> {
+        match ev.cmd(&format!("fio_{phase}")) {
+            Ok(c) => Latency::from_fio(&c.stdout)
+                .with_context(|| format!("fio {phase}"))
+                .map(Some),
+            Err(_) => Ok(None),
+        }
+    };
+    let (before, during, after, raw) = (fio("before")?, fio("during")?, fio("after")?, fio("raw")?);
+    // The share of the `during` run before the copy ended (guest clock).
+    let during_copy_overlap = ev.cmd("fio_during_window").ok().and_then(|c| {
+        let mut it = c.stdout.split_whitespace().map(str::parse::<f64>);
+        let (t0, t1) = (it.next()?.ok()?, it.next()?.ok()?);
+        Some(((wait.end - t0) / (t1 - t0)).clamp(0.0, 1.0))
+    });
     Ok(CellResult {
         cell: cell.clone(),
         zfs: pair.pins().zfs_version.to_string(),
         cap_mib_per_second: cap,
         boot_blocking_seconds: apply.seconds(),
         import_seconds: import_seconds(&apply.stdout),
-        to_copy_bytes: after["total_bytes"].as_u64().unwrap_or(0),
+        root_mount_seconds: ev.cmd("mount_root")?.seconds(),
+        root_mount_before_seconds: ev.cmd("mount_before").ok().map(|c| c.seconds()),
+        to_copy_bytes: status["total_bytes"].as_u64().unwrap_or(0),
         copy_seconds_after_boot: window,
         ebs_read_bytes: ebs_read,
         rate_mib_per_second: rate,
         rate_to_throttle: rate / cell.throttle_mib as f64,
         rate_to_cap: cap.map(|c| rate / c),
-        zfs_copy_seconds: after["elapsed_seconds"].as_f64(),
-        mapping_memory_bytes: after["mapping_memory_bytes"].as_u64(),
-        scrub_errors: after["scrub"]["errors"].as_u64(),
+        zfs_copy_seconds: status["elapsed_seconds"].as_f64(),
+        mapping_memory_bytes: status["mapping_memory_bytes"].as_u64(),
+        scrub_errors: status["scrub"]["errors"].as_u64(),
         manifest_ok: ev.cmd("verify")?.rc == 0,
+        before,
+        during,
+        after,
+        during_copy_overlap,
+        fsync_iops_to_raw: after.zip(raw).map(|(a, r)| a.iops / r.iops),
+        raw,
         run_dir: run_dir.to_path_buf(),
     })
 }
@@ -349,9 +489,10 @@ pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path) -> Result<Vec<C
         println!("cell {}/{}: {}", i + 1, cells.len(), cell.label());
         let r = run_cell(lab, cell, zevac).with_context(|| format!("cell {}", cell.label()))?;
         println!(
-            "  boot held {:.1} s (import {}), copy {:.1} s after boot at {:.2} MiB/s = {:.2} of the throttle{}{}",
+            "  boot held {:.1} s (import {}) + root mount {:.1} s, copy {:.1} s after boot at {:.2} MiB/s = {:.2} of the throttle{}{}",
             r.boot_blocking_seconds,
             r.import_seconds.map_or("?".into(), |s| format!("{s:.2} s")),
+            r.root_mount_seconds,
             r.copy_seconds_after_boot,
             r.rate_mib_per_second,
             r.rate_to_throttle,
@@ -392,6 +533,8 @@ struct CsvRow<'a> {
     cap_mib_per_second: Option<f64>,
     boot_blocking_seconds: f64,
     import_seconds: Option<f64>,
+    root_mount_seconds: f64,
+    root_mount_before_seconds: Option<f64>,
     to_copy_bytes: u64,
     copy_seconds_after_boot: f64,
     ebs_read_bytes: u64,
@@ -402,6 +545,22 @@ struct CsvRow<'a> {
     mapping_memory_bytes: Option<u64>,
     scrub_errors: Option<u64>,
     manifest_ok: bool,
+    workload: &'static str,
+    before_p50_ms: Option<f64>,
+    before_p99_ms: Option<f64>,
+    before_p999_ms: Option<f64>,
+    before_iops: Option<f64>,
+    during_p50_ms: Option<f64>,
+    during_p99_ms: Option<f64>,
+    during_p999_ms: Option<f64>,
+    during_iops: Option<f64>,
+    during_copy_overlap: Option<f64>,
+    after_p50_ms: Option<f64>,
+    after_p99_ms: Option<f64>,
+    after_p999_ms: Option<f64>,
+    after_iops: Option<f64>,
+    raw_iops: Option<f64>,
+    fsync_iops_to_raw: Option<f64>,
 }
 
 impl<'a> From<&'a CellResult> for CsvRow<'a> {
@@ -415,6 +574,8 @@ impl<'a> From<&'a CellResult> for CsvRow<'a> {
             cap_mib_per_second: r.cap_mib_per_second,
             boot_blocking_seconds: r.boot_blocking_seconds,
             import_seconds: r.import_seconds,
+            root_mount_seconds: r.root_mount_seconds,
+            root_mount_before_seconds: r.root_mount_before_seconds,
             to_copy_bytes: r.to_copy_bytes,
             copy_seconds_after_boot: r.copy_seconds_after_boot,
             ebs_read_bytes: r.ebs_read_bytes,
@@ -425,6 +586,22 @@ impl<'a> From<&'a CellResult> for CsvRow<'a> {
             mapping_memory_bytes: r.mapping_memory_bytes,
             scrub_errors: r.scrub_errors,
             manifest_ok: r.manifest_ok,
+            workload: r.cell.workload.name(),
+            before_p50_ms: r.before.map(|l| l.p50_ms),
+            before_p99_ms: r.before.map(|l| l.p99_ms),
+            before_p999_ms: r.before.map(|l| l.p999_ms),
+            before_iops: r.before.map(|l| l.iops),
+            during_p50_ms: r.during.map(|l| l.p50_ms),
+            during_p99_ms: r.during.map(|l| l.p99_ms),
+            during_p999_ms: r.during.map(|l| l.p999_ms),
+            during_iops: r.during.map(|l| l.iops),
+            during_copy_overlap: r.during_copy_overlap,
+            after_p50_ms: r.after.map(|l| l.p50_ms),
+            after_p99_ms: r.after.map(|l| l.p99_ms),
+            after_p999_ms: r.after.map(|l| l.p999_ms),
+            after_iops: r.after.map(|l| l.iops),
+            raw_iops: r.raw.map(|l| l.iops),
+            fsync_iops_to_raw: r.fsync_iops_to_raw,
         }
     }
 }
@@ -501,7 +678,43 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
         )
     });
     goals.push(goal("cap accuracy", "within 10 %", cap_goal));
+
+    let gentle: Vec<f64> = ok
+        .iter()
+        .filter(|r| r.cell.profile == "gentle" && r.cell.workload == Workload::Randread)
+        .filter_map(|r| Some(r.during?.p99_ms / r.before?.p99_ms))
+        .collect();
+    let gentle_goal = worst_high(&gentle).map(|w| {
+        (
+            format!("worst {w:.2}x over {} cells", gentle.len()),
+            w <= 1.5,
+        )
+    });
+    goals.push(goal(
+        "random-read p99 during the copy / before it, `gentle`",
+        "at most 1.5x",
+        gentle_goal,
+    ));
+
+    let fsync: Vec<f64> = ok.iter().filter_map(|r| r.fsync_iops_to_raw).collect();
+    let fsync_goal = (!fsync.is_empty()).then(|| {
+        let worst = fsync.iter().cloned().fold(f64::INFINITY, f64::min);
+        (
+            format!("worst {worst:.2} over {} cells", fsync.len()),
+            worst >= 0.8,
+        )
+    });
+    goals.push(goal(
+        "fsync IOPS after the copy / raw instance store",
+        "at least 0.8",
+        fsync_goal,
+    ));
     goals
+}
+
+/// The largest of `v`, if any.
+fn worst_high(v: &[f64]) -> Option<f64> {
+    v.iter().cloned().reduce(f64::max)
 }
 
 fn goal(name: &'static str, target: &'static str, m: Option<(String, bool)>) -> Goal {
@@ -545,19 +758,21 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
         machine()
     );
     s.push_str(
-        "| data | EBS throttle | profile | cap | boot held | import | copy after boot | rate | rate / throttle | rate / cap | mapping memory | verified |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| data | EBS throttle | profile | cap | workload | boot held | import | root mount | copy after boot | rate | rate / throttle | rate / cap | mapping memory | verified |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in results {
         s.push_str(&format!(
-            "| {} MiB | {} MiB/s | {} | {} | {:.1} s | {} | {:.1} s | {:.2} MiB/s | {:.2} | {} | {} | {} |\n",
+            "| {} MiB | {} MiB/s | {} | {} | {} | {:.1} s | {} | {:.1} s | {:.1} s | {:.2} MiB/s | {:.2} | {} | {} | {} |\n",
             r.cell.data_mib,
             r.cell.throttle_mib,
             r.cell.profile,
             r.cap_mib_per_second
                 .map_or("none".into(), |c| format!("{c:.1} MiB/s ({})", r.cell.cap)),
+            r.cell.workload,
             r.boot_blocking_seconds,
             r.import_seconds.map_or("-".into(), |s| format!("{s:.2} s")),
+            r.root_mount_seconds,
             r.copy_seconds_after_boot,
             r.rate_mib_per_second,
             r.rate_to_throttle,
@@ -566,6 +781,47 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
                 .map_or("-".into(), |b| format!("{:.1} KiB", b as f64 / 1024.0)),
             if r.ok() { "yes" } else { "NO" },
         ));
+    }
+    let with_io: Vec<&CellResult> = results.iter().filter(|r| r.before.is_some()).collect();
+    if !with_io.is_empty() {
+        s.push_str(&format!(
+            "\n## Foreground I/O\n\nfio for {FIO_SECONDS} s before the copy (the pool on EBS alone, \
+             as without zevac), during it (from `zevac apply` returning; \"overlap\" is the share \
+             of that run before the copy ended), and after the verification. randread: 4k random \
+             reads of old data, ARC kept out; fsync: etcd's 2300-byte writes, each with \
+             fdatasync (latency of the fdatasync), and the same job on a raw instance store.\n\n\
+             | data | throttle | profile | cap | workload | p50 / p99 / p99.9 before (ms) | during | after | IOPS before / during / after | overlap | during p99 / before | after / raw IOPS |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        ));
+        let lat = |l: Option<Latency>| {
+            l.map_or("-".into(), |l| {
+                format!("{:.2} / {:.2} / {:.2}", l.p50_ms, l.p99_ms, l.p999_ms)
+            })
+        };
+        let iops = |l: Option<Latency>| l.map_or("-".into(), |l| format!("{:.0}", l.iops));
+        for r in with_io {
+            s.push_str(&format!(
+                "| {} MiB | {} MiB/s | {} | {} | {} | {} | {} | {} | {} / {} / {} | {} | {} | {} |\n",
+                r.cell.data_mib,
+                r.cell.throttle_mib,
+                r.cell.profile,
+                r.cell.cap,
+                r.cell.workload,
+                lat(r.before),
+                lat(r.during),
+                lat(r.after),
+                iops(r.before),
+                iops(r.during),
+                iops(r.after),
+                r.during_copy_overlap
+                    .map_or("-".into(), |o| format!("{:.0} %", o * 100.0)),
+                r.during
+                    .zip(r.before)
+                    .map_or("-".into(), |(d, b)| format!("{:.2}x", d.p99_ms / b.p99_ms)),
+                r.fsync_iops_to_raw
+                    .map_or("-".into(), |x| format!("{x:.2}")),
+            ));
+        }
     }
     s.push_str("\n## Goals\n\n| goal | target | measured | met |\n|---|---|---|---|\n");
     for g in goals(results) {
@@ -582,9 +838,8 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
         ));
     }
     s.push_str(
-        "\nNot measured yet: foreground latency and IOPS (fio workloads), fsync IOPS after the \
-         copy against a raw instance store, and the peers (EBS alone, L2ARC only, an eager copy \
-         at boot).\n",
+        "\nNot measured yet: the peers beside EBS alone (L2ARC only, an eager copy at boot), \
+         and plots.\n",
     );
     s
 }
@@ -607,13 +862,19 @@ mod tests {
     #[test]
     fn the_full_matrix_has_every_combination() {
         let cells = Matrix::full().cells();
-        assert_eq!(cells.len(), 2 * 2 * 3 * 3);
+        assert_eq!(cells.len(), 2 * 2 * 3 * 3 * 3);
         assert_eq!(cells[0].data_mib, 256);
         let m: Matrix = toml::from_str(
             "data_mib = [256]\nthrottle_mib = [16, 64]\nprofiles = [\"fast\"]\ncaps = [\"none\", \"50%\"]\n",
         )
         .unwrap();
         assert_eq!(m.cells().len(), 4);
+        assert!(m.cells().iter().all(|c| c.workload == Workload::None));
+        let w: Matrix = toml::from_str(
+            "data_mib = [256]\nthrottle_mib = [16]\nprofiles = [\"gentle\"]\ncaps = [\"none\"]\nworkloads = [\"randread\", \"fsync\"]\n",
+        )
+        .unwrap();
+        assert_eq!(w.cells().len(), 2);
         assert!(toml::from_str::<Matrix>("data_mib = [1]\nbogus = 1\n").is_err());
     }
 
@@ -624,23 +885,26 @@ mod tests {
             throttle_mib: 16,
             profile: profile.into(),
             cap,
+            workload: Workload::None,
         };
         let c = cell("balanced", CapSpec::OfThrottle(0.25))
-            .config()
+            .config(&[])
             .unwrap();
         assert!(c.contains("cap = \"4096 KiB/s\""), "{c}");
         assert!(cell("gentle", CapSpec::None)
-            .config()
+            .config(&[])
             .unwrap()
             .contains("cap = \"none\""));
         // The profile's own cap: nothing in the config, and gentle's 40 MiB/s is what counts.
         let g = cell("gentle", CapSpec::Profile);
-        assert!(!g.config().unwrap().contains("cap ="));
+        assert!(!g.config(&[]).unwrap().contains("cap ="));
         assert_eq!(g.cap_mib().unwrap(), Some(40.0));
         // Every generated config is one zevac accepts.
         for profile in ["gentle", "balanced", "fast"] {
             for cap in Matrix::full().caps {
-                let text = cell(profile, cap).config().unwrap();
+                let text = cell(profile, cap)
+                    .config(&["/dev/disk/by-id/nvme-x".into()])
+                    .unwrap();
                 zevac::config::Config::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
             }
         }
