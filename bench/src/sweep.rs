@@ -518,7 +518,15 @@ pub fn write_results(results: &[CellResult], pair: ZfsPair, out: &Path) -> Resul
         csv.serialize(CsvRow::from(r))?;
     }
     csv.flush()?;
-    std::fs::write(out.join("summary.md"), summary(results, pair))?;
+    let plots = crate::plots::write(results, out)?;
+    let mut text = summary(results, pair);
+    if !plots.is_empty() {
+        text.push_str("\n## Plots\n\n");
+        for p in plots {
+            text.push_str(&format!("![{p}]({p})\n"));
+        }
+    }
+    std::fs::write(out.join("summary.md"), text)?;
     Ok(())
 }
 

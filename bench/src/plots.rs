@@ -1,0 +1,236 @@
+//! The sweep's SVG plots (plotters, SVG backend only: no font or system library needed).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+use crate::sweep::{CellResult, Latency, Workload};
+
+const SIZE: (u32, u32) = (720, 440);
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// Writes every plot the results have data for into `out`; returns the file names.
+pub fn write(results: &[CellResult], out: &Path) -> Result<Vec<String>> {
+    let ok: Vec<&CellResult> = results.iter().filter(|r| r.ok()).collect();
+    let mut written = Vec::new();
+    if !ok.is_empty() {
+        copy_rate(&ok, &out.join("copy-rate.svg"))?;
+        written.push("copy-rate.svg".to_string());
+        boot_blocking(&ok, &out.join("boot-blocking.svg"))?;
+        written.push("boot-blocking.svg".to_string());
+    }
+    if ok.iter().any(|r| r.before.is_some()) {
+        latency(&ok, &out.join("latency.svg"))?;
+        written.push("latency.svg".to_string());
+    }
+    Ok(written)
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing a plot: {e:?}")
+}
+
+/// Groups `items` into named series, in a stable order.
+fn series<'a, K: Ord>(
+    items: &[&'a CellResult],
+    key: impl Fn(&CellResult) -> K,
+) -> BTreeMap<K, Vec<&'a CellResult>> {
+    let mut m: BTreeMap<K, Vec<&CellResult>> = BTreeMap::new();
+    for r in items {
+        m.entry(key(r)).or_default().push(r);
+    }
+    m
+}
+
+/// The copy's rate against the cap asked for, both as shares of the EBS throttle (no cap: 1):
+/// a cap held exactly lies on the diagonal.
+fn copy_rate(results: &[&CellResult], path: &Path) -> Result<()> {
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "copy rate against the cap (shares of the EBS throttle)",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..1.1f64, 0f64..1.2f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("cap / throttle (no cap: 1)")
+        .y_desc("rate / throttle")
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (1.1, 1.1)],
+            BLACK.mix(0.3),
+        ))
+        .map_err(err)?;
+    let groups = series(results, |r| {
+        format!("{}, EBS {} MiB/s", r.cell.profile, r.cell.throttle_mib)
+    });
+    for (i, (name, cells)) in groups.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let points: Vec<(f64, f64)> = cells
+            .iter()
+            .map(|r| {
+                let cap = r
+                    .cap_mib_per_second
+                    .map_or(1.0, |c| (c / r.cell.throttle_mib as f64).min(1.0));
+                (cap, r.rate_to_throttle)
+            })
+            .collect();
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(err)?
+            .label(name.clone())
+            .legend(move |(x, y)| Circle::new((x + 5, y), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK.mix(0.3))
+        .background_style(WHITE.mix(0.8))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
+/// What holds the boot (apply, then mounting the root under the copy) against the data size.
+fn boot_blocking(results: &[&CellResult], path: &Path) -> Result<()> {
+    let max_mib = results.iter().map(|r| r.cell.data_mib).max().unwrap_or(256) as f64;
+    let max_s = results
+        .iter()
+        .map(|r| r.boot_blocking_seconds + r.root_mount_seconds)
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "boot blocking: zevac apply + the root mount under the copy",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..max_mib * 1.15, 0f64..max_s * 1.2)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("pool data, MiB")
+        .y_desc("seconds (emulated)")
+        .draw()
+        .map_err(err)?;
+    let groups = series(results, |r| r.cell.profile.clone());
+    for (i, (name, cells)) in groups.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        for (what, value, filled) in [
+            (
+                "apply",
+                &(|r: &CellResult| r.boot_blocking_seconds) as &dyn Fn(&CellResult) -> f64,
+                true,
+            ),
+            (
+                "apply + root mount",
+                &|r: &CellResult| r.boot_blocking_seconds + r.root_mount_seconds,
+                false,
+            ),
+        ] {
+            let style = if filled {
+                color.filled()
+            } else {
+                color.stroke_width(2)
+            };
+            chart
+                .draw_series(
+                    cells
+                        .iter()
+                        .map(|r| Circle::new((r.cell.data_mib as f64, value(r)), 4, style)),
+                )
+                .map_err(err)?
+                .label(format!("{name}: {what}"))
+                .legend(move |(x, y)| Circle::new((x + 5, y), 4, style));
+        }
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK.mix(0.3))
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
+/// p99 latency of the foreground workload before, during and after the copy.
+fn latency(results: &[&CellResult], path: &Path) -> Result<()> {
+    let with_io: Vec<&CellResult> = results
+        .iter()
+        .copied()
+        .filter(|r| r.cell.workload != Workload::None && r.before.is_some())
+        .collect();
+    let p99 = |l: Option<Latency>| l.map(|l| l.p99_ms);
+    let max_ms = with_io
+        .iter()
+        .flat_map(|r| [p99(r.before), p99(r.during), p99(r.after)])
+        .flatten()
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "foreground p99 latency: before, during, after the copy",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(-0.2f64..2.2f64, 0f64..max_ms * 1.15)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(3)
+        .x_label_formatter(&|x| match x.round() as i32 {
+            0 => "before".into(),
+            1 => "during".into(),
+            2 => "after".into(),
+            _ => String::new(),
+        })
+        .y_desc("p99, ms (emulated)")
+        .draw()
+        .map_err(err)?;
+    for (i, r) in with_io.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let points: Vec<(f64, f64)> = [p99(r.before), p99(r.during), p99(r.after)]
+            .iter()
+            .enumerate()
+            .filter_map(|(x, v)| v.map(|v| (x as f64, v)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(err)?
+            .label(format!(
+                "{} {}, EBS {} MiB/s, cap {}",
+                r.cell.workload, r.cell.profile, r.cell.throttle_mib, r.cell.cap
+            ))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK.mix(0.3))
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
