@@ -918,6 +918,31 @@ mod tests {
         }
     }
 
+    /// fio 3.33's JSON, recorded in the lab (sweep boots).
+    fn fio_fixture(name: &str) -> String {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/fio-3.33")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn latency_from_recorded_fio_runs() {
+        // Reads: the read completion latency.
+        let r = Latency::from_fio(&fio_fixture("randread.json")).unwrap();
+        assert!((r.iops - 118.517038).abs() < 1e-6, "{r:?}");
+        assert!((r.p99_ms - 33.816576).abs() < 1e-9, "{r:?}");
+        assert!(r.p50_ms <= r.p99_ms && r.p99_ms <= r.p999_ms);
+        // Writes with fdatasync: the fdatasync latency, the write IOPS.
+        let w = Latency::from_fio(&fio_fixture("fsync-raw.json")).unwrap();
+        assert!((w.iops - 458.316673).abs() < 1e-6, "{w:?}");
+        assert!((w.p99_ms - 8.716288).abs() < 1e-9, "{w:?}");
+        assert!(Latency::from_fio(&fio_fixture("fsync-pool.json")).is_ok());
+        assert!(Latency::from_fio("{}").is_err());
+    }
+
     #[test]
     fn import_time_from_apply_output() {
         let out = "imported pool rpool in 0.78 s\n1. write a GPT\n";
