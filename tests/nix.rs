@@ -9,9 +9,13 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Makes sure `nix-instantiate` is here: Debian's nix-bin, installed like the lab's packages.
+/// Makes sure `nix-instantiate` is here: Debian's nix-bin, installed like the lab's packages
+/// (once: the tests run in parallel, and apt takes one install at a time).
 fn nix_instantiate() -> Command {
-    zevac_bench::apt::ensure_installed(&["nix-bin"]).expect("installing Debian's nix-bin");
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        zevac_bench::apt::ensure_installed(&["nix-bin"]).expect("installing Debian's nix-bin")
+    });
     Command::new("nix-instantiate")
 }
 
