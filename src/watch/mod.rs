@@ -215,7 +215,7 @@ impl<'a> Watcher<'a> {
                 vdev: removal.path.clone().unwrap_or_else(|| "the origin".into()),
                 copied: removal.copied,
                 to_copy: removal.to_copy,
-                reason: self.cancel_reason(),
+                reason: self.cancel_reason(removal.start_time),
             }
             .into()),
             RemovalState::Finished => self.verifying(&status),
@@ -350,9 +350,9 @@ impl<'a> Watcher<'a> {
 
     /// Why ZFS canceled the removal: its debug log says so for I/O errors (any read or write
     /// error of the copy cancels it, FACTS); `zpool status` does not.
-    fn cancel_reason(&self) -> String {
+    fn cancel_reason(&self, started: Option<u64>) -> String {
         let log = std::fs::read_to_string(&self.paths.dbgmsg).unwrap_or_default();
-        match crate::zfs::dbgmsg::last_removal_io_errors(&log) {
+        match crate::zfs::dbgmsg::last_removal_io_errors(&log, started) {
             Some(errors) => format!(
                 "{errors}; `zpool status -v {}` names the device and any damaged files",
                 self.config.pool

@@ -23,12 +23,15 @@ impl fmt::Display for RemovalIoErrors {
     }
 }
 
-/// The last removal cancellation for I/O errors in the log's text, if any.
-pub fn last_removal_io_errors(log: &str) -> Option<RemovalIoErrors> {
-    let line = log
-        .lines()
-        .rev()
-        .find(|l| l.contains("canceling removal due to IO errors"))?;
+/// The last removal cancellation for I/O errors in the log's text, if any; with `since`
+/// (epoch seconds: the removal's start), only one logged at or after it, so an earlier
+/// removal's errors are not blamed for this one's end.
+pub fn last_removal_io_errors(log: &str, since: Option<u64>) -> Option<RemovalIoErrors> {
+    let logged_at = |l: &str| l.split_whitespace().next()?.parse::<u64>().ok();
+    let line = log.lines().rev().find(|l| {
+        l.contains("canceling removal due to IO errors")
+            && since.map_or(true, |s| logged_at(l).is_some_and(|t| t >= s))
+    })?;
     let field = |name: &str| -> Option<u64> {
         let rest = &line[line.find(&format!("[{name}="))? + name.len() + 2..];
         rest[..rest.find(']')?].parse().ok()
@@ -48,18 +51,19 @@ mod tests {
     #[test]
     fn finds_the_cancellation_zfs_logged() {
         let log = fixture_in("2.3.2", "io-error", "dbgmsg.stdout");
-        assert_eq!(
-            last_removal_io_errors(&log),
-            Some(RemovalIoErrors {
-                read_error_bytes: 6934528,
-                write_error_bytes: 0
-            })
-        );
+        let found = Some(RemovalIoErrors {
+            read_error_bytes: 6934528,
+            write_error_bytes: 0,
+        });
+        assert_eq!(last_removal_io_errors(&log, None), found);
+        // The removal started at 1795400894 (`started_at` in the same run's `zevac status`).
+        assert_eq!(last_removal_io_errors(&log, Some(1795400894)), found);
+        assert_eq!(last_removal_io_errors(&log, Some(1795400912)), None);
         let before: String = log
             .lines()
             .take_while(|l| !l.contains("canceling removal"))
             .collect::<Vec<_>>()
             .join("\n");
-        assert_eq!(last_removal_io_errors(&before), None);
+        assert_eq!(last_removal_io_errors(&before, None), None);
     }
 }
