@@ -44,6 +44,10 @@ struct SweepArgs {
     /// Where the results go (default: results/<UTC date and time>).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Runs nothing: merges the results of earlier sweeps (their directories) into --out,
+    /// with one summary and the plots.
+    #[arg(long = "report-from", conflicts_with_all = ["quick", "matrix"])]
+    report_from: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -147,6 +151,18 @@ fn sweep(args: SweepArgs) -> Result<()> {
         let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         PathBuf::from("results").join(stamp.trim_end_matches('Z').replace(':', ""))
     });
+    if !args.report_from.is_empty() {
+        let results = sweep::load(&args.report_from)?;
+        std::fs::create_dir_all(&out)?;
+        sweep::write_results(&results, args.pair.pair, &out)?;
+        println!(
+            "{} cells from {} sweeps in {}",
+            results.len(),
+            args.report_from.len(),
+            out.display()
+        );
+        return Ok(());
+    }
     let lab = Lab::prepare(args.pair.pair)?;
     let zevac = zevac_bench::build_zevac()?;
     let results = sweep::run(&lab, &matrix, &zevac, &out)?;

@@ -215,7 +215,7 @@ impl Matrix {
 }
 
 /// One cell of the matrix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub data_mib: u64,
     pub throttle_mib: u64,
@@ -273,7 +273,7 @@ fn cap_text(mib: f64) -> String {
 }
 
 /// What one cell measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellResult {
     #[serde(flatten)]
     pub cell: Cell,
@@ -318,7 +318,7 @@ pub struct CellResult {
 }
 
 /// One fio run: latency percentiles (of each read, or of each fdatasync) and IOPS.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -507,6 +507,20 @@ pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path) -> Result<Vec<C
     Ok(results)
 }
 
+/// Reads the `results.json` of earlier sweeps, in order.
+pub fn load(dirs: &[PathBuf]) -> Result<Vec<CellResult>> {
+    let mut all = Vec::new();
+    for d in dirs {
+        let path = d.join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let mut some: Vec<CellResult> =
+            serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        all.append(&mut some);
+    }
+    Ok(all)
+}
+
 /// `results.json`, `results.csv` and `summary.md` in `out`.
 pub fn write_results(results: &[CellResult], pair: ZfsPair, out: &Path) -> Result<()> {
     std::fs::write(
@@ -673,7 +687,15 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
         fast_goal,
     ));
 
-    let caps: Vec<f64> = ok.iter().filter_map(|r| r.rate_to_cap).collect();
+    // Only caps below the throttle bind: a 40 MiB/s cap on a 16 MiB/s volume says nothing.
+    let caps: Vec<f64> = ok
+        .iter()
+        .filter(|r| {
+            r.cap_mib_per_second
+                .is_some_and(|c| c < r.cell.throttle_mib as f64)
+        })
+        .filter_map(|r| r.rate_to_cap)
+        .collect();
     let cap_goal = (!caps.is_empty()).then(|| {
         let worst = caps
             .iter()
@@ -775,8 +797,11 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
             r.cell.data_mib,
             r.cell.throttle_mib,
             r.cell.profile,
-            r.cap_mib_per_second
-                .map_or("none".into(), |c| format!("{c:.1} MiB/s ({})", r.cell.cap)),
+            match (r.cap_mib_per_second, r.cell.cap) {
+                (Some(c), spec) => format!("{c:.1} MiB/s ({spec})"),
+                (None, CapSpec::None) => "none".into(),
+                (None, spec) => format!("none ({spec})"),
+            },
             r.cell.workload,
             r.boot_blocking_seconds,
             r.import_seconds.map_or("-".into(), |s| format!("{s:.2} s")),
@@ -846,8 +871,7 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
         ));
     }
     s.push_str(
-        "\nNot measured yet: the peers beside EBS alone (L2ARC only, an eager copy at boot), \
-         and plots.\n",
+        "\nNot measured yet: the peers beside EBS alone (L2ARC only, an eager copy at boot).\n",
     );
     s
 }
