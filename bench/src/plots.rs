@@ -168,6 +168,7 @@ fn boot_blocking(results: &[&CellResult], path: &Path) -> Result<()> {
         .configure_series_labels()
         .border_style(BLACK.mix(0.3))
         .background_style(WHITE.mix(0.8))
+        .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .map_err(err)?;
     root.present().map_err(err)
