@@ -46,10 +46,11 @@ fi
 
 run apply zevac apply
 run ebs_read_at_apply ebs_read_bytes
+# What the boot does next, in the initrd, while the copy runs: mount the root file systems.
+# The watcher comes later, in stage 2.
+must mount_root mount_pool rpool /mnt
 zevac watch > /tmp/watch.out 2>&1 &
 WATCH=$!
-# What the boot does next: mount the root file systems, while the copy runs.
-must mount_root mount_pool rpool /mnt
 if [ "$WORKLOAD" != none ]; then
 	# shellcheck disable=SC2046
 	( t0=$(now); fio $(fio_job during "$(target)") > /dev/null 2>&1; echo "$t0 $(now)" > /tmp/fio-during.window ) &
