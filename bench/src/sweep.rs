@@ -674,17 +674,10 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
         .filter(|r| r.cell.profile == "fast" && r.cap_mib_per_second.is_none())
         .map(|r| r.rate_to_throttle)
         .collect();
-    let fast_goal = (!fast.is_empty()).then(|| {
-        let worst = fast.iter().cloned().fold(f64::INFINITY, f64::min);
-        (
-            format!("worst {worst:.2} over {} cells", fast.len()),
-            worst >= 0.95,
-        )
-    });
     goals.push(goal(
         "copy rate / throttle with `fast`, no cap",
         "at least 0.95",
-        fast_goal,
+        lowest_at_least(&fast, 0.95),
     ));
 
     // Only caps below the throttle bind: a 40 MiB/s cap on a 16 MiB/s volume says nothing.
@@ -714,37 +707,37 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
         .filter(|r| r.cell.profile == "gentle" && r.cell.workload == Workload::Randread)
         .filter_map(|r| Some(r.during?.p99_ms / r.before?.p99_ms))
         .collect();
-    let gentle_goal = worst_high(&gentle).map(|w| {
-        (
-            format!("worst {w:.2}x over {} cells", gentle.len()),
-            w <= 1.5,
-        )
-    });
     goals.push(goal(
         "random-read p99 during the copy / before it, `gentle`",
         "at most 1.5x",
-        gentle_goal,
+        highest_at_most(&gentle, 1.5),
     ));
 
     let fsync: Vec<f64> = ok.iter().filter_map(|r| r.fsync_iops_to_raw).collect();
-    let fsync_goal = (!fsync.is_empty()).then(|| {
-        let worst = fsync.iter().cloned().fold(f64::INFINITY, f64::min);
-        (
-            format!("worst {worst:.2} over {} cells", fsync.len()),
-            worst >= 0.8,
-        )
-    });
     goals.push(goal(
         "fsync IOPS after the copy / raw instance store",
         "at least 0.8",
-        fsync_goal,
+        lowest_at_least(&fsync, 0.8),
     ));
     goals
 }
 
-/// The largest of `v`, if any.
-fn worst_high(v: &[f64]) -> Option<f64> {
-    v.iter().cloned().reduce(f64::max)
+/// The lowest of `values` against a floor, as the goals table words it; `None` for none.
+fn lowest_at_least(values: &[f64], floor: f64) -> Option<(String, bool)> {
+    let worst = values.iter().cloned().reduce(f64::min)?;
+    Some((
+        format!("worst {worst:.2} over {} cells", values.len()),
+        worst >= floor,
+    ))
+}
+
+/// The highest of `values` (ratios) against a ceiling.
+fn highest_at_most(values: &[f64], ceiling: f64) -> Option<(String, bool)> {
+    let worst = values.iter().cloned().reduce(f64::max)?;
+    Some((
+        format!("worst {worst:.2}x over {} cells", values.len()),
+        worst <= ceiling,
+    ))
 }
 
 fn goal(name: &'static str, target: &'static str, m: Option<(String, bool)>) -> Goal {
