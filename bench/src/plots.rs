@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::sweep::{CellResult, Latency, Workload};
@@ -39,6 +41,35 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing a plot: {e:?}")
 }
 
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame every plot shares: caption, margins, label areas, f64 axes.
+fn frame<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Chart<'a, 'b>> {
+    ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(x, y)
+        .map_err(err)
+}
+
+/// The series legend, boxed, at `position`.
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, position: SeriesLabelPosition) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .border_style(BLACK.mix(0.3))
+        .background_style(WHITE.mix(0.8))
+        .position(position)
+        .draw()
+        .map_err(err)
+}
+
 /// Groups `items` into named series, in a stable order.
 fn series<'a, K: Ord>(
     items: &[&'a CellResult],
@@ -56,16 +87,12 @@ fn series<'a, K: Ord>(
 fn copy_rate(results: &[&CellResult], path: &Path) -> Result<()> {
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "copy rate against the cap (shares of the EBS throttle)",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0f64..1.1f64, 0f64..1.2f64)
-        .map_err(err)?;
+    let mut chart = frame(
+        &root,
+        "copy rate against the cap (shares of the EBS throttle)",
+        0f64..1.1f64,
+        0f64..1.2f64,
+    )?;
     chart
         .configure_mesh()
         .x_desc("cap / throttle (no cap: 1)")
@@ -98,13 +125,7 @@ fn copy_rate(results: &[&CellResult], path: &Path) -> Result<()> {
             .label(name.clone())
             .legend(move |(x, y)| Circle::new((x + 5, y), 4, color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK.mix(0.3))
-        .background_style(WHITE.mix(0.8))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     root.present().map_err(err)
 }
 
@@ -117,16 +138,12 @@ fn boot_blocking(results: &[&CellResult], path: &Path) -> Result<()> {
         .fold(1.0, f64::max);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "boot blocking: zevac apply + the root mount under the copy",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0f64..max_mib * 1.15, 0f64..max_s * 1.2)
-        .map_err(err)?;
+    let mut chart = frame(
+        &root,
+        "boot blocking: zevac apply + the root mount under the copy",
+        0f64..max_mib * 1.15,
+        0f64..max_s * 1.2,
+    )?;
     chart
         .configure_mesh()
         .x_desc("pool data, MiB")
@@ -164,13 +181,7 @@ fn boot_blocking(results: &[&CellResult], path: &Path) -> Result<()> {
                 .legend(move |(x, y)| Circle::new((x + 5, y), 4, style));
         }
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK.mix(0.3))
-        .background_style(WHITE.mix(0.8))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(err)
 }
 
@@ -189,16 +200,12 @@ fn latency(results: &[&CellResult], path: &Path) -> Result<()> {
         .fold(1.0, f64::max);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "foreground p99 latency: before, during, after the copy",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(-0.2f64..2.2f64, 0f64..max_ms * 1.15)
-        .map_err(err)?;
+    let mut chart = frame(
+        &root,
+        "foreground p99 latency: before, during, after the copy",
+        -0.2f64..2.2f64,
+        0f64..max_ms * 1.15,
+    )?;
     chart
         .configure_mesh()
         .x_labels(3)
@@ -227,11 +234,6 @@ fn latency(results: &[&CellResult], path: &Path) -> Result<()> {
             ))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK.mix(0.3))
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
     root.present().map_err(err)
 }
