@@ -887,6 +887,12 @@ fn a_cap_slows_the_copy_and_sigterm_leaves_it_running() {
     cap_and_sigterm(ZfsPair::V2_3);
 }
 
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_cap_slows_the_copy_and_sigterm_leaves_it_running_openzfs_2_1() {
+    cap_and_sigterm(ZfsPair::V2_1);
+}
+
 fn cap_and_sigterm(pair: ZfsPair) {
     let (run, outcome) = boot_watch_scenario(
         &scene(pair),

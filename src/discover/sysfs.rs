@@ -97,18 +97,55 @@ pub fn partition_name(sys: &Path, path: &str) -> Option<String> {
 
 /// Bytes read so far from the disk holding `path` (`stat` field 3, in 512-byte sectors whatever
 /// the sector size). The whole disk's counter: in the lab (kernel 6.12, OpenZFS 2.3.2) ZFS's
-/// reads of a partition vdev never show in the partition's own `stat`.
+/// reads of a partition vdev never show in the partition's own `stat`. An NVMe namespace under
+/// native multipath (Debian's and NixOS' kernels) is also counted on its hidden path nodes
+/// `nvmeXcYnZ`: on kernel 6.1 the head `nvmeXnZ` counts nothing at all (lab), so the larger of
+/// the two is the disk's.
 pub fn disk_bytes_read(sys: &Path, path: &str) -> Option<u64> {
     let mut dir = device_dir(sys, path)?;
     if dir.join("partition").exists() {
         dir = dir.parent()?.to_path_buf();
     }
-    let sectors: u64 = read(&dir.join("stat"))?
-        .split_whitespace()
-        .nth(2)?
-        .parse()
-        .ok()?;
-    Some(sectors * 512)
+    let own = sectors_read(&dir)?;
+    let name = dir.file_name()?.to_str()?;
+    let paths: u64 = multipath_nodes(sys, name)
+        .iter()
+        .filter_map(|node| sectors_read(&sys.join("block").join(node)))
+        .sum();
+    Some(own.max(paths) * 512)
+}
+
+fn sectors_read(dir: &Path) -> Option<u64> {
+    read(&dir.join("stat"))?.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// The hidden path nodes `nvme<S>c<C>n<N>` of the multipath head `nvme<S>n<N>`, by name: the
+/// kernel names both from the subsystem and namespace instances.
+fn multipath_nodes(sys: &Path, head: &str) -> Vec<String> {
+    let Some((subsystem, namespace)) = head
+        .strip_prefix("nvme")
+        .and_then(|rest| rest.split_once('n'))
+    else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(sys.join("block")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n.strip_prefix("nvme")
+                .and_then(|r| r.strip_prefix(subsystem))
+                .and_then(|r| r.strip_prefix('c'))
+                .and_then(|r| r.split_once('n'))
+                .is_some_and(|(controller, ns)| {
+                    !controller.is_empty()
+                        && controller.bytes().all(|b| b.is_ascii_digit())
+                        && ns == namespace
+                })
+        })
+        .collect()
 }
 
 /// Reads every candidate disk under `sys/block` (roles and blankness are filled in later).
@@ -183,5 +220,43 @@ mod tests {
         ] {
             assert!(!is_candidate(no), "{no}");
         }
+    }
+
+    /// The counters recorded in the lab on kernel 6.1 (OpenZFS 2.1.11) during a copy: the head
+    /// `nvme0n1` reads 0, its path node `nvme0c0n1` 581000 sectors. `nvme1c1n1` is another disk's.
+    #[test]
+    fn a_multipath_head_is_counted_on_its_path_nodes() {
+        let root = crate::testing::scratch();
+        let sys = root.join("sys");
+        let stats = [
+            ("nvme0c0n1", "1069 0 581000 105724 463 0 9528 2532 0 35312 108372 0 0 0 0 34 115"),
+            ("nvme0n1", "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"),
+            ("nvme1c1n1", "301 0 17672 131 941 8 290384 890 0 584 1042 0 0 0 0 36 20"),
+            ("nvme1n1", "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"),
+            ("nvme10n1", "7 0 4000 0 0 0 0 0 0 0 0 0 0 0 0 0 0"),
+        ];
+        for (name, stat) in stats {
+            let dir = sys.join("devices").join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("stat"), format!("{stat}\n")).unwrap();
+            for class in ["block", "class/block"] {
+                std::fs::create_dir_all(sys.join(class)).unwrap();
+                std::os::unix::fs::symlink(&dir, sys.join(class).join(name)).unwrap();
+            }
+        }
+        let part = sys.join("devices/nvme0n1/nvme0n1p2");
+        std::fs::create_dir_all(&part).unwrap();
+        std::fs::write(part.join("partition"), "2\n").unwrap();
+        std::fs::write(part.join("stat"), "0 0 0 0 0 0 0 0 0 0 0\n").unwrap();
+        std::os::unix::fs::symlink(&part, sys.join("class/block/nvme0n1p2")).unwrap();
+        let dev = root.join("dev");
+        std::fs::create_dir_all(&dev).unwrap();
+        for name in ["nvme0n1p2", "nvme10n1"] {
+            std::fs::write(dev.join(name), "").unwrap();
+        }
+        let of = |name: &str| disk_bytes_read(&sys, dev.join(name).to_str().unwrap());
+        assert_eq!(of("nvme0n1p2"), Some(581000 * 512));
+        // nvme10n1 has no path nodes: its own counter (not nvme1c1n1's).
+        assert_eq!(of("nvme10n1"), Some(4000 * 512));
     }
 }

@@ -272,7 +272,7 @@ impl<'a> Watcher<'a> {
         let pause = match self.controller.as_mut() {
             Some(c) => {
                 let action = c.update(t, copied);
-                tracing::debug!(t, bytes = copied, ?action, "cap controller");
+                tracing::debug!(t, bytes = copied, drain = c.drain(), ?action, "cap controller");
                 action == Action::Pause
             }
             None => false,
