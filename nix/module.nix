@@ -25,6 +25,8 @@ let
 
   zfsPackage = config.boot.zfs.package;
 
+  immutable = cfg.originMode == "immutable";
+
   diskList =
     what:
     lib.mkOption {
@@ -64,6 +66,22 @@ in
 
     origin = diskList "The disks the pool boots from (EBS)";
 
+    originMode = lib.mkOption {
+      type = lib.types.enum [
+        "immutable"
+        "in-place"
+      ];
+      default = "immutable";
+      description = ''
+        `"immutable"`: the pool is imported through a device-mapper snapshot of its EBS
+        partition whose copy-on-write store is a small partition on the first instance store,
+        so EBS is never written and a stop/start (blank instance stores) boots the image as it
+        was. `"in-place"`: the EBS partition itself is the vdev ZFS removes (seed 000's plain
+        add-then-remove): after the copy the pool needs the instance stores, and a stop/start
+        leaves a machine that cannot import it.
+      '';
+    };
+
     localDisks = diskList "The local disks to move the pool onto (instance stores)";
 
     layout = {
@@ -83,6 +101,14 @@ in
         type = lib.types.bool;
         default = false;
         description = "Remove the L2ARC devices once the copy is verified.";
+      };
+      cowSize = lib.mkOption {
+        type = lib.types.str;
+        default = "256MiB";
+        description = ''
+          The immutable origin's copy-on-write partition. ZFS writes about 2 MiB there (its
+          labels); a snapshot whose store fills up becomes invalid.
+        '';
       };
     };
 
@@ -153,12 +179,16 @@ in
 
     services.zevac.settings = {
       pool = lib.mkDefault cfg.pool;
-      origin.disks = lib.mkDefault (disksSetting cfg.origin);
+      origin = {
+        disks = lib.mkDefault (disksSetting cfg.origin);
+        mode = lib.mkDefault cfg.originMode;
+      };
       local.disks = lib.mkDefault (disksSetting cfg.localDisks);
       layout = {
         special_size = lib.mkDefault cfg.layout.specialSize;
         cache_size = lib.mkDefault cfg.layout.cacheSize;
         cache_for_copy_only = lib.mkDefault cfg.layout.cacheForCopyOnly;
+        cow_size = lib.mkDefault cfg.layout.cowSize;
       };
       tunables =
         {
@@ -211,6 +241,10 @@ in
         blockdev = "${pkgs.util-linux}/bin/blockdev";
         wipefs = "${pkgs.util-linux}/bin/wipefs";
         udevadm = "${config.boot.initrd.systemd.package}/bin/udevadm";
+      }
+      // lib.optionalAttrs immutable {
+        # zevac runs it without udev synchronisation, so LVM's udev rules need not be there.
+        dmsetup = "${pkgs.lvm2.bin}/bin/dmsetup";
       };
       contents =
         {
@@ -220,6 +254,12 @@ in
           "${profileDir}/nixos.toml".source = profileFile;
         };
     };
+
+    # The immutable origin's snapshot target, loaded before zevac runs.
+    boot.initrd.kernelModules = lib.optionals immutable [
+      "dm-mod"
+      "dm-snapshot"
+    ];
 
     # Stage 2: the watcher follows the copy to a verified end. /run (and zevac's records in
     # /run/zevac) carries over from the initrd.
@@ -235,7 +275,7 @@ in
         zfsPackage
         pkgs.util-linux
         config.systemd.package
-      ];
+      ] ++ lib.optional immutable pkgs.lvm2.bin;
       serviceConfig = {
         Type = "notify";
         NotifyAccess = "main";

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::discover::{self, classify::Rules, BlockDevice, Role};
 use crate::exec::Executor;
 use crate::inspect::{self, PoolState};
-use crate::origin::Origin;
+use crate::origin::{self, Access, Origin};
 use crate::plan::{self, Decision, Step};
 use crate::profile::{Phase, Profile};
 use crate::zfs::{RemovalState, Zpool};
@@ -116,18 +116,25 @@ pub struct Survey {
     /// How this survey imported the pool (`Import::No` if it was imported already).
     pub imported: Import,
     pub import_seconds: Option<f64>,
+    /// How the origin was reached.
+    pub access: Access,
 }
 
-/// Discovers and, if asked, imports; inspects the pool when it is imported.
+/// Discovers, reaches the origin (immutable: re-creates the snapshot a reboot mid-copy needs)
+/// and, if asked, imports; inspects the pool when it is imported.
 pub fn survey(
     exec: &dyn Executor,
     config: &Config,
     paths: &Paths,
     import: Import,
 ) -> Result<Survey> {
-    let disks = discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config))
-        .context("discovering the disks")?;
+    let disks = discover(exec, config, paths)?;
     survey_disks(exec, config, paths, disks, import)
+}
+
+fn discover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Vec<BlockDevice>> {
+    discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config))
+        .context("discovering the disks")
 }
 
 /// [`survey`] over disks already discovered (an import or export does not change them).
@@ -144,16 +151,19 @@ fn survey_disks(
         pool: None,
         imported: Import::No,
         import_seconds: None,
+        access: Access::Raw,
     };
     if !survey.disks.iter().any(|d| d.role == Role::Local) {
         return Ok(survey);
     }
+    survey.access = origin::reach(exec, config, &survey.disks)
+        .context("reaching the origin through its snapshot")?;
     let zpool = Zpool::new(exec);
     if !zpool.is_imported(&config.pool)? {
         if import == Import::No {
             return Ok(survey);
         }
-        let devices = origin.import_devices(&survey.disks);
+        let devices = origin.import_devices(&survey.disks, survey.access);
         let start = std::time::Instant::now();
         let readonly = import == Import::ReadOnly;
         let run = || zpool.import(&config.pool, &devices, readonly);
@@ -201,19 +211,28 @@ pub fn apply(
             });
         }
     }
+    // What must come before the writable import: the local partitions, and (immutable) the
+    // snapshot the import goes through. Then the disks are read again for their new partitions.
+    let mut disks = first.disks;
+    if let Decision::Steps { steps } = &decision {
+        let before: Vec<Step> = steps
+            .iter()
+            .take_while(|s| matches!(s, Step::Partition(_) | Step::Snapshot(_)))
+            .cloned()
+            .collect();
+        if !before.is_empty() {
+            run_steps(exec, &disks, &before, &|| Ok(()))?;
+            disks = discover(exec, config, paths)?;
+        }
+    }
     // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
-    let (disks, pool, import_seconds) = if first.imported == Import::ReadOnly {
-        let second = survey_disks(exec, config, paths, first.disks, Import::Writable)?;
-        (
-            second.disks,
-            second
-                .pool
-                .context("the pool vanished between two imports")?,
-            second.import_seconds,
-        )
-    } else {
-        (first.disks, first.pool.expect("checked above"), None)
-    };
+    let second = survey_disks(exec, config, paths, disks, Import::Writable)?;
+    let import_seconds = second.import_seconds;
+    let pool = second
+        .pool
+        .clone()
+        .context("the pool vanished between two imports")?;
+    let disks = &second.disks;
     let decision = plan::plan(config, &disks, &pool);
     let boot_phase = || -> Result<()> {
         let applied = paths
@@ -225,15 +244,20 @@ pub fn apply(
         }
         Ok(())
     };
+    let finished = pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::Finished);
+    if finished && second.access == Access::Snapshot {
+        // The copy finished in an earlier boot whose watcher did not release the snapshot.
+        origin::release(exec, &disks)?;
+    }
     match &decision {
-        Decision::Steps { steps } => run_steps(exec, &disks, steps, &boot_phase)?,
+        Decision::Steps { steps } => run_steps(exec, disks, steps, &boot_phase)?,
         // A reboot mid-copy: the copy resumes with this boot, under the boot phase.
         _ if pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::InProgress) => {
             boot_phase()?
         }
         _ => {}
     }
-    write_state(paths, config, &disks, &decision)?;
+    write_state(paths, config, disks, &decision)?;
     Ok(Report {
         decision,
         import_seconds,
@@ -261,7 +285,15 @@ fn run_steps(
     for (i, step) in steps.iter().enumerate() {
         let what = step.describe();
         tracing::info!(step = i + 1, of = steps.len(), "{what}");
+        // Partitions first appear once udev has seen them.
+        if i > 0
+            && matches!(steps[i - 1], Step::Partition(_))
+            && !matches!(step, Step::Partition(_))
+        {
+            partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))?;
+        }
         let done = match step {
+            Step::Snapshot(snapshot) => create_snapshot(exec, snapshot),
             Step::Partition(l) => {
                 let disk = disks
                     .iter()
@@ -274,13 +306,7 @@ fn run_steps(
                 ashift,
                 class,
                 devices,
-            } => {
-                // Partitions first appear once udev has seen them.
-                if i > 0 && matches!(steps[i - 1], Step::Partition(_)) {
-                    partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))?;
-                }
-                zpool.add(pool, *ashift, *class, devices)
-            }
+            } => zpool.add(pool, *ashift, *class, devices),
             Step::Remove { pool, vdev } => before_remove().and_then(|()| zpool.remove(pool, vdev)),
         };
         if let Err(e) = done {
@@ -295,11 +321,20 @@ fn run_steps(
     Ok(())
 }
 
+/// A fresh snapshot of the origin: the store's header zeroed first (an old header would load an
+/// old snapshot), the origin marked read-only once the mapping holds it.
+fn create_snapshot(exec: &dyn Executor, snapshot: &crate::devmapper::Snapshot) -> Result<()> {
+    crate::devmapper::zero_cow_header(&snapshot.cow)?;
+    crate::devmapper::Dmsetup::new(exec)
+        .create(crate::devmapper::SNAPSHOT_NAME, &snapshot.table())?;
+    origin::set_read_only(exec, snapshot)
+}
+
 /// One line on the pool's state after a failed step, for the error message.
 fn pool_summary(zpool: &Zpool, steps: &[Step]) -> String {
     let Some(pool) = steps.iter().find_map(|s| match s {
         Step::Add { pool, .. } | Step::Remove { pool, .. } => Some(pool.as_str()),
-        Step::Partition(_) => None,
+        Step::Partition(_) | Step::Snapshot(_) => None,
     }) else {
         return "pool state unknown".into();
     };

@@ -26,6 +26,22 @@ pub struct Config {
 pub struct Origin {
     /// `[]`: the disks cloud rules call network storage (EBS...). Otherwise path patterns.
     pub disks: Vec<String>,
+    /// How the pool reaches the origin while it is evacuated.
+    pub mode: OriginMode,
+}
+
+/// `origin.mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OriginMode {
+    /// Through a device-mapper snapshot whose copy-on-write store is a partition on a local
+    /// disk: EBS is never written, so a boot with blank local disks (stop/start) finds the pool
+    /// as it was.
+    #[default]
+    Immutable,
+    /// The EBS partition itself: ZFS writes its labels there and, once the copy is done, the
+    /// pool needs the local disks to import (seed 000's plain add-then-remove).
+    InPlace,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -48,6 +64,10 @@ pub struct Layout {
     /// The L2ARC partitions only serve the copy: `zevac watch` removes the cache vdevs once the
     /// copy is verified.
     pub cache_for_copy_only: bool,
+    /// The copy-on-write partition of the immutable origin, on the first local disk. ZFS writes
+    /// about 2 MiB there during a copy (its labels; lab); a snapshot whose store fills up becomes
+    /// invalid, so the default is a hundred times that.
+    pub cow_size: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -101,6 +121,7 @@ impl Default for Layout {
             special_size: "0".into(),
             cache_size: "0".into(),
             cache_for_copy_only: false,
+            cow_size: "256MiB".into(),
         }
     }
 }
@@ -163,6 +184,13 @@ impl Config {
         }
         parse_size(&self.layout.special_size).context("layout.special_size")?;
         parse_size(&self.layout.cache_size).context("layout.cache_size")?;
+        if self.origin.mode == OriginMode::Immutable
+            && parse_size(&self.layout.cow_size).context("layout.cow_size")? < 1 << 20
+        {
+            bail!(
+                "layout.cow_size: the immutable origin needs at least 1MiB of copy-on-write store"
+            );
+        }
         if let Some(cap) = &self.tunables.cap {
             if cap != "none" {
                 crate::profile::Rate::parse(cap).context("tunables.cap")?;
@@ -198,6 +226,14 @@ impl Config {
 
     pub fn cache_bytes(&self) -> u64 {
         parse_size(&self.layout.cache_size).unwrap_or(0)
+    }
+
+    /// Bytes of the copy-on-write partition: 0 in place.
+    pub fn cow_bytes(&self) -> u64 {
+        match self.origin.mode {
+            OriginMode::Immutable => parse_size(&self.layout.cow_size).unwrap_or(0),
+            OriginMode::InPlace => 0,
+        }
     }
 }
 

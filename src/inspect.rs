@@ -18,6 +18,8 @@ pub struct PoolState {
     pub origin_ashift: Option<u32>,
     /// `used` of the root dataset: all data, right even where vdev `alloc` is not.
     pub used_bytes: u64,
+    /// Imported read-only (zevac's probe import, which writes nothing).
+    pub read_only: bool,
 }
 
 /// Reads the pool's state. The pool must be imported.
@@ -33,6 +35,7 @@ pub fn inspect(zpool: &Zpool, pool: &str, origin: &Origin) -> Result<PoolState> 
     };
     Ok(PoolState {
         checkpoint_bytes: props.checkpoint_bytes()?,
+        read_only: props.get("readonly") == Some("on"),
         device_removal_feature: props.device_removal_available(),
         locked_datasets: zpool.locked_datasets(pool)?,
         used_bytes: zpool.used_bytes(pool)?,

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod config;
+pub mod devmapper;
 pub mod discover;
 pub mod exec;
 pub mod inspect;

@@ -147,10 +147,86 @@ fn main() -> ExitCode {
     }
 }
 
+/// How `zevac plan` reaches the origin, printed with its decision.
+#[derive(serde::Serialize)]
+struct OriginView {
+    origin_mode: zevac::config::OriginMode,
+    /// `raw`, `snapshot` or `local-only` (see `zevac::origin::Access`).
+    access: zevac::origin::Access,
+    /// The snapshot's store, when it exists.
+    cow: Option<zevac::devmapper::CowUsage>,
+}
+
+impl OriginView {
+    fn read(
+        exec: &dyn zevac::exec::Executor,
+        mode: zevac::config::OriginMode,
+        access: zevac::origin::Access,
+    ) -> Result<Self> {
+        let dm = zevac::devmapper::Dmsetup::new(exec);
+        let cow = if dm.exists(zevac::devmapper::SNAPSHOT_NAME)? {
+            Some(dm.usage(zevac::devmapper::SNAPSHOT_NAME)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            origin_mode: mode,
+            access,
+            cow,
+        })
+    }
+
+    fn line(&self) -> String {
+        let mode = serde_json::to_value(self.origin_mode).unwrap_or_default();
+        let access = serde_json::to_value(self.access).unwrap_or_default();
+        let mut line = format!(
+            "origin: {}, reached {}",
+            mode.as_str().unwrap_or("?"),
+            access.as_str().unwrap_or("?")
+        );
+        if let Some(zevac::devmapper::CowUsage::InUse {
+            allocated,
+            total,
+            metadata,
+        }) = self.cow
+        {
+            line += &format!(
+                " ({}, store {:.1} of {} MiB used)",
+                zevac::devmapper::SNAPSHOT_PATH,
+                (allocated + metadata) as f64 / f64::from(1 << 20),
+                total >> 20
+            );
+        } else if let Some(other) = self.cow {
+            line += &format!(" ({}: {other:?})", zevac::devmapper::SNAPSHOT_PATH);
+        }
+        line
+    }
+}
+
 fn print_decision(d: &Decision, json: bool) -> Result<u8> {
+    print_plan(d, None, json)
+}
+
+fn print_plan(d: &Decision, origin: Option<&OriginView>, json: bool) -> Result<u8> {
     if json {
-        println!("{}", serde_json::to_string_pretty(d)?);
+        #[derive(serde::Serialize)]
+        struct Plan<'a> {
+            #[serde(flatten)]
+            decision: &'a Decision,
+            #[serde(flatten)]
+            origin: Option<&'a OriginView>,
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Plan {
+                decision: d,
+                origin
+            })?
+        );
     } else {
+        if let Some(o) = origin {
+            println!("{}", o.line());
+        }
         match d {
             Decision::Nothing { reason } => println!("nothing to do: {reason}"),
             Decision::Refuse { reason } => println!("refused: {reason}"),
@@ -226,7 +302,8 @@ fn run(cli: Cli) -> Result<u8> {
                 None => {
                     let cmd = zevac::zfs::render::import(
                         &config.pool,
-                        &zevac::origin::Origin::new(&config, disks).import_devices(disks),
+                        &zevac::origin::Origin::new(&config, disks)
+                            .import_devices(disks, survey.access),
                     );
                     println!(
                         "pool {} is not imported; `zevac apply` would first run: {cmd}",
@@ -240,7 +317,8 @@ fn run(cli: Cli) -> Result<u8> {
                 // A dry run leaves the pool as it found it.
                 Zpool::new(&exec).export(&config.pool)?;
             }
-            print_decision(&decision, json)
+            let origin = OriginView::read(&exec, config.origin.mode, survey.access)?;
+            print_plan(&decision, Some(&origin), json)
         }
         Cmd::Apply { config } => {
             let cmdline = Cmdline::read();
@@ -262,25 +340,25 @@ fn run(cli: Cli) -> Result<u8> {
             json,
             watch,
         } => {
-            let pool = match pool {
-                Some(p) => p,
-                None => apply::load_config(config.as_deref())?.pool,
-            };
+            let config = apply::load_config(config.as_deref())?;
+            let pool = pool.unwrap_or(config.pool.clone());
             let zpool = Zpool::new(&exec);
+            let dmsetup = zevac::devmapper::Dmsetup::new(&exec);
+            let sources = status::Sources {
+                zpool: &zpool,
+                dmsetup: &dmsetup,
+                origin_mode: config.origin.mode,
+                run_dir: &paths.run_dir,
+                params: &paths.params,
+            };
             if watch {
-                let last = status::watch(
-                    &zpool,
-                    &pool,
-                    &paths.run_dir,
-                    &paths.params,
-                    std::time::Duration::from_secs(1),
-                )?;
+                let last = status::watch(&sources, &pool, std::time::Duration::from_secs(1))?;
                 return Ok(match last.map(|r| r.state) {
                     Some(s) if s == "failed" || s == "canceled" => exit::FAILED,
                     _ => exit::OK,
                 });
             }
-            let Some(report) = status::report(&zpool, &pool, &paths.run_dir, &paths.params)? else {
+            let Some(report) = status::report(&sources, &pool)? else {
                 if json {
                     println!(
                         "{}",

@@ -1,18 +1,143 @@
 //! The origin: which devices reach the pool's vdev on the network disk, and which devices an
-//! import looks at. Origin handling lives here alone: today zevac reads the EBS partitions in
-//! place; the immutable mode (issue 7) imports through a device-mapper snapshot of them, and
-//! slots in as a second [`Mode`] without reshaping the planner.
+//! import looks at. In place, the pool's vdev is the EBS partition itself. Immutable (the
+//! default), the pool is imported through a device-mapper snapshot of that partition whose
+//! store is a partition on a local disk ([`crate::devmapper`]), so EBS is never written; how a
+//! boot reaches the origin then depends on what the store says ([`Access`]).
 
-use crate::config::Config;
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::config::{Config, OriginMode};
+use crate::devmapper::{self, CowHeader, Dmsetup, Snapshot};
 use crate::discover::{BlockDevice, Role};
-use crate::plan::{CACHE_LABEL, DATA_LABEL, SPECIAL_LABEL};
+use crate::exec::Executor;
+use crate::plan::{CACHE_LABEL, COW_LABEL, DATA_LABEL, SPECIAL_LABEL};
 use crate::zfs::{PoolStatus, TopVdev, VdevClass};
 
-/// How zevac reaches the origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// The pool's vdev is the EBS partition itself; ZFS writes its labels there.
-    InPlace,
+pub use crate::config::OriginMode as Mode;
+
+/// How this boot reaches the pool's origin vdev.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// The origin partition itself: in place, or immutable before the snapshot exists (a
+    /// read-only import only).
+    Raw,
+    /// Through `/dev/mapper/zevac-origin`.
+    Snapshot,
+    /// Not at all: the copy finished and the store was released; the local disks hold the pool.
+    LocalOnly,
+}
+
+/// Looks at the store and the mapping, and re-creates the snapshot a reboot mid-copy needs:
+/// the same table over the same store, never zeroed. Writes nothing anywhere else.
+pub fn reach(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Result<Access> {
+    if config.origin.mode == OriginMode::InPlace {
+        return Ok(Access::Raw);
+    }
+    let dm = Dmsetup::new(exec);
+    if dm.exists(devmapper::SNAPSHOT_NAME)? {
+        return Ok(Access::Snapshot);
+    }
+    let Some(cow) = cow_partition(disks) else {
+        return Ok(Access::Raw);
+    };
+    match devmapper::read_cow_header(&cow)? {
+        CowHeader::Blank => Ok(Access::Raw),
+        CowHeader::Released => Ok(Access::LocalOnly),
+        CowHeader::Snapshot { valid: false } => bail!(
+            "the copy-on-write store {cow} of the immutable origin is invalid (it filled up): \
+             the pool's changes since its first boot on these local disks are lost, EBS is \
+             unchanged. Wipe the local disks to start again from EBS"
+        ),
+        CowHeader::Snapshot { valid: true } => {
+            let snapshot = snapshot_of(exec, config, disks, &cow)?;
+            tracing::info!(table = %snapshot.table(), "re-creating the origin's snapshot over its store");
+            dm.create(devmapper::SNAPSHOT_NAME, &snapshot.table())?;
+            set_read_only(exec, &snapshot)?;
+            Ok(Access::Snapshot)
+        }
+    }
+}
+
+/// Marks the origin partition and its disk read-only: nothing may write EBS behind the
+/// snapshot's back (the kernel's read-only flag; the next boot starts without it).
+pub fn set_read_only(exec: &dyn Executor, snapshot: &Snapshot) -> Result<()> {
+    for dev in [&snapshot.origin, &snapshot.origin_disk] {
+        exec.check("blockdev", &["--setro".into(), dev.clone()])
+            .with_context(|| format!("marking {dev} read-only"))?;
+    }
+    Ok(())
+}
+
+/// The snapshot over store `cow` for the origin partition holding pool `config.pool`: the one
+/// partition on an origin disk libblkid calls a `zfs_member` labelled with the pool's name.
+fn snapshot_of(
+    exec: &dyn Executor,
+    config: &Config,
+    disks: &[BlockDevice],
+    cow: &str,
+) -> Result<Snapshot> {
+    let mut found = Vec::new();
+    for d in disks.iter().filter(|d| d.role == Role::Origin) {
+        let candidates: Vec<(String, u64)> = if d.partitions.is_empty() {
+            vec![(d.stable_path().to_string(), d.size_bytes)]
+        } else {
+            d.partitions
+                .iter()
+                .map(|p| (p.paths[0].clone(), p.size_bytes))
+                .collect()
+        };
+        for (path, bytes) in candidates {
+            let fields = crate::discover::probe(exec, &path)?.unwrap_or_default();
+            if fields.get("TYPE").map(String::as_str) == Some("zfs_member")
+                && fields.get("LABEL") == Some(&config.pool)
+            {
+                found.push(Snapshot {
+                    origin: path,
+                    origin_disk: d.stable_path().to_string(),
+                    cow: cow.to_string(),
+                    sectors: bytes / 512,
+                });
+            }
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => bail!(
+            "the store {cow} holds a snapshot, but no origin partition holds pool {}",
+            config.pool
+        ),
+        _ => bail!("more than one origin partition holds pool {}", config.pool),
+    }
+}
+
+/// Once the copy is done ZFS has closed the origin: removes the snapshot and marks its store
+/// released, so no later boot loads it (they import from the local disks alone). Returns the
+/// store released, if there is one. Safe to repeat.
+pub fn release(exec: &dyn Executor, disks: &[BlockDevice]) -> Result<Option<String>> {
+    let dm = Dmsetup::new(exec);
+    if dm.exists(devmapper::SNAPSHOT_NAME)? {
+        dm.remove(devmapper::SNAPSHOT_NAME)?;
+    }
+    let Some(cow) = cow_partition(disks) else {
+        return Ok(None);
+    };
+    if devmapper::read_cow_header(&cow)? != CowHeader::Released {
+        devmapper::release_cow(&cow)?;
+        tracing::info!(store = %cow, "the origin's snapshot is removed and its store released");
+    }
+    Ok(Some(cow))
+}
+
+/// The immutable origin's store: the local partition named `zevac-cow`, if any.
+pub fn cow_partition(disks: &[BlockDevice]) -> Option<String> {
+    disks
+        .iter()
+        .filter(|d| d.role == Role::Local)
+        .flat_map(|d| &d.partitions)
+        .find(|p| p.label.as_deref() == Some(COW_LABEL))
+        .map(|p| p.paths[0].clone())
 }
 
 /// The origin disks of a machine, seen through a [`Mode`].
@@ -23,13 +148,13 @@ pub struct Origin {
     pub disks: Vec<String>,
     /// Every path that names an origin disk or one of its partitions.
     paths: Vec<String>,
-    /// What `zpool import -d` should look at on the origin side.
+    /// What `zpool import -d` should look at on the origin side when reached raw.
     import: Vec<String>,
 }
 
 impl Origin {
     /// The origin of the machine `disks` describe, as the configuration wants it reached.
-    pub fn new(_config: &Config, disks: &[BlockDevice]) -> Self {
+    pub fn new(config: &Config, disks: &[BlockDevice]) -> Self {
         let origins: Vec<&BlockDevice> = disks.iter().filter(|d| d.role == Role::Origin).collect();
         let mut paths = Vec::new();
         let mut import = Vec::new();
@@ -44,8 +169,13 @@ impl Origin {
                 import.extend(d.partitions.iter().map(|p| p.paths[0].clone()));
             }
         }
+        // The snapshot is the origin seen through the store, whichever the mode now.
+        paths.extend([
+            devmapper::SNAPSHOT_PATH.into(),
+            devmapper::SNAPSHOT_BY_ID.into(),
+        ]);
         Self {
-            mode: Mode::InPlace,
+            mode: config.origin.mode,
             disks: origins
                 .iter()
                 .map(|d| d.stable_path().to_string())
@@ -65,6 +195,11 @@ impl Origin {
         self.paths.iter().any(|p| p == path)
     }
 
+    /// Whether `path` is the origin's snapshot.
+    pub fn is_snapshot(path: &str) -> bool {
+        path == devmapper::SNAPSHOT_PATH || path == devmapper::SNAPSHOT_BY_ID
+    }
+
     /// Normal-class top-level vdevs with a leaf on the origin.
     pub fn vdevs<'a>(&self, status: &'a PoolStatus) -> Vec<&'a TopVdev> {
         status
@@ -74,14 +209,19 @@ impl Origin {
             .collect()
     }
 
-    /// Devices `zpool import -d` should look at: the origin's, and zevac's partitions on local
-    /// disks. Nothing else, so a stray pool elsewhere is never picked up.
-    pub fn import_devices(&self, disks: &[BlockDevice]) -> Vec<String> {
+    /// Devices `zpool import -d` should look at: the origin as `access` reaches it, and zevac's
+    /// partitions on local disks. Nothing else, so a stray pool elsewhere is never picked up.
+    pub fn import_devices(&self, disks: &[BlockDevice], access: Access) -> Vec<String> {
         let zevac = |p: &&crate::discover::Partition| {
             matches!(
                 p.label.as_deref(),
                 Some(DATA_LABEL | SPECIAL_LABEL | CACHE_LABEL)
             )
+        };
+        let origin = match access {
+            Access::Raw => self.import.clone(),
+            Access::Snapshot => vec![devmapper::SNAPSHOT_PATH.to_string()],
+            Access::LocalOnly => Vec::new(),
         };
         let local = disks
             .iter()
@@ -92,6 +232,6 @@ impl Origin {
                     .filter(zevac)
                     .map(|p| p.paths[0].clone())
             });
-        self.import.iter().cloned().chain(local).collect()
+        origin.into_iter().chain(local).collect()
     }
 }

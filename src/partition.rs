@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::exec::Executor;
-use crate::plan::{
-    layout_numbers, partition_path, DiskLayout, CACHE_LABEL, DATA_LABEL, SPECIAL_LABEL,
-};
+use crate::plan::DiskLayout;
 
 const MIB: u64 = 1 << 20;
 
@@ -44,19 +42,23 @@ pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u3
         .create_from_device(dev, None)?;
     disk.update_partitions(BTreeMap::new())?;
     // 1 MiB alignment at the start, GPT's backup at the end, and a MiB of slack.
-    let data =
-        bytes.saturating_sub(layout.special_bytes + layout.cache_bytes + 3 * MIB) / MIB * MIB;
+    let data = bytes
+        .saturating_sub(layout.special_bytes + layout.cache_bytes + layout.cow_bytes + 3 * MIB)
+        / MIB
+        * MIB;
     if data < 64 * MIB {
         bail!("{} is too small for a data partition", layout.disk);
     }
     let zfs = gpt::partition_types::MACOS_ZFS; // 6A898CC3-...: what `zpool create` uses on Linux.
     let align = Some(MIB / u64::from(logical_sector));
-    disk.add_partition(DATA_LABEL, data, zfs.clone(), 0, align)?;
-    if layout.special_bytes > 0 {
-        disk.add_partition(SPECIAL_LABEL, layout.special_bytes, zfs.clone(), 0, align)?;
-    }
-    if layout.cache_bytes > 0 {
-        disk.add_partition(CACHE_LABEL, layout.cache_bytes, zfs, 0, align)?;
+    for (label, _, size) in layout.partitions() {
+        // The store is dm-snapshot's, not ZFS's: Linux's generic data type.
+        let kind = if label == crate::plan::COW_LABEL {
+            gpt::partition_types::LINUX_FS.clone()
+        } else {
+            zfs.clone()
+        };
+        disk.add_partition(label, if size == 0 { data } else { size }, kind, 0, align)?;
     }
     let dev = disk.write().context("writing the GPT")?;
     dev.sync_all()?;
@@ -74,10 +76,11 @@ pub fn wait_for_partitions(
     let _ = exec.run("udevadm", &["settle".into(), "--timeout=30".into()]);
     let mut wanted = Vec::new();
     for l in layouts {
-        let (d, s, c) = layout_numbers(l.special_bytes > 0, l.cache_bytes > 0);
-        wanted.push(partition_path(&l.disk, d));
-        wanted.extend(s.map(|n| partition_path(&l.disk, n)));
-        wanted.extend(c.map(|n| partition_path(&l.disk, n)));
+        wanted.extend(
+            l.partitions()
+                .iter()
+                .map(|(_, n, _)| crate::plan::partition_path(&l.disk, *n)),
+        );
     }
     let start = Instant::now();
     loop {

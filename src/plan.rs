@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, OriginMode};
 use crate::discover::{BlockDevice, Role};
 use crate::inspect::PoolState;
 use crate::origin::Origin;
@@ -14,6 +14,8 @@ use crate::zfs::{render, RemovalState, VdevClass, VdevKind};
 pub const DATA_LABEL: &str = "zevac-data";
 pub const SPECIAL_LABEL: &str = "zevac-special";
 pub const CACHE_LABEL: &str = "zevac-cache";
+/// The immutable origin's copy-on-write store (one, on the first local disk).
+pub const COW_LABEL: &str = "zevac-cow";
 
 /// The smallest slop ZFS keeps free (`spa_min_slop`, 128 MiB), and its share (1/32).
 const MIN_SLOP: u64 = 128 << 20;
@@ -40,11 +42,37 @@ pub enum Decision {
 pub struct DiskLayout {
     /// The disk's stable path.
     pub disk: String,
-    /// Bytes of the special and cache partitions (0: none); data takes the rest.
+    /// Bytes of the special, cache and copy-on-write partitions (0: none); data takes the rest.
     pub special_bytes: u64,
     pub cache_bytes: u64,
+    pub cow_bytes: u64,
     /// Whether the disk held something that will be destroyed.
     pub wipe: bool,
+}
+
+impl DiskLayout {
+    /// The partitions in disk order: label, number, bytes (0 for data: the rest).
+    pub fn partitions(&self) -> Vec<(&'static str, u32, u64)> {
+        let mut parts = vec![(DATA_LABEL, 1, 0)];
+        for (label, bytes) in [
+            (SPECIAL_LABEL, self.special_bytes),
+            (CACHE_LABEL, self.cache_bytes),
+            (COW_LABEL, self.cow_bytes),
+        ] {
+            if bytes > 0 {
+                parts.push((label, parts.len() as u32 + 1, bytes));
+            }
+        }
+        parts
+    }
+
+    /// The path the partition `label` will have.
+    pub fn path_of(&self, label: &str) -> Option<String> {
+        self.partitions()
+            .into_iter()
+            .find(|(l, _, _)| *l == label)
+            .map(|(_, n, _)| partition_path(&self.disk, n))
+    }
 }
 
 /// One step of a plan.
@@ -53,6 +81,10 @@ pub struct DiskLayout {
 pub enum Step {
     /// Write a GPT with zevac's partitions on a local disk (after wiping its signatures if `wipe`).
     Partition(DiskLayout),
+    /// Keep the origin unchanged: zero the store's header, create the persistent snapshot
+    /// `/dev/mapper/zevac-origin` of the origin partition over it, mark the origin read-only.
+    /// The pool is then imported through the snapshot.
+    Snapshot(crate::devmapper::Snapshot),
     /// `zpool add -o ashift=N POOL [special|cache] DEV...`.
     Add {
         pool: String,
@@ -69,16 +101,24 @@ impl Step {
     pub fn describe(&self) -> String {
         match self {
             Step::Partition(l) => {
-                let mut parts = vec![format!("{DATA_LABEL} (rest)")];
-                if l.special_bytes > 0 {
-                    parts.push(format!("{SPECIAL_LABEL} ({} MiB)", l.special_bytes >> 20));
-                }
-                if l.cache_bytes > 0 {
-                    parts.push(format!("{CACHE_LABEL} ({} MiB)", l.cache_bytes >> 20));
-                }
+                let parts: Vec<String> = l
+                    .partitions()
+                    .iter()
+                    .map(|(label, _, bytes)| match bytes {
+                        0 => format!("{label} (rest)"),
+                        b => format!("{label} ({} MiB)", b >> 20),
+                    })
+                    .collect();
                 let wipe = if l.wipe { "wipe it, then " } else { "" };
                 format!("{wipe}write a GPT on {}: {}", l.disk, parts.join(", "))
             }
+            Step::Snapshot(snap) => format!(
+                "zero the header of {}, dmsetup create {} --table \"{}\", blockdev --setro {}",
+                snap.cow,
+                crate::devmapper::SNAPSHOT_NAME,
+                snap.table(),
+                snap.origin_disk
+            ),
             Step::Add {
                 pool,
                 ashift,
@@ -101,17 +141,28 @@ pub fn partition_path(disk: &str, number: u32) -> String {
     }
 }
 
-/// The partition numbers zevac's layout uses: data 1, special 2, cache 3 (when present).
-pub fn layout_numbers(special: bool, cache: bool) -> (u32, Option<u32>, Option<u32>) {
-    (
-        1,
-        special.then_some(2),
-        cache.then_some(if special { 3 } else { 2 }),
-    )
-}
-
 fn slop(pool_bytes: u64) -> u64 {
     (pool_bytes / 32).max(MIN_SLOP)
+}
+
+/// The snapshot of the origin device `path` (a partition or a whole disk) over `cow`.
+fn snapshot_of(
+    disks: &[BlockDevice],
+    path: &str,
+    cow: String,
+) -> Option<crate::devmapper::Snapshot> {
+    let disk = disks.iter().find(|d| d.owns_path(path))?;
+    let bytes = disk
+        .partitions
+        .iter()
+        .find(|p| p.paths.iter().any(|q| q == path))
+        .map_or(disk.size_bytes, |p| p.size_bytes);
+    Some(crate::devmapper::Snapshot {
+        origin: path.to_string(),
+        origin_disk: disk.stable_path().to_string(),
+        cow,
+        sectors: bytes / 512,
+    })
 }
 
 /// A local disk's part in the plan.
@@ -223,6 +274,16 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
         ));
     };
     let origin_path = origin.path.clone().unwrap_or_else(|| origin.name.clone());
+    // Immutable: the pool must reach the origin through the snapshot before anything is added.
+    let needs_snapshot =
+        origin_side.mode == OriginMode::Immutable && !Origin::is_snapshot(&origin_path);
+    if needs_snapshot && !pool.read_only {
+        return refuse(format!(
+            "pool {name} is imported writable from its origin {origin_path} itself; the immutable \
+             origin needs zevac to import it through a snapshot: export the pool first, or set \
+             origin.mode = \"in-place\""
+        ));
+    }
 
     // The local disks: in the pool already, partitioned by us, blank, or in the way.
     let special = config.special_bytes();
@@ -234,6 +295,15 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
             .any(|v| v.leaves.iter().any(|l| d.owns_path(l)))
     };
     let mut states = Vec::new();
+    if needs_snapshot {
+        if let Some(d) = locals.iter().find(|d| in_pool(d)) {
+            return refuse(format!(
+                "the pool on the origin already has local disk {} (an in-place evacuation began): \
+                 finish it with origin.mode = \"in-place\"",
+                d.stable_path()
+            ));
+        }
+    }
     for d in &locals {
         let ours = d
             .partitions
@@ -257,6 +327,30 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
         };
         states.push(state);
     }
+
+    // The store: one, on the first disk to partition, unless a disk of ours already has it.
+    let has_cow = crate::origin::cow_partition(disks).is_some();
+    let cow_disk = (config.cow_bytes() > 0 && !has_cow)
+        .then(|| {
+            states.iter().find_map(|s| match s {
+                LocalState::ToPartition(d, _) => Some(d.stable_path().to_string()),
+                _ => None,
+            })
+        })
+        .flatten();
+    if needs_snapshot && !has_cow && cow_disk.is_none() {
+        return refuse(format!(
+            "the local disks carry zevac's partitions but no copy-on-write store ({COW_LABEL}) for \
+             the immutable origin; set origin.mode = \"in-place\", or wipe them"
+        ));
+    }
+    let cow_bytes = |d: &BlockDevice| {
+        if cow_disk.as_deref() == Some(d.stable_path()) {
+            config.cow_bytes()
+        } else {
+            0
+        }
+    };
 
     // Room: the new vdevs must hold everything on the origin plus ZFS's slop. A read-only import
     // reports 0 allocated; the datasets' `used` (plus room for the pool's own metadata) stands in.
@@ -287,7 +381,9 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
                 room += data * USABLE_PERCENT / 100;
             }
             LocalState::ToPartition(d, _) => {
-                let data = d.size_bytes.saturating_sub(special + cache + (2 << 20));
+                let data = d
+                    .size_bytes
+                    .saturating_sub(special + cache + cow_bytes(d) + (2 << 20));
                 total += data;
                 room += data * USABLE_PERCENT / 100;
             }
@@ -309,7 +405,7 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     let mut data = Vec::new();
     let mut specials = Vec::new();
     let mut caches = Vec::new();
-    let (dn, sn, cn) = layout_numbers(special > 0, cache > 0);
+    let mut cow_path = None;
     for s in &states {
         match s {
             LocalState::InPool => {}
@@ -325,18 +421,31 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
                 }
             }
             LocalState::ToPartition(d, wipe) => {
-                let disk = d.stable_path().to_string();
-                steps.push(Step::Partition(DiskLayout {
-                    disk: disk.clone(),
+                let layout = DiskLayout {
+                    disk: d.stable_path().to_string(),
                     special_bytes: special,
                     cache_bytes: cache,
+                    cow_bytes: cow_bytes(d),
                     wipe: *wipe,
-                }));
-                data.push(partition_path(&disk, dn));
-                specials.extend(sn.map(|n| partition_path(&disk, n)));
-                caches.extend(cn.map(|n| partition_path(&disk, n)));
+                };
+                data.extend(layout.path_of(DATA_LABEL));
+                specials.extend(layout.path_of(SPECIAL_LABEL));
+                caches.extend(layout.path_of(CACHE_LABEL));
+                cow_path = cow_path.or(layout.path_of(COW_LABEL));
+                steps.push(Step::Partition(layout));
             }
         }
+    }
+    if needs_snapshot {
+        let cow = crate::origin::cow_partition(disks)
+            .or(cow_path)
+            .expect("checked above: a store exists or is planned");
+        let Some(snapshot) = snapshot_of(disks, &origin_path, cow).filter(|s| s.sectors > 0) else {
+            return refuse(format!(
+                "the origin vdev {origin_path} is not a partition or disk of known size"
+            ));
+        };
+        steps.push(Step::Snapshot(snapshot));
     }
     let add = |class, devices: Vec<String>| Step::Add {
         pool: name.clone(),
@@ -355,7 +464,12 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
     }
     steps.push(Step::Remove {
         pool: name.clone(),
-        vdev: origin_path,
+        // Immutable: what the pool will call the origin once imported through the snapshot.
+        vdev: if needs_snapshot {
+            crate::devmapper::SNAPSHOT_PATH.into()
+        } else {
+            origin_path
+        },
     });
     Decision::Steps { steps }
 }
@@ -363,12 +477,21 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{recorded_disks, recorded_pool, with_zfs_whole_disk_partition};
+    use crate::testing::{
+        recorded_disks, recorded_pool, recorded_readonly_pool, with_zfs_whole_disk_partition,
+    };
 
     const EBS_PART: &str =
         "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
     const IS0: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWSE28577B5D030CADB9";
     const IS1: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS129EA13962D6AFE69";
+
+    /// The recorded pools were imported writable from EBS, as the in-place mode does.
+    fn in_place() -> Config {
+        let mut c = Config::default();
+        c.origin.mode = OriginMode::InPlace;
+        c
+    }
 
     /// The recorded machine with only the two instance stores the recorded pool uses (the
     /// others carried the raidz pool).
@@ -413,7 +536,7 @@ mod tests {
     fn fresh_boot_partitions_adds_and_removes() {
         for version in ["2.3.2", "2.1.11"] {
             let s = steps(plan(
-                &Config::default(),
+                &in_place(),
                 &machine(version),
                 &recorded_pool(version, "imported"),
             ));
@@ -443,7 +566,7 @@ mod tests {
 
     #[test]
     fn layout_adds_special_and_cache_partitions() {
-        let mut cfg = Config::default();
+        let mut cfg = in_place();
         cfg.layout.special_size = "64MiB".into();
         cfg.layout.cache_size = "32MiB".into();
         let s = steps(plan(
@@ -474,17 +597,13 @@ mod tests {
                 .filter(|d| d.role == Role::Local)
                 .for_each(with_zfs_whole_disk_partition);
             for state in ["removing", "paused"] {
-                let d = plan(&Config::default(), &disks, &recorded_pool(version, state));
+                let d = plan(&in_place(), &disks, &recorded_pool(version, state));
                 assert!(
                     reason(&d).contains("is running"),
                     "{version} {state}: {d:?}"
                 );
             }
-            let d = plan(
-                &Config::default(),
-                &disks,
-                &recorded_pool(version, "finished"),
-            );
+            let d = plan(&in_place(), &disks, &recorded_pool(version, "finished"));
             assert!(
                 matches!(d, Decision::Nothing { .. }) && reason(&d).contains("finished"),
                 "{version}: {d:?}"
@@ -499,11 +618,7 @@ mod tests {
             .iter_mut()
             .filter(|d| d.role == Role::Local)
             .for_each(with_zfs_whole_disk_partition);
-        let s = steps(plan(
-            &Config::default(),
-            &disks,
-            &recorded_pool("2.3.2", "added"),
-        ));
+        let s = steps(plan(&in_place(), &disks, &recorded_pool("2.3.2", "added")));
         assert_eq!(
             s,
             vec![Step::Remove {
@@ -528,7 +643,7 @@ mod tests {
             path: Some(EBS_PART.into()),
             ..canceled
         });
-        let s = steps(plan(&Config::default(), &disks, &pool));
+        let s = steps(plan(&in_place(), &disks, &pool));
         assert_eq!(
             s,
             vec![Step::Remove {
@@ -546,7 +661,7 @@ mod tests {
             d.partitions[0].label = Some(DATA_LABEL.into());
         }
         let s = steps(plan(
-            &Config::default(),
+            &in_place(),
             &disks,
             &recorded_pool("2.3.2", "imported"),
         ));
@@ -557,7 +672,7 @@ mod tests {
     #[test]
     fn refusals() {
         let disks = machine("2.3.2");
-        let cfg = Config::default();
+        let cfg = in_place();
         let d = plan(&cfg, &disks, &recorded_pool("2.3.2", "checkpointed"));
         assert!(
             matches!(d, Decision::Refuse { .. }) && reason(&d).contains("checkpoint"),
@@ -636,14 +751,14 @@ mod tests {
         is0.blank = false;
         is0.signature = Some("ext4".into());
         let pool = recorded_pool("2.3.2", "imported");
-        let d = plan(&Config::default(), &disks, &pool);
+        let d = plan(&in_place(), &disks, &pool);
         assert!(
             matches!(d, Decision::Refuse { .. })
                 && reason(&d).contains("ext4")
                 && reason(&d).contains("allow_wipe"),
             "{d:?}"
         );
-        let mut cfg = Config::default();
+        let mut cfg = in_place();
         cfg.local.allow_wipe = true;
         let s = steps(plan(&cfg, &disks, &pool));
         assert!(
@@ -651,5 +766,85 @@ mod tests {
                 .any(|st| matches!(st, Step::Partition(l) if l.disk == IS0 && l.wipe)),
             "{s:?}"
         );
+    }
+
+    /// Immutable, first boot: the probe import is read-only from EBS; the plan partitions (the
+    /// store on the first disk only), makes the snapshot, and adds and removes through it.
+    #[test]
+    fn immutable_first_boot_snapshots_the_origin_before_adding() {
+        // The recorded sysfs dump has no partition sizes: the EBS partition gets its disk's.
+        let mut disks = machine("2.3.2");
+        let ebs = disks.iter_mut().find(|d| d.role == Role::Origin).unwrap();
+        let disk_bytes = ebs.size_bytes;
+        for p in &mut ebs.partitions {
+            p.size_bytes = disk_bytes - (2 << 20);
+        }
+        let s = steps(plan(&Config::default(), &disks, &recorded_readonly_pool()));
+        let kinds: Vec<&str> = s
+            .iter()
+            .map(|s| match s {
+                Step::Partition(_) => "partition",
+                Step::Snapshot(_) => "snapshot",
+                Step::Add { .. } => "add",
+                Step::Remove { .. } => "remove",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["partition", "partition", "snapshot", "add", "remove"]
+        );
+        let Step::Partition(first) = &s[0] else {
+            unreachable!()
+        };
+        let Step::Partition(second) = &s[1] else {
+            unreachable!()
+        };
+        assert_eq!(first.cow_bytes, 256 << 20);
+        assert_eq!(second.cow_bytes, 0, "one store, on the first disk");
+        let Step::Snapshot(snap) = &s[2] else {
+            unreachable!()
+        };
+        assert_eq!(snap.origin, EBS_PART);
+        assert_eq!(snap.cow, first.path_of(COW_LABEL).unwrap());
+        assert_eq!(snap.cow, format!("{}-part2", first.disk));
+        let ebs = disks.iter().find(|d| d.role == Role::Origin).unwrap();
+        assert_eq!(snap.sectors * 512, disk_bytes - (2 << 20));
+        assert_eq!(snap.origin_disk, ebs.stable_path());
+        assert!(
+            matches!(&s[4], Step::Remove { vdev, .. } if vdev == crate::devmapper::SNAPSHOT_PATH),
+            "{:?}",
+            s[4]
+        );
+    }
+
+    /// Immutable, but the pool is already imported writable from EBS (someone else imported it):
+    /// zevac cannot put a snapshot under it, and says what to do.
+    #[test]
+    fn immutable_refuses_a_pool_imported_writable_from_ebs() {
+        let d = plan(
+            &Config::default(),
+            &machine("2.3.2"),
+            &recorded_pool("2.3.2", "imported"),
+        );
+        assert!(matches!(d, Decision::Refuse { .. }), "{d:?}");
+        assert!(
+            reason(&d).contains("export the pool first"),
+            "{}",
+            reason(&d)
+        );
+    }
+
+    /// Immutable, but the pool on EBS already has the local disks (an in-place run began).
+    #[test]
+    fn immutable_refuses_to_take_over_an_in_place_evacuation() {
+        let mut pool = recorded_pool("2.3.2", "added");
+        pool.read_only = true;
+        let mut disks = machine("2.3.2");
+        disks
+            .iter_mut()
+            .filter(|d| d.role == Role::Local)
+            .for_each(with_zfs_whole_disk_partition);
+        let d = plan(&Config::default(), &disks, &pool);
+        assert!(reason(&d).contains("in-place evacuation began"), "{d:?}");
     }
 }

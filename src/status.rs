@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::config::OriginMode;
+use crate::devmapper::{CowUsage, Dmsetup};
 use crate::profile::Phase;
 use crate::tunables::Tunables;
 use crate::watch::rate::RateEstimator;
@@ -42,6 +44,13 @@ pub struct StatusReport {
     pub origin: Option<String>,
     pub local: Vec<String>,
     pub scrub: Option<Scrub>,
+    /// `immutable` or `in-place` (the configuration's `origin.mode`).
+    pub origin_mode: OriginMode,
+    /// Immutable, while the snapshot exists: its copy-on-write store (`state` `in-use` with
+    /// `allocated`, `total` and `metadata` bytes, or `invalid`).
+    pub cow: Option<CowUsage>,
+    /// Immutable: when the watcher removed the snapshot and released its store (epoch seconds).
+    pub snapshot_released_at: Option<u64>,
     pub watcher_running: bool,
     pub message: Option<String>,
 }
@@ -122,6 +131,9 @@ impl StatusReport {
                 .map(|v| v.path.clone().unwrap_or_else(|| v.name.clone()))
                 .collect(),
             scrub: watch.and_then(|w| w.scrub.clone()),
+            origin_mode: OriginMode::default(),
+            cow: None,
+            snapshot_released_at: watch.and_then(|w| w.snapshot_released_at),
             watcher_running,
             message: watch.and_then(|w| w.message.clone()),
         }
@@ -204,6 +216,30 @@ impl StatusReport {
         if let Some(o) = &self.origin {
             out.push(format!("  from {o}"));
         }
+        let mode = match self.origin_mode {
+            OriginMode::Immutable => "immutable (EBS is never written)",
+            OriginMode::InPlace => "in place",
+        };
+        match self.cow {
+            Some(CowUsage::InUse {
+                allocated,
+                total,
+                metadata,
+            }) => out.push(format!(
+                "  origin {mode}: snapshot {}, store {:.1} of {} MiB used",
+                crate::devmapper::SNAPSHOT_PATH,
+                (allocated + metadata) as f64 / f64::from(1 << 20),
+                total >> 20
+            )),
+            Some(other) => out.push(format!(
+                "  origin {mode}: snapshot {} is {other:?}",
+                crate::devmapper::SNAPSHOT_PATH
+            )),
+            None if self.snapshot_released_at.is_some() => {
+                out.push(format!("  origin {mode}: snapshot removed, store released"))
+            }
+            None => out.push(format!("  origin {mode}")),
+        }
         if !self.local.is_empty() {
             out.push(format!("  onto {}", self.local.join(", ")));
         }
@@ -225,13 +261,18 @@ fn human_secs(s: f64) -> String {
     humantime::format_duration(Duration::from_secs(s.round() as u64)).to_string()
 }
 
+/// What `zevac status` reads: ZFS, device mapper, and zevac's records.
+pub struct Sources<'a> {
+    pub zpool: &'a Zpool<'a>,
+    pub dmsetup: &'a Dmsetup<'a>,
+    pub origin_mode: OriginMode,
+    pub run_dir: &'a Path,
+    pub params: &'a Path,
+}
+
 /// Reads everything and builds the report.
-pub fn report(
-    zpool: &Zpool,
-    pool: &str,
-    run_dir: &Path,
-    params: &Path,
-) -> Result<Option<StatusReport>> {
+pub fn report(src: &Sources, pool: &str) -> Result<Option<StatusReport>> {
+    let (zpool, run_dir, params) = (src.zpool, src.run_dir, src.params);
     if !zpool.is_imported(pool)? {
         return Ok(None);
     }
@@ -244,23 +285,17 @@ pub fn report(
         .record()
         .ok()
         .map(|r| (r.profile, r.phase));
-    Ok(Some(StatusReport::build(
-        &status,
-        watch.as_ref(),
-        tunables,
-        now_epoch(),
-    )))
+    let mut report = StatusReport::build(&status, watch.as_ref(), tunables, now_epoch());
+    report.origin_mode = src.origin_mode;
+    if src.dmsetup.exists(crate::devmapper::SNAPSHOT_NAME)? {
+        report.cow = Some(src.dmsetup.usage(crate::devmapper::SNAPSHOT_NAME)?);
+    }
+    Ok(Some(report))
 }
 
 /// `--watch`: follows the evacuation until it ends; a bar on a terminal, one line per change on
 /// a pipe. Returns the last report.
-pub fn watch(
-    zpool: &Zpool,
-    pool: &str,
-    run_dir: &Path,
-    params: &Path,
-    every: Duration,
-) -> Result<Option<StatusReport>> {
+pub fn watch(src: &Sources, pool: &str, every: Duration) -> Result<Option<StatusReport>> {
     let tty = std::io::stdout().is_terminal();
     let bar = tty.then(|| {
         let b = indicatif::ProgressBar::new(0);
@@ -275,7 +310,7 @@ pub fn watch(
     let mut estimator = RateEstimator::new();
     let mut last_line = String::new();
     loop {
-        let Some(mut r) = report(zpool, pool, run_dir, params)? else {
+        let Some(mut r) = report(src, pool)? else {
             println!("pool {pool} is not imported");
             return Ok(None);
         };
@@ -328,6 +363,8 @@ mod tests {
             rate_bytes_per_second: Some(f64::from(31 << 20)),
             eta_seconds: None,
             paused_by_cap: false,
+            cow: None,
+            snapshot_released_at: None,
             watch_started_at: 0,
             copy_finished_at: None,
             scrub_started_at: None,

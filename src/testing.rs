@@ -121,6 +121,7 @@ pub fn recorded_pool(version: &str, state: &str) -> PoolState {
         status: st,
         version: v,
         checkpoint_bytes: props.checkpoint_bytes().unwrap(),
+        read_only: props.get("readonly") == Some("on"),
         device_removal_feature: props.device_removal_available(),
         locked_datasets: Vec::new(),
         // The golden image's `used`, as `zfs get` reported it (bench/fixtures/.../readonly).
@@ -132,4 +133,19 @@ pub fn recorded_pool(version: &str, state: &str) -> PoolState {
             .unwrap(),
         origin_ashift: Some(text::label_ashift(&fixture(version, "zdb_label.stdout")).unwrap()),
     }
+}
+
+/// The golden pool imported read-only from EBS (`zpool import -o readonly=on`, zevac's probe
+/// import), recorded on OpenZFS 2.3.2.
+pub fn recorded_readonly_pool() -> PoolState {
+    let mut pool = recorded_pool("2.3.2", "imported");
+    pool.status = status::from_json(
+        &fixture_in("2.3.2", "readonly", "ro_status_json.stdout"),
+        "rpool",
+    )
+    .unwrap();
+    let props = PoolProps::parse(&fixture_in("2.3.2", "readonly", "ro_get.stdout")).unwrap();
+    pool.read_only = props.get("readonly") == Some("on");
+    assert!(pool.read_only, "the recording is of a read-only import");
+    pool
 }

@@ -434,7 +434,10 @@ fn apply_evacuates_a_data_pool_in_use() {
         include_str!("guest/data-pool-running.sh"),
         &golden,
     )
-    .file("/lab/tank.toml", "pool = \"tank\"\n");
+    .file(
+        "/lab/tank.toml",
+        "pool = \"tank\"\n[origin]\nmode = \"in-place\"\n",
+    );
     let ev = lab.run(&run, &spec).unwrap().events;
     let apply = ev.cmd("apply").unwrap();
     println!(
@@ -559,6 +562,125 @@ fn zevac_after_a_crash_mid_copy() {
         serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
     assert_eq!(done["state"], "copied");
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
+}
+
+/// The immutable origin (the default) through a machine's life: a first boot evacuates through
+/// a snapshot; a reboot after the copy imports from the instance stores alone; three stop/starts
+/// (blank instance stores) find the golden pool again and evacuate it again. EBS stays
+/// bit-identical to the golden image throughout.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn the_immutable_origin_survives_reboot_and_stop_start() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("immutable").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let golden_hash = disks::sha256(&golden.image).unwrap();
+    let ebs_unchanged = |when: &str| {
+        assert_eq!(
+            disks::sha256(&disks[0].image).unwrap(),
+            golden_hash,
+            "EBS changed {when}"
+        );
+    };
+    let boot = |name: &str, script: &str| {
+        let spec = zevac_spec(name, disks.clone(), script, &golden);
+        lab.run(&run, &spec).unwrap().events
+    };
+
+    let ev = boot("first", include_str!("guest/immutable-first.sh"));
+    let apply = ev.cmd("apply").unwrap();
+    println!(
+        "first boot: zevac apply {:.2} s\n{}",
+        apply.seconds(),
+        apply.stdout
+    );
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(
+        apply.stdout.contains("dmsetup create zevac-origin")
+            && apply
+                .stdout
+                .contains("zpool remove rpool /dev/mapper/zevac-origin"),
+        "{}",
+        apply.stdout
+    );
+    let plan = json_of(&ev, "plan_applied");
+    assert_eq!(plan["origin_mode"], "immutable", "{plan}");
+    assert_eq!(plan["access"], "snapshot", "{plan}");
+    let table = ev.cmd("dm_table").unwrap().stdout;
+    assert!(
+        table.contains(" snapshot ") && table.trim_end().ends_with(" P 8"),
+        "{table}"
+    );
+    let applied = json_of(&ev, "status_applied");
+    assert_eq!(applied["origin_mode"], "immutable", "{applied}");
+    assert_eq!(applied["cow"]["state"], "in-use", "{applied}");
+    for name in ["dm_status_applied", "dm_status_copied"] {
+        println!("{name}: {}", ev.cmd(name).unwrap().stdout.trim());
+    }
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
+    let done = json_of(&ev, "status_done");
+    assert_eq!(done["state"], "verified", "{done}");
+    assert!(done["snapshot_released_at"].is_u64(), "{done}");
+    assert!(done["cow"].is_null(), "{done}");
+    assert!(
+        ev.cmd("dm_ls").unwrap().stdout.contains("No devices found"),
+        "the snapshot is gone"
+    );
+    ebs_unchanged("in the first boot");
+
+    let ev = boot("reboot", include_str!("guest/immutable-reboot.sh"));
+    let apply = ev.cmd("apply").unwrap();
+    println!(
+        "reboot: zevac apply {:.2} s\n{}",
+        apply.seconds(),
+        apply.stdout
+    );
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(apply.stdout.contains("finished"), "{}", apply.stdout);
+    let zstatus = ev.cmd("zstatus").unwrap().stdout;
+    assert!(
+        !zstatus.contains("Elastic_Block_Store") && !zstatus.contains("zevac-origin"),
+        "{zstatus}"
+    );
+    assert!(ev.cmd("dm_ls").unwrap().stdout.contains("No devices found"));
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the golden data");
+    let new_file = ev.cmd("new_file").unwrap();
+    assert_eq!(new_file.stdout.trim(), "written in the first boot");
+    ebs_unchanged("by a reboot");
+
+    for round in 1..=3 {
+        // Stop/start: the instance stores come back blank.
+        for d in &disks[1..] {
+            disks::create_blank(&d.image, 1024 << 20).unwrap();
+        }
+        let ev = boot(
+            &format!("stop-start-{round}"),
+            include_str!("guest/immutable-fresh.sh"),
+        );
+        let apply = ev.cmd("apply").unwrap();
+        assert_eq!(apply.rc, 0, "{}", apply.stderr);
+        assert!(apply.stdout.contains("dmsetup create"), "{}", apply.stdout);
+        assert_eq!(
+            ev.cmd("verify").unwrap().rc,
+            0,
+            "round {round}: the golden data"
+        );
+        assert_ne!(
+            ev.cmd("new_file").unwrap().rc,
+            0,
+            "round {round}: the first boot's file went with the instance stores"
+        );
+        let watch = ev.cmd("watch").unwrap();
+        assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
+        assert_eq!(json_of(&ev, "status_done")["state"], "verified");
+        ebs_unchanged(&format!("by stop/start {round}"));
+        println!(
+            "stop/start {round}: zevac apply {:.2} s, golden data, EBS unchanged",
+            apply.seconds()
+        );
+    }
     run.remove_images().unwrap();
 }
 

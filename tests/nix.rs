@@ -121,7 +121,7 @@ fn the_module_evaluates_with_nixpkgs_lib() {
         .iter()
         .any(|p| exec.starts_with(p)));
     assert!(strings(&d["initrdFiles"]).contains(&"/etc/zevac.toml"));
-    for tool in ["zdb", "blkid", "blockdev", "wipefs", "udevadm"] {
+    for tool in ["zdb", "blkid", "blockdev", "wipefs", "udevadm", "dmsetup"] {
         assert!(
             d["initrdBin"][tool].is_string(),
             "{tool}: {}",
@@ -137,8 +137,24 @@ fn the_module_evaluates_with_nixpkgs_lib() {
         .as_str()
         .unwrap()
         .ends_with("/bin/zevac watch --config /etc/zevac.toml"));
+    // The immutable origin (the default) needs the snapshot target in the initrd.
+    assert!(
+        strings(&d["initrdKernelModules"]).contains(&"dm-snapshot"),
+        "{}",
+        d["initrdKernelModules"]
+    );
     let config = zevac::config::Config::parse(&toml_of(&d["settings"])).unwrap();
     assert_eq!(config, zevac::config::Config::default());
+
+    // In place: no device mapper.
+    let in_place = evaluate(
+        &lib,
+        "{ services.zevac.enable = true; services.zevac.originMode = \"in-place\"; \
+         boot.initrd.systemd.enable = true; }",
+    );
+    assert_eq!(in_place["initrdKernelModules"], serde_json::json!([]));
+    assert!(in_place["initrdBin"]["dmsetup"].is_null());
+    assert_eq!(in_place["settings"]["origin"]["mode"], "in-place");
 
     // Every option set: the module still renders the checked-in example, and zevac accepts it.
     let example = evaluate(

@@ -223,6 +223,7 @@ fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
         "sbin/blockdev",
         "sbin/wipefs",
         "sbin/mke2fs",
+        "sbin/dmsetup",
     ] {
         ir.binary(&format!("/{tool}"), &root.join(tool), lib_dirs)
             .with_context(|| format!("adding {tool}"))?;

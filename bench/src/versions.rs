@@ -148,7 +148,7 @@ impl PairPins {
 }
 
 /// Guest user space shared by both pairs (bookworm's own).
-pub const GUEST_COMMON: [Pin; 6] = [
+pub const GUEST_COMMON: [Pin; 8] = [
     Pin::new("busybox-static", "1:1.35.0-4+deb12u1+b1"),
     Pin::new("udev", "252.39-1~deb12u2"),
     Pin::new("libsystemd-shared", "252.39-1~deb12u2"),
@@ -157,6 +157,9 @@ pub const GUEST_COMMON: [Pin; 6] = [
     Pin::new("util-linux", "2.38.1-5+deb12u3"),
     // mke2fs: the lab puts file systems on disks that must then count as not blank.
     Pin::new("e2fsprogs", "1.47.0-2+b2"),
+    // dmsetup and its library (and udev rules): the immutable origin's snapshot.
+    Pin::new("dmsetup", "2:1.02.185-2"),
+    Pin::new("libdevmapper1.02.1", "2:1.02.185-2"),
 ];
 
 /// Installed on the host: the emulator, pahole for zfs' configure, and the shared libraries the

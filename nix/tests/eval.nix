@@ -40,6 +40,9 @@ let
       };
     callPackage = _path: _args: fakePackage "zevac";
     util-linux = fakePackage "util-linux";
+    lvm2 = fakePackage "lvm2" // {
+      bin = fakePackage "lvm2-bin";
+    };
   };
 
   loose = lib.mkOption {
@@ -60,6 +63,10 @@ let
         default = [ ];
       };
       boot.zfs.package = package "zfs";
+      boot.initrd.kernelModules = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ ];
+      };
       boot.initrd.systemd = {
         enable = lib.mkOption {
           type = lib.types.bool;
@@ -106,6 +113,7 @@ in
   initrdStorePaths = cfg.boot.initrd.systemd.storePaths;
   initrdBin = cfg.boot.initrd.systemd.extraBin;
   initrdFiles = lib.attrNames cfg.boot.initrd.systemd.contents;
+  initrdKernelModules = cfg.boot.initrd.kernelModules;
   watchUnit =
     let
       u = cfg.systemd.services.zevac-watch or null;

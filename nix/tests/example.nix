@@ -6,10 +6,12 @@
     enable = true;
     pool = "tank";
     localDisks = [ "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*" ];
+    originMode = "immutable";
     layout = {
       specialSize = "8GiB";
       cacheSize = "16GiB";
       cacheForCopyOnly = true;
+      cowSize = "1GiB";
     };
     profile = {
       description = "slow EBS, busy services";

@@ -63,6 +63,20 @@ impl BlockDevice {
 
 /// What `blkid -p` says of a device: `None` when it finds nothing.
 pub fn probe_signature(exec: &dyn Executor, device: &str) -> Result<Option<String>> {
+    Ok(probe(exec, device)?.map(|fields| {
+        let field = |k: &str| fields.get(k).cloned();
+        field("TYPE")
+            .or_else(|| field("PTTYPE"))
+            .unwrap_or_else(|| "unknown signature".into())
+    }))
+}
+
+/// The fields `blkid -p -o export` prints for a device (`TYPE`, `LABEL`, ...): `None` when
+/// libblkid finds nothing. A low-level probe: reads only, and not blkid's cache.
+pub fn probe(
+    exec: &dyn Executor,
+    device: &str,
+) -> Result<Option<std::collections::BTreeMap<String, String>>> {
     let out = exec.run(
         "blkid",
         &["-p".into(), "-o".into(), "export".into(), device.into()],
@@ -70,18 +84,13 @@ pub fn probe_signature(exec: &dyn Executor, device: &str) -> Result<Option<Strin
     match out.status {
         // libblkid's "nothing found".
         2 => Ok(None),
-        0 => {
-            let field = |k: &str| {
-                out.stdout
-                    .lines()
-                    .find_map(|l| l.strip_prefix(k).map(str::to_string))
-            };
-            Ok(Some(
-                field("TYPE=")
-                    .or_else(|| field("PTTYPE="))
-                    .unwrap_or_else(|| "unknown signature".into()),
-            ))
-        }
+        0 => Ok(Some(
+            out.stdout
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )),
         s => bail!("blkid -p {device} failed (exit {s}): {}", out.stderr.trim()),
     }
 }

@@ -116,7 +116,11 @@ pub fn disk_bytes_read(sys: &Path, path: &str) -> Option<u64> {
 }
 
 fn sectors_read(dir: &Path) -> Option<u64> {
-    read(&dir.join("stat"))?.split_whitespace().nth(2)?.parse().ok()
+    read(&dir.join("stat"))?
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
 }
 
 /// The hidden path nodes `nvme<S>c<C>n<N>` of the multipath head `nvme<S>n<N>`, by name: the
@@ -229,9 +233,15 @@ mod tests {
         let root = crate::testing::scratch();
         let sys = root.join("sys");
         let stats = [
-            ("nvme0c0n1", "1069 0 581000 105724 463 0 9528 2532 0 35312 108372 0 0 0 0 34 115"),
+            (
+                "nvme0c0n1",
+                "1069 0 581000 105724 463 0 9528 2532 0 35312 108372 0 0 0 0 34 115",
+            ),
             ("nvme0n1", "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"),
-            ("nvme1c1n1", "301 0 17672 131 941 8 290384 890 0 584 1042 0 0 0 0 36 20"),
+            (
+                "nvme1c1n1",
+                "301 0 17672 131 941 8 290384 890 0 584 1042 0 0 0 0 36 20",
+            ),
             ("nvme1n1", "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"),
             ("nvme10n1", "7 0 4000 0 0 0 0 0 0 0 0 0 0 0 0 0 0"),
         ];

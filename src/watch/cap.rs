@@ -182,7 +182,10 @@ mod tests {
         for (disk, share) in [(16.0, 0.5), (16.0, 0.25), (64.0, 0.5), (8.0, 0.125)] {
             let (cap, disk) = (disk * MIB * share, disk * MIB);
             let long = copy_rate_to_cap(disk, cap, 1024.0 * MIB, None);
-            assert!((0.95..=1.05).contains(&long), "{disk} at {share}: {long:.3}");
+            assert!(
+                (0.95..=1.05).contains(&long),
+                "{disk} at {share}: {long:.3}"
+            );
             let short = copy_rate_to_cap(disk, cap, 256.0 * MIB, None);
             assert!(short <= 1.05, "{disk} at {share}: {short:.3}");
         }

@@ -17,6 +17,7 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::apply::Paths;
 use crate::config::Config;
+use crate::devmapper::{self, CowUsage, Dmsetup};
 use crate::discover::sysfs;
 use crate::exec::Executor;
 use crate::profile::{Phase, Profile};
@@ -80,7 +81,11 @@ pub fn run(
     rt.block_on(Watcher::new(exec, config, profile, paths)?.run())
 }
 
+/// The store's fill level from which the watcher warns.
+const COW_WARN_FRACTION: f64 = 0.5;
+
 struct Watcher<'a> {
+    exec: &'a dyn Executor,
     zpool: Zpool<'a>,
     version: ZfsVersion,
     config: &'a Config,
@@ -124,10 +129,13 @@ impl<'a> Watcher<'a> {
             scrub_started_at: previous.as_ref().and_then(|p| p.scrub_started_at),
             verified_at: previous.as_ref().and_then(|p| p.verified_at),
             scrub: previous.as_ref().and_then(|p| p.scrub.clone()),
+            cow: None,
+            snapshot_released_at: previous.as_ref().and_then(|p| p.snapshot_released_at),
             message: None,
             updated_at: now,
         };
         Ok(Self {
+            exec,
             zpool,
             version,
             config,
@@ -242,6 +250,7 @@ impl<'a> Watcher<'a> {
         // pause decided on it comes far too late on a small or short copy. Other reads of the
         // origin disk count too, which a cap meant to spare EBS should include anyway.
         self.steer(t, origin_read.unwrap_or(copied))?;
+        self.watch_cow()?;
         self.estimator.push(t, copied);
         self.record.rate_bytes_per_second = self.estimator.rate();
         self.record.eta_seconds = self.estimator.eta(copied, to_copy);
@@ -272,7 +281,13 @@ impl<'a> Watcher<'a> {
         let pause = match self.controller.as_mut() {
             Some(c) => {
                 let action = c.update(t, copied);
-                tracing::debug!(t, bytes = copied, drain = c.drain(), ?action, "cap controller");
+                tracing::debug!(
+                    t,
+                    bytes = copied,
+                    drain = c.drain(),
+                    ?action,
+                    "cap controller"
+                );
                 action == Action::Pause
             }
             None => false,
@@ -301,6 +316,9 @@ impl<'a> Watcher<'a> {
         self.record.eta_seconds = Some(0.0);
         self.record.paused_by_cap = false;
         self.record.copy_finished_at.get_or_insert_with(now_epoch);
+        if self.record.snapshot_released_at.is_none() {
+            self.release_snapshot()?;
+        }
         let scrub = self.zpool.scrub_state(&pool)?;
         if self.record.scrub_started_at.is_none() {
             // The copy's tunables go back first; then the scrub runs under the verify phase.
@@ -362,6 +380,52 @@ impl<'a> Watcher<'a> {
                 self.paths.dbgmsg.display()
             ),
         }
+    }
+
+    /// Immutable origin: how full the snapshot's store is. Warns from half full: ZFS writes about
+    /// 2 MiB there (its labels), so a store filling is a store far too small, or something else
+    /// writing through the snapshot; a full store invalidates the snapshot and the copy fails.
+    fn watch_cow(&mut self) -> Result<()> {
+        let dm = Dmsetup::new(self.exec);
+        if !dm.exists(devmapper::SNAPSHOT_NAME)? {
+            self.record.cow = None;
+            return Ok(());
+        }
+        let usage = dm.usage(devmapper::SNAPSHOT_NAME)?;
+        let fraction = usage.fraction();
+        if fraction >= COW_WARN_FRACTION {
+            let warning = match usage {
+                CowUsage::InUse { total, .. } => format!(
+                    "the origin's copy-on-write store is {:.0}% full ({} MiB): when full, the \
+                     snapshot becomes invalid and the copy fails (EBS stays unchanged)",
+                    fraction * 100.0,
+                    total >> 20
+                ),
+                _ => "the origin's snapshot is invalid: its copy-on-write store filled up; EBS is \
+                      unchanged, the copy cannot finish"
+                    .to_string(),
+            };
+            tracing::warn!("{warning}");
+            self.record.message = Some(warning);
+        }
+        self.record.cow = Some(usage);
+        Ok(())
+    }
+
+    /// Immutable origin: once the copy is done, the snapshot goes and its store is released
+    /// ([`crate::origin::release`]).
+    fn release_snapshot(&mut self) -> Result<()> {
+        self.record.cow = None;
+        let disks = crate::discover::inventory(
+            self.exec,
+            &self.paths.sys,
+            &self.paths.by_id,
+            &crate::apply::rules(self.config),
+        )?;
+        if crate::origin::release(self.exec, &disks)?.is_some() {
+            self.record.snapshot_released_at = Some(now_epoch());
+        }
+        Ok(())
     }
 
     /// Removes the L2ARC devices zevac made (partitions labelled `zevac-cache`).

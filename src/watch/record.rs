@@ -48,6 +48,12 @@ pub struct WatchRecord {
     pub scrub_started_at: Option<u64>,
     pub verified_at: Option<u64>,
     pub scrub: Option<Scrub>,
+    /// Immutable origin: the snapshot's store while the copy runs.
+    #[serde(default)]
+    pub cow: Option<crate::devmapper::CowUsage>,
+    /// Immutable origin: when the snapshot was removed and its store released (epoch seconds).
+    #[serde(default)]
+    pub snapshot_released_at: Option<u64>,
     pub message: Option<String>,
     pub updated_at: u64,
 }
