@@ -233,7 +233,7 @@ pub fn apply(
         .clone()
         .context("the pool vanished between two imports")?;
     let disks = &second.disks;
-    let decision = plan::plan(config, &disks, &pool);
+    let decision = plan::plan(config, disks, &pool);
     let boot_phase = || -> Result<()> {
         let applied = paths
             .tunables()
@@ -247,7 +247,7 @@ pub fn apply(
     let finished = pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::Finished);
     if finished && second.access == Access::Snapshot {
         // The copy finished in an earlier boot whose watcher did not release the snapshot.
-        origin::release(exec, &disks)?;
+        origin::release(exec, disks)?;
     }
     match &decision {
         Decision::Steps { steps } => run_steps(exec, disks, steps, &boot_phase)?,
