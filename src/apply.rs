@@ -214,8 +214,9 @@ pub fn apply(
     // What must come before the writable import: the local partitions, and (immutable) the
     // snapshot the import goes through. Then the disks are read again for their new partitions.
     let mut disks = first.disks;
+    let mut before: Vec<Step> = Vec::new();
     if let Decision::Steps { steps } = &decision {
-        let before: Vec<Step> = steps
+        before = steps
             .iter()
             .take_while(|s| matches!(s, Step::Partition(_) | Step::Snapshot(_)))
             .cloned()
@@ -257,6 +258,13 @@ pub fn apply(
         }
         _ => {}
     }
+    // The report (and the state record) list every step this run took.
+    let decision = match decision {
+        Decision::Steps { steps } if !before.is_empty() => Decision::Steps {
+            steps: before.into_iter().chain(steps).collect(),
+        },
+        other => other,
+    };
     write_state(paths, config, disks, &decision)?;
     Ok(Report {
         decision,
