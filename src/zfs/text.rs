@@ -202,10 +202,14 @@ pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStat
     })
 }
 
-/// The path of a device `zpool status` names: by-id names are shown without their directory.
+/// The path of a device `zpool status` names. libzfs shows a path's last component only
+/// (`zfs_strip_path`): the by-id names zevac imports from, and zevac's origin snapshot
+/// (`/dev/mapper/zevac-origin`), which has no by-id name ZFS could have used.
 fn device_path(name: &str) -> String {
     if name.starts_with('/') {
         name.to_string()
+    } else if name == crate::devmapper::SNAPSHOT_NAME {
+        crate::devmapper::SNAPSHOT_PATH.to_string()
     } else {
         format!("/dev/disk/by-id/{name}")
     }
