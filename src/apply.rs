@@ -223,6 +223,15 @@ pub fn apply(
             .collect();
         if !before.is_empty() {
             run_steps(exec, &disks, &before, &|| Ok(()))?;
+            // The new partitions' by-id links, which the adds name, come from udev.
+            let layouts: Vec<_> = before
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Partition(l) => Some(l.clone()),
+                    _ => None,
+                })
+                .collect();
+            partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))?;
             disks = discover(exec, config, paths)?;
         }
     }

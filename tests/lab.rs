@@ -512,175 +512,199 @@ fn checkpoint_and_raidz_are_refused() {
 
 /// SIGKILL during the copy, boot again: zevac imports quickly with the copy paused, leaves the
 /// running removal alone, and it completes with the data intact.
-#[test]
-#[ignore = "lab: boots QEMU; run with --include-ignored"]
-fn zevac_after_a_crash_mid_copy() {
-    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
-    let run = lab.new_run("zevac-crash").unwrap();
-    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(4), 2);
-    let first = zevac_spec(
-        "apply",
-        disks.clone(),
-        include_str!("guest/apply-then-wait.sh"),
-        &golden,
-    );
-    let mut vm = lab.boot(&run, &first).unwrap();
-    vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
-    std::thread::sleep(Duration::from_secs(6));
-    vm.kill().unwrap();
-    assert_eq!(vm.events.cmd("apply").unwrap().rc, 0);
-
-    let second = zevac_spec(
-        "apply-again",
-        disks,
-        include_str!("guest/apply-after-crash.sh"),
-        &golden,
-    );
-    let mut vm = lab.boot(&run, &second).unwrap();
-    vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
-    vm.set_throttle("ebs", None).unwrap();
-    let ev = vm.wait_exit().unwrap().ok().unwrap().events;
-    let apply = ev.cmd("apply").unwrap();
-    println!(
-        "after the crash, zevac apply took {:.2} s:\n{}",
-        apply.seconds(),
-        apply.stdout
-    );
-    assert_eq!(apply.rc, 0, "{}", apply.stderr);
-    assert!(apply.stdout.contains("is running"), "{}", apply.stdout);
-    let import: f64 = apply
-        .stdout
+/// The seconds of zevac's own import in an `apply` output ("imported pool rpool in 0.96 s").
+fn import_seconds(apply_stdout: &str) -> f64 {
+    apply_stdout
         .split("imported pool rpool in ")
         .nth(1)
         .and_then(|r| r.split(' ').next())
-        .unwrap()
-        .parse()
-        .unwrap();
-    // Unpaused, the import would carry the copy on at 4 MiB/s: about a minute for 267 MiB.
-    assert!(import < 10.0, "the import took {import} s");
-    let done: serde_json::Value =
-        serde_json::from_str(&ev.cmd("status_done").unwrap().stdout).unwrap();
-    assert_eq!(done["state"], "copied");
-    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
-    run.remove_images().unwrap();
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no import time in {apply_stdout}"))
 }
 
-/// The immutable origin (the default) through a machine's life: a first boot evacuates through
-/// a snapshot; a reboot after the copy imports from the instance stores alone; three stop/starts
-/// (blank instance stores) find the golden pool again and evacuate it again. EBS stays
-/// bit-identical to the golden image throughout.
+/// Reboot mid-copy (immutable origin): the VM is killed at five points of the copy, early to
+/// late, each boot resuming where the last one left off; a sixth boot finishes. Every import
+/// after a crash is within 2 s of the first boot's, the copy completes verified, the golden
+/// data is intact and EBS is bit-identical to the golden image after every boot.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
-fn the_immutable_origin_survives_reboot_and_stop_start() {
+fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
-    let run = lab.new_run("immutable").unwrap();
-    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let run = lab.new_run("kill-points").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(4), 2);
     let golden_hash = disks::sha256(&golden.image).unwrap();
-    let ebs_unchanged = |when: &str| {
+    let mut imports = Vec::new();
+    for target in [5, 25, 50, 75, 90] {
+        let script = format!("TARGET={target}\n{}", include_str!("guest/kill-at.sh"));
+        let spec = zevac_spec(
+            &format!("kill-at-{target}"),
+            disks.clone(),
+            &script,
+            &golden,
+        );
+        let mut vm = lab.boot(&run, &spec).unwrap();
+        let reached = vm.wait_mark("reached", Duration::from_secs(600)).unwrap();
+        vm.kill().unwrap();
+        let apply = vm.events.cmd("apply").unwrap();
+        assert_eq!(apply.rc, 0, "{}", apply.stderr);
+        let import = import_seconds(&apply.stdout);
+        println!(
+            "killed at {}% (target {target}%): this boot's apply {:.2} s, its import {import:.2} s",
+            reached.fields["percent"],
+            apply.seconds()
+        );
+        imports.push(import);
         assert_eq!(
             disks::sha256(&disks[0].image).unwrap(),
             golden_hash,
-            "EBS changed {when}"
+            "EBS changed in the boot killed at {target}%"
         );
-    };
-    let boot = |name: &str, script: &str| {
-        let spec = zevac_spec(name, disks.clone(), script, &golden);
-        lab.run(&run, &spec).unwrap().events
-    };
-
-    let ev = boot("first", include_str!("guest/immutable-first.sh"));
-    let apply = ev.cmd("apply").unwrap();
-    println!(
-        "first boot: zevac apply {:.2} s\n{}",
-        apply.seconds(),
-        apply.stdout
-    );
-    assert_eq!(apply.rc, 0, "{}", apply.stderr);
-    assert!(
-        apply.stdout.contains("dmsetup create zevac-origin")
-            && apply
-                .stdout
-                .contains("zpool remove rpool /dev/mapper/zevac-origin"),
-        "{}",
-        apply.stdout
-    );
-    let plan = json_of(&ev, "plan_applied");
-    assert_eq!(plan["origin_mode"], "immutable", "{plan}");
-    assert_eq!(plan["access"], "snapshot", "{plan}");
-    let table = ev.cmd("dm_table").unwrap().stdout;
-    assert!(
-        table.contains(" snapshot ") && table.trim_end().ends_with(" P 8"),
-        "{table}"
-    );
-    let applied = json_of(&ev, "status_applied");
-    assert_eq!(applied["origin_mode"], "immutable", "{applied}");
-    assert_eq!(applied["cow"]["state"], "in-use", "{applied}");
-    for name in ["dm_status_applied", "dm_status_copied"] {
-        println!("{name}: {}", ev.cmd(name).unwrap().stdout.trim());
     }
+    let spec = zevac_spec(
+        "finish",
+        disks.clone(),
+        include_str!("guest/finish.sh"),
+        &golden,
+    );
+    let ev = lab.run(&run, &spec).unwrap().events;
+    let apply = ev.cmd("apply").unwrap();
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(apply.stdout.contains("is running"), "{}", apply.stdout);
+    imports.push(import_seconds(&apply.stdout));
     let watch = ev.cmd("watch").unwrap();
     assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
     let done = json_of(&ev, "status_done");
     assert_eq!(done["state"], "verified", "{done}");
-    assert!(done["snapshot_released_at"].is_u64(), "{done}");
-    assert!(done["cow"].is_null(), "{done}");
-    assert!(
-        ev.cmd("dm_ls").unwrap().stdout.contains("No devices found"),
-        "the snapshot is gone"
-    );
-    ebs_unchanged("in the first boot");
-
-    let ev = boot("reboot", include_str!("guest/immutable-reboot.sh"));
-    let apply = ev.cmd("apply").unwrap();
-    println!(
-        "reboot: zevac apply {:.2} s\n{}",
-        apply.seconds(),
-        apply.stdout
-    );
-    assert_eq!(apply.rc, 0, "{}", apply.stderr);
-    assert!(apply.stdout.contains("finished"), "{}", apply.stdout);
-    let zstatus = ev.cmd("zstatus").unwrap().stdout;
-    assert!(
-        !zstatus.contains("Elastic_Block_Store") && !zstatus.contains("zevac-origin"),
-        "{zstatus}"
-    );
-    assert!(ev.cmd("dm_ls").unwrap().stdout.contains("No devices found"));
+    assert_eq!(done["scrub"]["errors"], 0, "{done}");
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the golden data");
-    let new_file = ev.cmd("new_file").unwrap();
-    assert_eq!(new_file.stdout.trim(), "written in the first boot");
-    ebs_unchanged("by a reboot");
-
-    for round in 1..=3 {
-        // Stop/start: the instance stores come back blank.
-        for d in &disks[1..] {
-            disks::create_blank(&d.image, 1024 << 20).unwrap();
-        }
-        let ev = boot(
-            &format!("stop-start-{round}"),
-            include_str!("guest/immutable-fresh.sh"),
-        );
-        let apply = ev.cmd("apply").unwrap();
-        assert_eq!(apply.rc, 0, "{}", apply.stderr);
-        assert!(apply.stdout.contains("dmsetup create"), "{}", apply.stdout);
-        assert_eq!(
-            ev.cmd("verify").unwrap().rc,
-            0,
-            "round {round}: the golden data"
-        );
-        assert_ne!(
-            ev.cmd("new_file").unwrap().rc,
-            0,
-            "round {round}: the first boot's file went with the instance stores"
-        );
-        let watch = ev.cmd("watch").unwrap();
-        assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
-        assert_eq!(json_of(&ev, "status_done")["state"], "verified");
-        ebs_unchanged(&format!("by stop/start {round}"));
-        println!(
-            "stop/start {round}: zevac apply {:.2} s, golden data, EBS unchanged",
-            apply.seconds()
+    assert_eq!(
+        disks::sha256(&disks[0].image).unwrap(),
+        golden_hash,
+        "EBS changed"
+    );
+    println!("imports (first boot, then after each crash): {imports:.2?}");
+    for (i, after_crash) in imports[1..].iter().enumerate() {
+        assert!(
+            *after_crash < imports[0] + 2.0,
+            "import {} after a crash took {after_crash:.2} s against {:.2} s",
+            i + 1,
+            imports[0]
         );
     }
+    run.remove_images().unwrap();
+}
+
+/// The immutable origin with a copy-on-write store far too small (1 MiB; ZFS writes about 2 MiB
+/// there): whatever happens to the copy, zevac says what went wrong, nothing hangs, and EBS
+/// stays bit-identical to the golden image.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_copy_on_write_store_too_small_fails_clearly_and_ebs_stays_golden() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("cow-full").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let golden_hash = disks::sha256(&golden.image).unwrap();
+    let outcome = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks.clone(),
+        include_str!("guest/cow-full.sh"),
+        Some("[layout]\ncow_size = \"1MiB\"\n[watch]\ninterval = \"1s\"\n"),
+    );
+    let ev = &outcome.events;
+    for name in [
+        "apply",
+        "dm_status",
+        "watch",
+        "dm_status_after",
+        "status_after",
+        "zstatus",
+    ] {
+        if let Ok(c) = ev.cmd(name) {
+            println!("{name} (exit {}):\n{}{}", c.rc, c.stdout, c.stderr);
+        }
+    }
+    assert_eq!(
+        disks::sha256(&disks[0].image).unwrap(),
+        golden_hash,
+        "EBS changed"
+    );
+    run.remove_images().unwrap();
+}
+
+/// Write errors on an instance store during the copy (blkdebug, every 2 MiB of its first
+/// 700 MiB): ZFS cancels the removal, `zevac watch` fails with ZFS's reason, the pool keeps its
+/// data. The next boot, with the disk healthy again, re-creates the snapshot over its store,
+/// starts the removal again and finishes it. EBS stays bit-identical throughout.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn write_errors_on_an_instance_store_cancel_the_copy_and_the_next_boot_finishes_it() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("local-write-errors").unwrap();
+    let mut disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let golden_hash = disks::sha256(&golden.image).unwrap();
+    let healthy = disks.clone();
+    // From 16 MiB into the data partition (which starts at 1 MiB), past ZFS's labels and boot
+    // area, to 700 MiB, short of the copy-on-write store if this disk carries it.
+    disks[2] = disks[2]
+        .clone()
+        .failing_writes((17..700).step_by(2).map(|mib| mib * 2048));
+    let outcome = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        include_str!("guest/local-write-errors.sh"),
+        None,
+    );
+    let ev = &outcome.events;
+    for name in ["apply", "watch", "zstatus", "dbgmsg"] {
+        let c = ev.cmd(name).unwrap();
+        println!("{name} (exit {}):\n{}{}", c.rc, c.stdout, c.stderr);
+    }
+    assert_eq!(ev.cmd("apply").unwrap().rc, 0);
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 1, "a canceled removal fails the watch");
+    assert!(
+        watch
+            .stderr
+            .contains("could not be written to the new disks"),
+        "{}",
+        watch.stderr
+    );
+    assert_eq!(json_of(ev, "status")["state"], "canceled");
+    assert_eq!(ev.cmd("verify_all").unwrap().rc, 0, "the data is intact");
+    assert_eq!(
+        disks::sha256(&healthy[0].image).unwrap(),
+        golden_hash,
+        "EBS changed"
+    );
+
+    let spec = zevac_spec(
+        "healthy",
+        healthy.clone(),
+        include_str!("guest/finish.sh"),
+        &golden,
+    );
+    let ev = lab.run(&run, &spec).unwrap().events;
+    let apply = ev.cmd("apply").unwrap();
+    println!("next boot: {}{}", apply.stdout, apply.stderr);
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("zpool remove rpool /dev/mapper/zevac-origin"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(json_of(&ev, "status_done")["state"], "verified");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the golden data");
+    assert_eq!(
+        disks::sha256(&healthy[0].image).unwrap(),
+        golden_hash,
+        "EBS changed"
+    );
     run.remove_images().unwrap();
 }
 
@@ -1134,8 +1158,9 @@ fn a_read_error_on_ebs_cancels_the_copy_and_the_watcher_says_why() {
     assert_eq!(status["state"], "canceled", "{status}");
     let zstatus = ev.cmd("zstatus").unwrap().stdout;
     println!("{zstatus}");
+    // Immutable: the origin is the snapshot of the EBS partition.
     assert!(
-        zstatus.contains("Elastic_Block_Store"),
+        zstatus.contains("zevac-origin"),
         "the pool keeps its origin:\n{zstatus}"
     );
     assert_eq!(

@@ -65,9 +65,17 @@ pub struct Disk {
     pub logical_block_size: u32,
     pub physical_block_size: u32,
     pub throttle: Option<Throttle>,
-    /// A bad sector: every read that covers this 512-byte sector fails with EIO (QEMU's
-    /// `blkdebug`), as a failing volume would.
-    pub bad_sector: Option<u64>,
+    /// Failing sectors (QEMU's `blkdebug`): every read or write covering one fails with EIO,
+    /// as a failing volume would.
+    pub faults: Vec<Fault>,
+}
+
+/// One failing 512-byte sector of a [`Disk`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    pub sector: u64,
+    /// `true`: writes covering it fail; `false`: reads.
+    pub write: bool,
 }
 
 /// A serial of `prefix` and 17 hex digits derived from `seed`, stable across boots of a run.
@@ -105,7 +113,7 @@ impl Disk {
             logical_block_size: 512,
             physical_block_size: 4096,
             throttle: None,
-            bad_sector: None,
+            faults: Vec::new(),
         }
     }
 
@@ -120,7 +128,7 @@ impl Disk {
             logical_block_size: 512,
             physical_block_size: 512,
             throttle: None,
-            bad_sector: None,
+            faults: Vec::new(),
         }
     }
 
@@ -135,7 +143,7 @@ impl Disk {
             logical_block_size: 512,
             physical_block_size: 512,
             throttle: None,
-            bad_sector: None,
+            faults: Vec::new(),
         }
     }
 
@@ -146,8 +154,41 @@ impl Disk {
 
     /// Reads covering `sector` (512-byte units from the start of the disk) fail with EIO.
     pub fn bad_sector(mut self, sector: u64) -> Self {
-        self.bad_sector = Some(sector);
+        self.faults.push(Fault {
+            sector,
+            write: false,
+        });
         self
+    }
+
+    /// Writes covering any of `sectors` fail with EIO.
+    pub fn failing_writes(mut self, sectors: impl IntoIterator<Item = u64>) -> Self {
+        self.faults.extend(sectors.into_iter().map(|sector| Fault {
+            sector,
+            write: true,
+        }));
+        self
+    }
+
+    /// blkdebug's rules for the faults, one `[inject-error]` section each.
+    pub fn blkdebug_config(&self) -> String {
+        self.faults
+            .iter()
+            .map(|f| {
+                format!(
+                    "[inject-error]\nevent = \"{}\"\nerrno = \"5\"\nsector = \"{}\"\n\n",
+                    if f.write { "write_aio" } else { "read_aio" },
+                    f.sector
+                )
+            })
+            .collect()
+    }
+
+    /// Where [`Disk::qemu_args`] expects [`Disk::blkdebug_config`] (beside the image).
+    pub fn blkdebug_path(&self) -> PathBuf {
+        let mut p = self.image.clone().into_os_string();
+        p.push(".blkdebug");
+        p.into()
     }
 
     pub fn sectors(mut self, logical: u32, physical: u32) -> Self {
@@ -170,22 +211,24 @@ impl Disk {
 
     /// QEMU arguments for this disk.
     pub fn qemu_args(&self) -> Vec<String> {
-        let mut drive = match self.bad_sector {
-            None => format!(
+        let mut drive = if self.faults.is_empty() {
+            format!(
                 "file={},if=none,id={},format=raw,cache=none,aio=threads,discard=unmap",
                 self.image.display(),
                 self.id
-            ),
-            // blkdebug between the raw format and the file: its rule fires on the raw driver's
-            // read events, for requests covering the sector.
-            Some(sector) => format!(
+            )
+        } else {
+            // blkdebug between the raw format and the file: its rules fire on the raw driver's
+            // read and write events, for requests covering a sector; the rules are a file
+            // (written by the VM's launcher) because a list of them does not fit `-drive`.
+            format!(
                 "if=none,id={},driver=raw,cache=none,discard=unmap,file.driver=blkdebug,\
-                 file.image.driver=file,file.image.filename={},file.image.aio=threads,\
-                 file.inject-error.event=read_aio,file.inject-error.errno=5,\
-                 file.inject-error.sector={sector}",
+                 file.config={},file.image.driver=file,file.image.filename={},\
+                 file.image.aio=threads",
                 self.id,
+                self.blkdebug_path().display(),
                 self.image.display()
-            ),
+            )
         };
         if let Some(t) = self.throttle {
             drive.push_str(&format!(",throttling.bps-total={}", t.bytes_per_second));
@@ -289,11 +332,15 @@ mod tests {
             .qemu_args()
             .join(" ");
         assert!(
-            args.contains(
-                "file.driver=blkdebug,file.image.driver=file,file.image.filename=/tmp/e.img"
-            ),
+            args.contains("file.driver=blkdebug,file.config=/tmp/e.img.blkdebug,file.image.driver=file,file.image.filename=/tmp/e.img"),
             "{args}"
         );
-        assert!(args.contains("file.inject-error.sector=4242"), "{args}");
+        let rules = Disk::ebs("/tmp/e.img")
+            .bad_sector(4242)
+            .failing_writes([8, 16])
+            .blkdebug_config();
+        assert_eq!(rules.matches("[inject-error]").count(), 3, "{rules}");
+        assert!(rules.contains("event = \"read_aio\"\nerrno = \"5\"\nsector = \"4242\""));
+        assert!(rules.contains("event = \"write_aio\"\nerrno = \"5\"\nsector = \"16\""));
     }
 }

@@ -233,6 +233,10 @@ impl Vm {
             File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
         }
         let _ = std::fs::remove_file(&files.qmp);
+        for d in spec.disks.iter().filter(|d| !d.faults.is_empty()) {
+            std::fs::write(d.blkdebug_path(), d.blkdebug_config())
+                .with_context(|| format!("writing {}", d.blkdebug_path().display()))?;
+        }
         let qemu_log = files.dir.join("qemu.log");
         let log = File::options().create(true).append(true).open(&qemu_log)?;
         let mut cmd = qemu_command(vmlinuz, spec, &files);

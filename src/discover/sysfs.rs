@@ -102,7 +102,16 @@ pub fn partition_name(sys: &Path, path: &str) -> Option<String> {
 /// `nvmeXcYnZ`: on kernel 6.1 the head `nvmeXnZ` counts nothing at all (lab), so the larger of
 /// the two is the disk's.
 pub fn disk_bytes_read(sys: &Path, path: &str) -> Option<u64> {
-    let mut dir = device_dir(sys, path)?;
+    disk_dir_bytes_read(sys, device_dir(sys, path)?)
+}
+
+/// [`disk_bytes_read`] of the device numbered `major:minor` (as `dmsetup table` names them).
+pub fn device_number_bytes_read(sys: &Path, major_minor: &str) -> Option<u64> {
+    let dir = std::fs::canonicalize(sys.join("dev/block").join(major_minor)).ok()?;
+    disk_dir_bytes_read(sys, dir)
+}
+
+fn disk_dir_bytes_read(sys: &Path, mut dir: PathBuf) -> Option<u64> {
     if dir.join("partition").exists() {
         dir = dir.parent()?.to_path_buf();
     }
@@ -266,6 +275,10 @@ mod tests {
         }
         let of = |name: &str| disk_bytes_read(&sys, dev.join(name).to_str().unwrap());
         assert_eq!(of("nvme0n1p2"), Some(581000 * 512));
+        // By number, as a snapshot's table names its origin.
+        std::fs::create_dir_all(sys.join("dev/block")).unwrap();
+        std::os::unix::fs::symlink(&part, sys.join("dev/block/259:7")).unwrap();
+        assert_eq!(device_number_bytes_read(&sys, "259:7"), Some(581000 * 512));
         // nvme10n1 has no path nodes: its own counter (not nvme1c1n1's).
         assert_eq!(of("nvme10n1"), Some(4000 * 512));
     }
