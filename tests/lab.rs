@@ -291,12 +291,13 @@ fn apply_evacuates(pair: ZfsPair) {
         "{}",
         again.stdout
     );
-    // Only ZFS wrote to EBS (labels and uberblocks at import, the removal's final label rewrite).
+    // The immutable origin: ZFS wrote its labels into the snapshot's store, not to EBS.
+    let changed = changed_blocks(&golden.image, &ebs);
     println!(
-        "EBS: {} of {} 4 KiB blocks changed",
-        changed_blocks(&golden.image, &ebs),
+        "EBS: {changed} of {} 4 KiB blocks changed",
         std::fs::metadata(&ebs).unwrap().len() / 4096
     );
+    assert_eq!(changed, 0, "EBS was written");
     run.remove_images().unwrap();
 }
 
@@ -931,6 +932,10 @@ fn watch_verifies(pair: ZfsPair) {
         parsed.keys().any(|k| k.starts_with("zevac_phase{")),
         "{metrics}"
     );
+    // The immutable origin's store: about 2 MiB of ZFS's label writes in the 256 MiB default.
+    let cow_used = parsed["zevac_cow_used_bytes{pool=\"rpool\"}"];
+    assert_eq!(parsed["zevac_cow_size_bytes{pool=\"rpool\"}"], 256.0 * 1048576.0);
+    assert!(cow_used > 0.0 && cow_used < 16.0 * 1048576.0, "{metrics}");
 
     // --watch on a pipe: one line per change, then the result.
     let watched = ev.cmd("status_watch").unwrap();

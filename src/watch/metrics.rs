@@ -82,6 +82,32 @@ pub fn render(r: &WatchRecord) -> String {
         "The bandwidth cap on the copy (0: none).",
         &[(String::new(), r.cap_bytes_per_second.unwrap_or(0) as f64)],
     );
+    // Immutable origin, while the snapshot exists: how full its store is (1: invalid).
+    if let Some(cow) = r.cow {
+        let (used, size) = match cow {
+            crate::devmapper::CowUsage::InUse {
+                allocated,
+                total,
+                metadata,
+            } => ((allocated + metadata) as f64, total as f64),
+            _ => (f64::NAN, f64::NAN),
+        };
+        gauge(
+            "cow_used_bytes",
+            "Bytes of the origin snapshot's copy-on-write store in use (NaN: invalid).",
+            &[(String::new(), used)],
+        );
+        gauge(
+            "cow_size_bytes",
+            "Bytes of the origin snapshot's copy-on-write store.",
+            &[(String::new(), size)],
+        );
+        gauge(
+            "cow_used_ratio",
+            "Share of the copy-on-write store in use (1: full, the snapshot invalid).",
+            &[(String::new(), cow.fraction())],
+        );
+    }
     out
 }
 
