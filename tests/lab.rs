@@ -596,116 +596,46 @@ fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
 }
 
 /// The immutable origin with a copy-on-write store far too small (1 MiB; ZFS writes about 2 MiB
-/// there): whatever happens to the copy, zevac says what went wrong, nothing hangs, and EBS
-/// stays bit-identical to the golden image.
+/// there, and a full store invalidates the snapshot, which suspends the pool: seen in the lab).
+/// zevac refuses it before it changes anything: exit 2 with the reason, no pool imported, no
+/// mapping, every disk image bit-identical.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
-fn a_copy_on_write_store_too_small_fails_clearly_and_ebs_stays_golden() {
+fn a_copy_on_write_store_too_small_is_refused_before_anything_changes() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
-    let run = lab.new_run("cow-full").unwrap();
+    let run = lab.new_run("cow-too-small").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
-    let golden_hash = disks::sha256(&golden.image).unwrap();
+    let before = hashes(&disks);
     let outcome = boot_with_zevac(
         &lab,
         &run,
         &golden,
         disks.clone(),
-        include_str!("guest/cow-full.sh"),
-        Some("[layout]\ncow_size = \"1MiB\"\n[watch]\ninterval = \"1s\"\n"),
+        include_str!("guest/zevac-apply.sh"),
+        Some("[layout]\ncow_size = \"1MiB\"\n"),
     );
     let ev = &outcome.events;
-    for name in [
-        "apply",
-        "dm_status",
-        "watch",
-        "dm_status_after",
-        "status_after",
-        "zstatus",
-    ] {
-        if let Ok(c) = ev.cmd(name) {
-            println!("{name} (exit {}):\n{}{}", c.rc, c.stdout, c.stderr);
-        }
-    }
-    assert_eq!(
-        disks::sha256(&disks[0].image).unwrap(),
-        golden_hash,
-        "EBS changed"
-    );
-    run.remove_images().unwrap();
-}
-
-/// Write errors on an instance store during the copy (blkdebug, every 2 MiB of its first
-/// 700 MiB): ZFS cancels the removal, `zevac watch` fails with ZFS's reason, the pool keeps its
-/// data. The next boot, with the disk healthy again, re-creates the snapshot over its store,
-/// starts the removal again and finishes it. EBS stays bit-identical throughout.
-#[test]
-#[ignore = "lab: boots QEMU; run with --include-ignored"]
-fn write_errors_on_an_instance_store_cancel_the_copy_and_the_next_boot_finishes_it() {
-    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
-    let run = lab.new_run("local-write-errors").unwrap();
-    let mut disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
-    let golden_hash = disks::sha256(&golden.image).unwrap();
-    let healthy = disks.clone();
-    // From 16 MiB into the data partition (which starts at 1 MiB), past ZFS's labels and boot
-    // area, to 700 MiB, short of the copy-on-write store if this disk carries it.
-    disks[2] = disks[2]
-        .clone()
-        .failing_writes((17..700).step_by(2).map(|mib| mib * 2048));
-    let outcome = boot_with_zevac(
-        &lab,
-        &run,
-        &golden,
-        disks,
-        include_str!("guest/local-write-errors.sh"),
-        None,
-    );
-    let ev = &outcome.events;
-    for name in ["apply", "watch", "zstatus", "dbgmsg"] {
-        let c = ev.cmd(name).unwrap();
-        println!("{name} (exit {}):\n{}{}", c.rc, c.stdout, c.stderr);
-    }
-    assert_eq!(ev.cmd("apply").unwrap().rc, 0);
-    let watch = ev.cmd("watch").unwrap();
-    assert_eq!(watch.rc, 1, "a canceled removal fails the watch");
-    assert!(
-        watch
-            .stderr
-            .contains("could not be written to the new disks"),
-        "{}",
-        watch.stderr
-    );
-    assert_eq!(json_of(ev, "status")["state"], "canceled");
-    assert_eq!(ev.cmd("verify_all").unwrap().rc, 0, "the data is intact");
-    assert_eq!(
-        disks::sha256(&healthy[0].image).unwrap(),
-        golden_hash,
-        "EBS changed"
-    );
-
-    let spec = zevac_spec(
-        "healthy",
-        healthy.clone(),
-        include_str!("guest/finish.sh"),
-        &golden,
-    );
-    let ev = lab.run(&run, &spec).unwrap().events;
     let apply = ev.cmd("apply").unwrap();
-    println!("next boot: {}{}", apply.stdout, apply.stderr);
-    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    println!("apply (exit {}): {}", apply.rc, apply.stderr.trim());
+    assert_eq!(apply.rc, 2, "{}{}", apply.stdout, apply.stderr);
     assert!(
-        apply
-            .stdout
-            .contains("zpool remove rpool /dev/mapper/zevac-origin"),
+        apply.stderr.contains("layout.cow_size") && apply.stderr.contains("at least 64MiB"),
         "{}",
-        apply.stdout
+        apply.stderr
     );
-    assert_eq!(json_of(&ev, "status_done")["state"], "verified");
-    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the golden data");
-    assert_eq!(
-        disks::sha256(&healthy[0].image).unwrap(),
-        golden_hash,
-        "EBS changed"
+    assert!(
+        ev.cmd("zstatus")
+            .unwrap()
+            .stdout
+            .contains("no pools available")
+            || ev
+                .cmd("zstatus")
+                .unwrap()
+                .stderr
+                .contains("no pools available"),
+        "nothing imported"
     );
+    assert_eq!(hashes(&disks), before, "a disk image changed");
     run.remove_images().unwrap();
 }
 
@@ -934,7 +864,10 @@ fn watch_verifies(pair: ZfsPair) {
     );
     // The immutable origin's store: about 2 MiB of ZFS's label writes in the 256 MiB default.
     let cow_used = parsed["zevac_cow_used_bytes{pool=\"rpool\"}"];
-    assert_eq!(parsed["zevac_cow_size_bytes{pool=\"rpool\"}"], 256.0 * 1048576.0);
+    assert_eq!(
+        parsed["zevac_cow_size_bytes{pool=\"rpool\"}"],
+        256.0 * 1048576.0
+    );
     assert!(cow_used > 0.0 && cow_used < 16.0 * 1048576.0, "{metrics}");
 
     // --watch on a pipe: one line per change, then the result.
