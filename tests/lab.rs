@@ -534,11 +534,16 @@ fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
     let run = lab.new_run("kill-points").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(4), 2);
     let golden_hash = disks::sha256(&golden.image).unwrap();
-    let mut imports = Vec::new();
-    for target in [5, 25, 50, 75, 90] {
-        let script = format!("TARGET={target}\n{}", include_str!("guest/kill-at.sh"));
+    let total_mib = golden.pool_alloc_bytes >> 20;
+    let (mut imports, mut done_mib) = (Vec::new(), 0);
+    for percent in [5, 25, 50, 75, 90] {
+        let target_mib = total_mib * percent / 100;
+        let script = format!(
+            "TARGET_MIB={target_mib}\nDONE_MIB={done_mib}\n{}",
+            include_str!("guest/kill-at.sh")
+        );
         let spec = zevac_spec(
-            &format!("kill-at-{target}"),
+            &format!("kill-at-{percent}"),
             disks.clone(),
             &script,
             &golden,
@@ -546,19 +551,22 @@ fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
         let mut vm = lab.boot(&run, &spec).unwrap();
         let reached = vm.wait_mark("reached", Duration::from_secs(600)).unwrap();
         vm.kill().unwrap();
+        done_mib += reached.fields["read_mib"].parse::<u64>().unwrap();
         let apply = vm.events.cmd("apply").unwrap();
         assert_eq!(apply.rc, 0, "{}", apply.stderr);
         let import = import_seconds(&apply.stdout);
         println!(
-            "killed at {}% (target {target}%): this boot's apply {:.2} s, its import {import:.2} s",
-            reached.fields["percent"],
-            apply.seconds()
+            "killed at {percent}% ({done_mib} of {total_mib} MiB read by the copy in all boots); \
+             this boot's apply {:.2} s, its import {import:.2} s; ZFS's copied counter at {}% \
+             when apply returned",
+            apply.seconds(),
+            json_of(&vm.events, "status_applied")["percent"]
         );
         imports.push(import);
         assert_eq!(
             disks::sha256(&disks[0].image).unwrap(),
             golden_hash,
-            "EBS changed in the boot killed at {target}%"
+            "EBS changed in the boot killed at {percent}%"
         );
     }
     let spec = zevac_spec(
