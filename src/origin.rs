@@ -103,6 +103,7 @@ fn snapshot_of(
         }
     }
     match found.len() {
+        1 if found[0].sectors == 0 => bail!("cannot read the size of {}", found[0].origin),
         1 => Ok(found.remove(0)),
         0 => bail!(
             "the store {cow} holds a snapshot, but no origin partition holds pool {}",
@@ -233,5 +234,163 @@ impl Origin {
                     .map(|p| p.paths[0].clone())
             });
         origin.into_iter().chain(local).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::OriginMode;
+    use crate::exec::{FakeExecutor, Output};
+    use crate::testing::{fixture, recorded_disks, scratch};
+
+    const EBS_PART: &str =
+        "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
+
+    fn output(status: i32, stdout: &str) -> Output {
+        Output {
+            status,
+            stdout: stdout.into(),
+            stderr: String::new(),
+        }
+    }
+
+    /// The recorded machine, with a `zevac-cow` partition (a scratch file holding `header`) on
+    /// its first instance store and the EBS partition's size from the recorded `blkid -p`
+    /// (`PART_ENTRY_SIZE`; the sysfs recording has no partition sizes).
+    fn machine_with_store(header: Option<&[u8]>) -> (Vec<BlockDevice>, String) {
+        let mut disks = recorded_disks("2.3.2");
+        let blkid = fixture("2.3.2", "blkid_origin.stdout");
+        let sectors: u64 = blkid
+            .lines()
+            .find_map(|l| l.strip_prefix("PART_ENTRY_SIZE="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        for d in disks.iter_mut().filter(|d| d.role == Role::Origin) {
+            // Only the pool's partition: `blkid -p` of the ESP was not recorded.
+            d.partitions
+                .retain(|p| p.paths.iter().any(|q| q == EBS_PART));
+            for p in &mut d.partitions {
+                if p.paths.iter().any(|q| q == EBS_PART) {
+                    p.size_bytes = sectors * 512;
+                }
+            }
+        }
+        let store = scratch().join("cow");
+        let mut data = header.map(<[u8]>::to_vec).unwrap_or_default();
+        data.resize(8192, 0);
+        std::fs::write(&store, data).unwrap();
+        let store = store.to_string_lossy().into_owned();
+        if header.is_some() {
+            let local = disks.iter_mut().find(|d| d.role == Role::Local).unwrap();
+            local.partitions.push(crate::discover::Partition {
+                name: format!("{}p2", local.name),
+                number: 2,
+                label: Some(COW_LABEL.into()),
+                size_bytes: 256 << 20,
+                paths: vec![store.clone()],
+            });
+        }
+        (disks, store)
+    }
+
+    /// `dmsetup info` of a missing mapping exits 1 (lab), of a present one 0; `blkid -p` of the
+    /// EBS partition is the recorded one.
+    fn executor(mapping: bool) -> FakeExecutor {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("bench/fixtures/zfs-2.3.2/states");
+        let mut exec = FakeExecutor::new();
+        exec.answer("dmsetup info zevac-origin", output(i32::from(!mapping), ""));
+        exec.answer_recorded(
+            &format!("blkid -p -o export {EBS_PART}"),
+            &dir,
+            "blkid_origin",
+        )
+        .unwrap();
+        exec
+    }
+
+    fn asked(exec: &FakeExecutor) -> Vec<String> {
+        exec.asked.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn in_place_reaches_the_origin_raw_and_asks_nothing() {
+        let mut config = Config::default();
+        config.origin.mode = OriginMode::InPlace;
+        let (disks, _) = machine_with_store(Some(b"SnAp\x01\0\0\0"));
+        let exec = executor(false);
+        assert_eq!(reach(&exec, &config, &disks).unwrap(), Access::Raw);
+        assert!(asked(&exec).is_empty());
+    }
+
+    #[test]
+    fn the_store_decides_how_a_boot_reaches_the_origin() {
+        let config = Config::default();
+        for (header, access) in [
+            (None, Access::Raw),
+            (Some(&[0u8; 16][..]), Access::Raw),
+            (
+                Some(
+                    &b"ZEVAC-RELEASED: the copy off the origin finished; this store is unused\n"[..],
+                ),
+                Access::LocalOnly,
+            ),
+        ] {
+            let (disks, _) = machine_with_store(header);
+            let exec = executor(false);
+            assert_eq!(reach(&exec, &config, &disks).unwrap(), access, "{header:?}");
+            assert!(!asked(&exec).iter().any(|c| c.starts_with("dmsetup create")));
+        }
+        // A mapping made earlier in this boot is used as it is.
+        let (disks, _) = machine_with_store(Some(b"SnAp\x01\0\0\0"));
+        let exec = executor(true);
+        assert_eq!(reach(&exec, &config, &disks).unwrap(), Access::Snapshot);
+        assert_eq!(asked(&exec), ["dmsetup info zevac-origin"]);
+    }
+
+    /// A reboot mid-copy: the same snapshot over the same store, never zeroed, then EBS read-only.
+    #[test]
+    fn a_valid_store_gets_its_snapshot_back_unzeroed() {
+        let (disks, store) = machine_with_store(Some(b"SnAp\x01\0\0\0\x01\0\0\0\x08\0\0\0"));
+        let mut exec = executor(false);
+        let table = format!("0 2097152 snapshot {EBS_PART} {store} P 8");
+        let ebs_disk = EBS_PART.trim_end_matches("-part2");
+        for cmd in [
+            format!("dmsetup create --noudevsync zevac-origin --table {table}"),
+            "dmsetup mknodes zevac-origin".into(),
+            format!("blockdev --setro {EBS_PART}"),
+            format!("blockdev --setro {ebs_disk}"),
+        ] {
+            exec.answer(&cmd, output(0, ""));
+        }
+        assert_eq!(
+            reach(&exec, &Config::default(), &disks).unwrap(),
+            Access::Snapshot
+        );
+        let asked = asked(&exec);
+        assert!(asked.iter().any(|c| c.ends_with(&table)), "{asked:?}");
+        assert_eq!(
+            asked.last().unwrap(),
+            &format!("blockdev --setro {ebs_disk}")
+        );
+        assert!(
+            std::fs::read(&store).unwrap().starts_with(b"SnAp\x01"),
+            "the store was not zeroed"
+        );
+    }
+
+    #[test]
+    fn an_invalid_store_is_an_error_that_says_ebs_is_unchanged() {
+        let (disks, _) = machine_with_store(Some(b"SnAp\0\0\0\0"));
+        let err = format!(
+            "{:#}",
+            reach(&executor(false), &Config::default(), &disks).unwrap_err()
+        );
+        assert!(
+            err.contains("invalid") && err.contains("EBS is unchanged"),
+            "{err}"
+        );
     }
 }

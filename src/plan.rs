@@ -772,12 +772,22 @@ mod tests {
     /// store on the first disk only), makes the snapshot, and adds and removes through it.
     #[test]
     fn immutable_first_boot_snapshots_the_origin_before_adding() {
-        // The recorded sysfs dump has no partition sizes: the EBS partition gets its disk's.
+        // The recorded sysfs dump has no partition sizes: the EBS partition's is the recorded
+        // `blkid -p`'s PART_ENTRY_SIZE (2097152 sectors).
+        let sectors: u64 = crate::testing::fixture("2.3.2", "blkid_origin.stdout")
+            .lines()
+            .find_map(|l| l.strip_prefix("PART_ENTRY_SIZE="))
+            .unwrap()
+            .parse()
+            .unwrap();
         let mut disks = machine("2.3.2");
         let ebs = disks.iter_mut().find(|d| d.role == Role::Origin).unwrap();
-        let disk_bytes = ebs.size_bytes;
-        for p in &mut ebs.partitions {
-            p.size_bytes = disk_bytes - (2 << 20);
+        for p in ebs
+            .partitions
+            .iter_mut()
+            .filter(|p| p.paths.iter().any(|q| q == EBS_PART))
+        {
+            p.size_bytes = sectors * 512;
         }
         let s = steps(plan(&Config::default(), &disks, &recorded_readonly_pool()));
         let kinds: Vec<&str> = s
@@ -808,7 +818,10 @@ mod tests {
         assert_eq!(snap.cow, first.path_of(COW_LABEL).unwrap());
         assert_eq!(snap.cow, format!("{}-part2", first.disk));
         let ebs = disks.iter().find(|d| d.role == Role::Origin).unwrap();
-        assert_eq!(snap.sectors * 512, disk_bytes - (2 << 20));
+        assert_eq!(
+            snap.sectors, 2097152,
+            "the table the lab recorded: 0 2097152 snapshot ..."
+        );
         assert_eq!(snap.origin_disk, ebs.stable_path());
         assert!(
             matches!(&s[4], Step::Remove { vdev, .. } if vdev == crate::devmapper::SNAPSHOT_PATH),
