@@ -19,6 +19,7 @@ pub mod events;
 pub mod golden;
 pub mod initramfs;
 pub mod kernel;
+pub mod peers;
 pub mod plots;
 pub mod qmp;
 pub mod selftest;

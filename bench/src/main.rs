@@ -153,8 +153,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
     });
     if !args.report_from.is_empty() {
         let results = sweep::load(&args.report_from)?;
+        let peers = zevac_bench::peers::load(&args.report_from)?;
         std::fs::create_dir_all(&out)?;
-        sweep::write_results(&results, args.pair.pair, &out)?;
+        sweep::write_results(&results, &peers, args.pair.pair, &out)?;
         println!(
             "{} cells from {} sweeps in {}",
             results.len(),

@@ -8,6 +8,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::peers::PeerResult;
 use crate::sweep::{CellResult, Latency, Workload};
 
 const SIZE: (u32, u32) = (720, 440);
@@ -21,13 +22,14 @@ const COLORS: [RGBColor; 6] = [
 ];
 
 /// Writes every plot the results have data for into `out`; returns the file names.
-pub fn write(results: &[CellResult], out: &Path) -> Result<Vec<String>> {
+pub fn write(results: &[CellResult], peers: &[PeerResult], out: &Path) -> Result<Vec<String>> {
     let ok: Vec<&CellResult> = results.iter().filter(|r| r.ok()).collect();
+    let peers: Vec<&PeerResult> = peers.iter().filter(|p| p.manifest_ok).collect();
     let mut written = Vec::new();
     if !ok.is_empty() {
         copy_rate(&ok, &out.join("copy-rate.svg"))?;
         written.push("copy-rate.svg".to_string());
-        boot_blocking(&ok, &out.join("boot-blocking.svg"))?;
+        boot_blocking(&ok, &peers, &out.join("boot-blocking.svg"))?;
         written.push("boot-blocking.svg".to_string());
     }
     if ok.iter().any(|r| r.before.is_some()) {
@@ -130,17 +132,19 @@ fn copy_rate(results: &[&CellResult], path: &Path) -> Result<()> {
 }
 
 /// What holds the boot (apply, then mounting the root under the copy) against the data size.
-fn boot_blocking(results: &[&CellResult], path: &Path) -> Result<()> {
+fn boot_blocking(results: &[&CellResult], peers: &[&PeerResult], path: &Path) -> Result<()> {
     let max_mib = results.iter().map(|r| r.cell.data_mib).max().unwrap_or(256) as f64;
+    let eager = |p: &PeerResult| p.boot_blocking_seconds + p.root_mount_seconds;
     let max_s = results
         .iter()
         .map(|r| r.boot_blocking_seconds + r.root_mount_seconds)
+        .chain(peers.iter().map(|p| eager(p)))
         .fold(1.0, f64::max);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = frame(
         &root,
-        "boot blocking: zevac apply + the root mount under the copy",
+        "boot blocking: zevac apply + the root mount under the copy, and the eager copy",
         0f64..max_mib * 1.15,
         0f64..max_s * 1.2,
     )?;
@@ -180,6 +184,18 @@ fn boot_blocking(results: &[&CellResult], path: &Path) -> Result<()> {
                 .label(format!("{name}: {what}"))
                 .legend(move |(x, y)| Circle::new((x + 5, y), 4, style));
         }
+    }
+    if !peers.is_empty() {
+        let style = BLACK.stroke_width(2);
+        chart
+            .draw_series(
+                peers
+                    .iter()
+                    .map(|p| TriangleMarker::new((p.data_mib as f64, eager(p)), 6, style)),
+            )
+            .map_err(err)?
+            .label("eager copy (zfs send | recv): boot waits for it")
+            .legend(move |(x, y)| TriangleMarker::new((x + 5, y), 6, style));
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(err)

@@ -146,6 +146,9 @@ pub struct Matrix {
     /// Foreground workloads (default: none).
     #[serde(default = "no_workload")]
     pub workloads: Vec<Workload>,
+    /// Peers to run at each data size and throttle, after zevac's cells (default: none).
+    #[serde(default)]
+    pub peers: Vec<crate::peers::Peer>,
 }
 
 fn no_workload() -> Vec<Workload> {
@@ -165,6 +168,7 @@ impl Matrix {
                 CapSpec::OfThrottle(0.5),
             ],
             workloads: vec![Workload::None, Workload::Randread, Workload::Fsync],
+            peers: vec![crate::peers::Peer::Eager],
         }
     }
 
@@ -176,6 +180,7 @@ impl Matrix {
             profiles: vec!["balanced".into()],
             caps: vec![CapSpec::OfThrottle(0.5)],
             workloads: no_workload(),
+            peers: Vec::new(),
         }
     }
 
@@ -502,7 +507,18 @@ pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path) -> Result<Vec<C
         );
         results.push(r);
         // Written after every cell: a sweep cut short keeps what it measured.
-        write_results(&results, lab.pair, out)?;
+        write_results(&results, &[], lab.pair, out)?;
+    }
+    if !matrix.peers.is_empty() {
+        let peers =
+            crate::peers::run_all(lab, &matrix.peers, &matrix.data_mib, &matrix.throttle_mib)?;
+        write_results(&results, &peers, lab.pair, out)?;
+        if peers.iter().any(|p| !p.manifest_ok) {
+            bail!(
+                "a peer's copy did not match the golden data: see {}",
+                out.display()
+            );
+        }
     }
     Ok(results)
 }
@@ -521,8 +537,14 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<CellResult>> {
     Ok(all)
 }
 
-/// `results.json`, `results.csv` and `summary.md` in `out`.
-pub fn write_results(results: &[CellResult], pair: ZfsPair, out: &Path) -> Result<()> {
+/// `results.json`, `results.csv`, the plots and `summary.md` in `out`; with peers, also
+/// `peers.json` and their section of the summary.
+pub fn write_results(
+    results: &[CellResult],
+    peers: &[crate::peers::PeerResult],
+    pair: ZfsPair,
+    out: &Path,
+) -> Result<()> {
     std::fs::write(
         out.join("results.json"),
         serde_json::to_string_pretty(results)?,
@@ -532,8 +554,12 @@ pub fn write_results(results: &[CellResult], pair: ZfsPair, out: &Path) -> Resul
         csv.serialize(CsvRow::from(r))?;
     }
     csv.flush()?;
-    let plots = crate::plots::write(results, out)?;
+    let plots = crate::plots::write(results, peers, out)?;
     let mut text = summary(results, pair);
+    if !peers.is_empty() {
+        crate::peers::write(peers, out)?;
+        text.push_str(&crate::peers::section(peers, results));
+    }
     if !plots.is_empty() {
         text.push_str("\n## Plots\n\n");
         for p in plots {
@@ -901,6 +927,13 @@ mod tests {
         .unwrap();
         assert_eq!(w.cells().len(), 2);
         assert!(toml::from_str::<Matrix>("data_mib = [1]\nbogus = 1\n").is_err());
+        assert!(w.peers.is_empty(), "no peers unless asked");
+        let p: Matrix = toml::from_str(
+            "data_mib = [256, 1024]\nthrottle_mib = [16]\nprofiles = [\"balanced\"]\ncaps = [\"none\"]\npeers = [\"eager\"]\n",
+        )
+        .unwrap();
+        assert_eq!(p.peers, [crate::peers::Peer::Eager]);
+        assert_eq!(Matrix::full().peers, [crate::peers::Peer::Eager]);
     }
 
     #[test]
