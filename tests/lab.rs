@@ -549,7 +549,7 @@ fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
             &golden,
         );
         let mut vm = lab.boot(&run, &spec).unwrap();
-        let reached = vm.wait_mark("reached", Duration::from_secs(600)).unwrap();
+        let reached = vm.wait_mark("reached", Duration::from_secs(300)).unwrap();
         vm.kill().unwrap();
         done_mib += reached.fields["read_mib"].parse::<u64>().unwrap();
         let apply = vm.events.cmd("apply").unwrap();
@@ -558,9 +558,12 @@ fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
         println!(
             "killed at {percent}% ({done_mib} of {total_mib} MiB read by the copy in all boots); \
              this boot's apply {:.2} s, its import {import:.2} s; ZFS's copied counter at {}% \
-             when apply returned",
+             when apply returned, {} MiB left to copy",
             apply.seconds(),
-            json_of(&vm.events, "status_applied")["percent"]
+            json_of(&vm.events, "status_applied")["percent"],
+            vm.events
+                .find("mark", Some("applied"))
+                .map_or("?".into(), |e| e.fields["left_mib"].clone())
         );
         imports.push(import);
         assert_eq!(
