@@ -650,6 +650,200 @@ fn a_copy_on_write_store_too_small_is_refused_before_anything_changes() {
     run.remove_images().unwrap();
 }
 
+/// The immutable origin (the default) through a machine's life: a first boot evacuates through
+/// a snapshot; a reboot after the copy imports from the instance stores alone; three stop/starts
+/// (blank instance stores) find the golden pool again and evacuate it again. EBS stays
+/// bit-identical to the golden image throughout.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn the_immutable_origin_survives_reboot_and_stop_start() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("immutable").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let golden_hash = disks::sha256(&golden.image).unwrap();
+    let ebs_unchanged = |when: &str| {
+        assert_eq!(
+            disks::sha256(&disks[0].image).unwrap(),
+            golden_hash,
+            "EBS changed {when}"
+        );
+    };
+    let boot = |name: &str, script: &str| {
+        let spec = zevac_spec(name, disks.clone(), script, &golden);
+        lab.run(&run, &spec).unwrap().events
+    };
+
+    let ev = boot("first", include_str!("guest/immutable-first.sh"));
+    let apply = ev.cmd("apply").unwrap();
+    println!(
+        "first boot: zevac apply {:.2} s\n{}",
+        apply.seconds(),
+        apply.stdout
+    );
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(
+        apply.stdout.contains("dmsetup create zevac-origin")
+            && apply
+                .stdout
+                .contains("zpool remove rpool /dev/mapper/zevac-origin"),
+        "{}",
+        apply.stdout
+    );
+    let plan = json_of(&ev, "plan_applied");
+    assert_eq!(plan["origin_mode"], "immutable", "{plan}");
+    assert_eq!(plan["access"], "snapshot", "{plan}");
+    let table = ev.cmd("dm_table").unwrap().stdout;
+    assert!(
+        table.contains(" snapshot ") && table.trim_end().ends_with(" P 8"),
+        "{table}"
+    );
+    let applied = json_of(&ev, "status_applied");
+    assert_eq!(applied["origin_mode"], "immutable", "{applied}");
+    assert_eq!(applied["cow"]["state"], "in-use", "{applied}");
+    for name in ["dm_status_applied", "dm_status_copied"] {
+        println!("{name}: {}", ev.cmd(name).unwrap().stdout.trim());
+    }
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
+    let done = json_of(&ev, "status_done");
+    assert_eq!(done["state"], "verified", "{done}");
+    assert!(done["snapshot_released_at"].is_u64(), "{done}");
+    assert!(done["cow"].is_null(), "{done}");
+    assert!(
+        ev.cmd("dm_ls").unwrap().stdout.contains("No devices found"),
+        "the snapshot is gone"
+    );
+    ebs_unchanged("in the first boot");
+
+    let ev = boot("reboot", include_str!("guest/immutable-reboot.sh"));
+    let apply = ev.cmd("apply").unwrap();
+    println!(
+        "reboot: zevac apply {:.2} s\n{}",
+        apply.seconds(),
+        apply.stdout
+    );
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(apply.stdout.contains("finished"), "{}", apply.stdout);
+    let zstatus = ev.cmd("zstatus").unwrap().stdout;
+    assert!(
+        !zstatus.contains("Elastic_Block_Store") && !zstatus.contains("zevac-origin"),
+        "{zstatus}"
+    );
+    assert!(ev.cmd("dm_ls").unwrap().stdout.contains("No devices found"));
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the golden data");
+    let new_file = ev.cmd("new_file").unwrap();
+    assert_eq!(new_file.stdout.trim(), "written in the first boot");
+    ebs_unchanged("by a reboot");
+
+    for round in 1..=3 {
+        // Stop/start: the instance stores come back blank.
+        for d in &disks[1..] {
+            disks::create_blank(&d.image, 1024 << 20).unwrap();
+        }
+        let ev = boot(
+            &format!("stop-start-{round}"),
+            include_str!("guest/immutable-fresh.sh"),
+        );
+        let apply = ev.cmd("apply").unwrap();
+        assert_eq!(apply.rc, 0, "{}", apply.stderr);
+        assert!(apply.stdout.contains("dmsetup create"), "{}", apply.stdout);
+        assert_eq!(
+            ev.cmd("verify").unwrap().rc,
+            0,
+            "round {round}: the golden data"
+        );
+        assert_ne!(
+            ev.cmd("new_file").unwrap().rc,
+            0,
+            "round {round}: the first boot's file went with the instance stores"
+        );
+        let watch = ev.cmd("watch").unwrap();
+        assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
+        assert_eq!(json_of(&ev, "status_done")["state"], "verified");
+        ebs_unchanged(&format!("by stop/start {round}"));
+        println!(
+            "stop/start {round}: zevac apply {:.2} s, golden data, EBS unchanged",
+            apply.seconds()
+        );
+    }
+    run.remove_images().unwrap();
+}
+
+/// Write errors on an instance store during the copy (blkdebug, every 2 MiB of its first
+/// 700 MiB): ZFS cancels the removal, `zevac watch` fails with ZFS's reason, the pool keeps its
+/// data. The next boot, with the disk healthy again, re-creates the snapshot over its store,
+/// starts the removal again and finishes it. EBS stays bit-identical throughout.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn write_errors_on_an_instance_store_cancel_the_copy_and_the_next_boot_finishes_it() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("local-write-errors").unwrap();
+    let mut disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let golden_hash = disks::sha256(&golden.image).unwrap();
+    let healthy = disks.clone();
+    // From 16 MiB into the data partition (which starts at 1 MiB), past ZFS's labels and boot
+    // area, to 700 MiB, short of the copy-on-write store if this disk carries it.
+    disks[2] = disks[2]
+        .clone()
+        .failing_writes((17..700).step_by(2).map(|mib| mib * 2048));
+    let outcome = boot_with_zevac(
+        &lab,
+        &run,
+        &golden,
+        disks,
+        include_str!("guest/local-write-errors.sh"),
+        None,
+    );
+    let ev = &outcome.events;
+    for name in ["apply", "watch", "zstatus", "dbgmsg"] {
+        let c = ev.cmd(name).unwrap();
+        println!("{name} (exit {}):\n{}{}", c.rc, c.stdout, c.stderr);
+    }
+    assert_eq!(ev.cmd("apply").unwrap().rc, 0);
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 1, "a canceled removal fails the watch");
+    assert!(
+        watch
+            .stderr
+            .contains("could not be written to the new disks"),
+        "{}",
+        watch.stderr
+    );
+    assert_eq!(json_of(ev, "status")["state"], "canceled");
+    assert_eq!(ev.cmd("verify_all").unwrap().rc, 0, "the data is intact");
+    assert_eq!(
+        disks::sha256(&healthy[0].image).unwrap(),
+        golden_hash,
+        "EBS changed"
+    );
+
+    let spec = zevac_spec(
+        "healthy",
+        healthy.clone(),
+        include_str!("guest/finish.sh"),
+        &golden,
+    );
+    let ev = lab.run(&run, &spec).unwrap().events;
+    let apply = ev.cmd("apply").unwrap();
+    println!("next boot: {}{}", apply.stdout, apply.stderr);
+    assert_eq!(apply.rc, 0, "{}", apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("zpool remove rpool /dev/mapper/zevac-origin"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(json_of(&ev, "status_done")["state"], "verified");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the golden data");
+    assert_eq!(
+        disks::sha256(&healthy[0].image).unwrap(),
+        golden_hash,
+        "EBS changed"
+    );
+    run.remove_images().unwrap();
+}
+
 /// `zevac=off` disables apply; a layout with special and L2ARC partitions is carved and added;
 /// the state record is written.
 #[test]
