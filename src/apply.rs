@@ -223,26 +223,19 @@ pub fn apply(
             .collect();
         if !before.is_empty() {
             run_steps(exec, &disks, &before, &|| Ok(()))?;
-            // The new partitions' by-id links, which the adds name, come from udev.
-            let layouts: Vec<_> = before
-                .iter()
-                .filter_map(|s| match s {
-                    Step::Partition(l) => Some(l.clone()),
-                    _ => None,
-                })
-                .collect();
-            partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))?;
             disks = discover(exec, config, paths)?;
         }
     }
     // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
-    let second = survey_disks(exec, config, paths, disks, Import::Writable)?;
-    let import_seconds = second.import_seconds;
-    let pool = second
-        .pool
-        .clone()
-        .context("the pool vanished between two imports")?;
-    let disks = &second.disks;
+    let Survey {
+        disks,
+        pool,
+        import_seconds,
+        access,
+        ..
+    } = survey_disks(exec, config, paths, disks, Import::Writable)?;
+    let pool = pool.context("the pool vanished between two imports")?;
+    let disks = &disks;
     let decision = plan::plan(config, disks, &pool);
     let boot_phase = || -> Result<()> {
         let applied = paths
@@ -255,7 +248,7 @@ pub fn apply(
         Ok(())
     };
     let finished = pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::Finished);
-    if finished && second.access == Access::Snapshot {
+    if finished && access == Access::Snapshot {
         // The copy finished in an earlier boot whose watcher did not release the snapshot.
         origin::release(exec, disks)?;
     }
@@ -302,13 +295,6 @@ fn run_steps(
     for (i, step) in steps.iter().enumerate() {
         let what = step.describe();
         tracing::info!(step = i + 1, of = steps.len(), "{what}");
-        // Partitions first appear once udev has seen them.
-        if i > 0
-            && matches!(steps[i - 1], Step::Partition(_))
-            && !matches!(step, Step::Partition(_))
-        {
-            partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))?;
-        }
         let done = match step {
             Step::Snapshot(snapshot) => create_snapshot(exec, snapshot),
             Step::Partition(l) => {
@@ -326,6 +312,17 @@ fn run_steps(
             } => zpool.add(pool, *ashift, *class, devices),
             Step::Remove { pool, vdev } => before_remove().and_then(|()| zpool.remove(pool, vdev)),
         };
+        // Partitions first appear once udev has seen them: wait after the last of them, so the
+        // steps after them, and a caller reading the disks again, find their by-id links.
+        let done = done.and_then(|()| {
+            let last_partition = matches!(step, Step::Partition(_))
+                && !matches!(steps.get(i + 1), Some(Step::Partition(_)));
+            if last_partition {
+                partition::wait_for_partitions(exec, &layouts, Duration::from_secs(60))
+            } else {
+                Ok(())
+            }
+        });
         if let Err(e) = done {
             let now = pool_summary(&zpool, steps);
             return Err(e.context(format!(

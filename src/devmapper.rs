@@ -167,6 +167,26 @@ impl CowUsage {
     }
 }
 
+/// For people: `store 1.6 of 256 MiB used`, or the state the kernel reports.
+impl std::fmt::Display for CowUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::InUse {
+                allocated,
+                total,
+                metadata,
+            } => write!(
+                f,
+                "store {:.1} of {} MiB used",
+                (allocated + metadata) as f64 / f64::from(1 << 20),
+                total >> 20
+            ),
+            Self::Invalid => f.write_str("invalid (its store filled up)"),
+            Self::Overflow => f.write_str("overflowed"),
+        }
+    }
+}
+
 /// `dmsetup` through an executor.
 pub struct Dmsetup<'a> {
     exec: &'a dyn Executor,
@@ -223,6 +243,14 @@ impl<'a> Dmsetup<'a> {
     pub fn usage(&self, name: &str) -> Result<CowUsage> {
         let out = self.exec.check("dmsetup", &s(&["status", name]))?;
         CowUsage::parse(out.stdout.trim())
+    }
+
+    /// The store's usage of zevac's snapshot, if the mapping exists.
+    pub fn snapshot_usage(&self) -> Result<Option<CowUsage>> {
+        if !self.exists(SNAPSHOT_NAME)? {
+            return Ok(None);
+        }
+        self.usage(SNAPSHOT_NAME).map(Some)
     }
 }
 
@@ -310,6 +338,7 @@ mod tests {
         );
         let copied = CowUsage::parse("0 2097152 snapshot 3776/524288 24").unwrap();
         assert!((copied.fraction() - 3800.0 / 524288.0).abs() < 1e-9);
+        assert_eq!(copied.to_string(), "store 1.9 of 256 MiB used");
         assert_eq!(
             CowUsage::parse("0 614400 snapshot Invalid").unwrap(),
             CowUsage::Invalid

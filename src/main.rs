@@ -163,16 +163,10 @@ impl OriginView {
         mode: zevac::config::OriginMode,
         access: zevac::origin::Access,
     ) -> Result<Self> {
-        let dm = zevac::devmapper::Dmsetup::new(exec);
-        let cow = if dm.exists(zevac::devmapper::SNAPSHOT_NAME)? {
-            Some(dm.usage(zevac::devmapper::SNAPSHOT_NAME)?)
-        } else {
-            None
-        };
         Ok(Self {
             origin_mode: mode,
             access,
-            cow,
+            cow: zevac::devmapper::Dmsetup::new(exec).snapshot_usage()?,
         })
     }
 
@@ -184,20 +178,8 @@ impl OriginView {
             mode.as_str().unwrap_or("?"),
             access.as_str().unwrap_or("?")
         );
-        if let Some(zevac::devmapper::CowUsage::InUse {
-            allocated,
-            total,
-            metadata,
-        }) = self.cow
-        {
-            line += &format!(
-                " ({}, store {:.1} of {} MiB used)",
-                zevac::devmapper::SNAPSHOT_PATH,
-                (allocated + metadata) as f64 / f64::from(1 << 20),
-                total >> 20
-            );
-        } else if let Some(other) = self.cow {
-            line += &format!(" ({}: {other:?})", zevac::devmapper::SNAPSHOT_PATH);
+        if let Some(usage) = self.cow {
+            line += &format!(" ({}, {usage})", zevac::devmapper::SNAPSHOT_PATH);
         }
         line
     }

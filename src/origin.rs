@@ -272,9 +272,7 @@ mod tests {
             d.partitions
                 .retain(|p| p.paths.iter().any(|q| q == EBS_PART));
             for p in &mut d.partitions {
-                if p.paths.iter().any(|q| q == EBS_PART) {
-                    p.size_bytes = sectors * 512;
-                }
+                p.size_bytes = sectors * 512;
             }
         }
         let store = scratch().join("cow");

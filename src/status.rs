@@ -221,18 +221,8 @@ impl StatusReport {
             OriginMode::InPlace => "in place",
         };
         match self.cow {
-            Some(CowUsage::InUse {
-                allocated,
-                total,
-                metadata,
-            }) => out.push(format!(
-                "  origin {mode}: snapshot {}, store {:.1} of {} MiB used",
-                crate::devmapper::SNAPSHOT_PATH,
-                (allocated + metadata) as f64 / f64::from(1 << 20),
-                total >> 20
-            )),
-            Some(other) => out.push(format!(
-                "  origin {mode}: snapshot {} is {other:?}",
+            Some(usage) => out.push(format!(
+                "  origin {mode}: snapshot {}, {usage}",
                 crate::devmapper::SNAPSHOT_PATH
             )),
             None if self.snapshot_released_at.is_some() => {
@@ -287,9 +277,7 @@ pub fn report(src: &Sources, pool: &str) -> Result<Option<StatusReport>> {
         .map(|r| (r.profile, r.phase));
     let mut report = StatusReport::build(&status, watch.as_ref(), tunables, now_epoch());
     report.origin_mode = src.origin_mode;
-    if src.dmsetup.exists(crate::devmapper::SNAPSHOT_NAME)? {
-        report.cow = Some(src.dmsetup.usage(crate::devmapper::SNAPSHOT_NAME)?);
-    }
+    report.cow = src.dmsetup.snapshot_usage()?;
     Ok(Some(report))
 }
 

@@ -244,8 +244,10 @@ mod tests {
         let s = section(&recorded(), &[]);
         // 24.92 s + a 0.26 s mount, and 72.14 s + 0.23 s.
         assert!(s.contains("| 256 MiB | 16 MiB/s | - | 25.2 s | - |"), "{s}");
-        assert!(s.contains("| 1024 MiB | 16 MiB/s | - | 72.4 s | - |"), "{s}");
+        assert!(
+            s.contains("| 1024 MiB | 16 MiB/s | - | 72.4 s | - |"),
+            "{s}"
+        );
         assert!(s.contains("the eager copy's 2.87x"), "{s}");
     }
-
 }

@@ -97,6 +97,8 @@ struct Watcher<'a> {
     controller: Option<CapController>,
     record: WatchRecord,
     ready_sent: bool,
+    /// The snapshot's origin device (`major:minor`), read once from its table.
+    snapshot_origin: Option<String>,
 }
 
 impl<'a> Watcher<'a> {
@@ -147,6 +149,7 @@ impl<'a> Watcher<'a> {
             controller: None,
             record,
             ready_sent: false,
+            snapshot_origin: None,
         })
     }
 
@@ -313,11 +316,12 @@ impl<'a> Watcher<'a> {
         self.record.eta_seconds = Some(0.0);
         self.record.paused_by_cap = false;
         self.record.copy_finished_at.get_or_insert_with(now_epoch);
-        if self.record.snapshot_released_at.is_none() {
-            self.release_snapshot()?;
-        }
         let scrub = self.zpool.scrub_state(&pool)?;
         if self.record.scrub_started_at.is_none() {
+            // Once, before the scrub: the snapshot goes (ZFS has closed the origin).
+            if self.record.snapshot_released_at.is_none() {
+                self.release_snapshot()?;
+            }
             // The copy's tunables go back first; then the scrub runs under the verify phase.
             self.tunables.restore()?;
             let applied = self.tunables.apply_phase(self.profile, Phase::Verify)?;
@@ -382,12 +386,14 @@ impl<'a> Watcher<'a> {
     /// Bytes read so far from the disk under the origin vdev `path`. Through the snapshot, the
     /// EBS disk under it: the snapshot device's own counters move only in jumps of 100 MiB and
     /// more (lab, kernel 6.12), far too late for the cap.
-    fn origin_read(&self, path: &str) -> Option<u64> {
+    fn origin_read(&mut self, path: &str) -> Option<u64> {
         if crate::origin::Origin::is_snapshot(path) {
-            let origin = Dmsetup::new(self.exec)
-                .snapshot_origin(devmapper::SNAPSHOT_NAME)
-                .ok()?;
-            sysfs::device_number_bytes_read(&self.paths.sys, &origin)
+            if self.snapshot_origin.is_none() {
+                self.snapshot_origin = Dmsetup::new(self.exec)
+                    .snapshot_origin(devmapper::SNAPSHOT_NAME)
+                    .ok();
+            }
+            sysfs::device_number_bytes_read(&self.paths.sys, self.snapshot_origin.as_deref()?)
         } else {
             sysfs::disk_bytes_read(&self.paths.sys, path)
         }
@@ -397,12 +403,10 @@ impl<'a> Watcher<'a> {
     /// 2 MiB there (its labels), so a store filling is a store far too small, or something else
     /// writing through the snapshot; a full store invalidates the snapshot and the copy fails.
     fn watch_cow(&mut self) -> Result<()> {
-        let dm = Dmsetup::new(self.exec);
-        if !dm.exists(devmapper::SNAPSHOT_NAME)? {
+        let Some(usage) = Dmsetup::new(self.exec).snapshot_usage()? else {
             self.record.cow = None;
             return Ok(());
-        }
-        let usage = dm.usage(devmapper::SNAPSHOT_NAME)?;
+        };
         let fraction = usage.fraction();
         if fraction >= COW_WARN_FRACTION {
             let warning = match usage {
