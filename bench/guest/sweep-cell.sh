@@ -5,39 +5,13 @@
 # without zevac), during it and after the verification; for fsync, a raw instance store
 # ($LAB_RAW) gives the baseline.
 . /lab/sweep.env
+. /lab/workload.sh
+limit_arc
 EBS_STAT=/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat
 ebs_read_bytes() { awk '{ print $3 * 512 }' "$EBS_STAT"; }
 
-# fio_job PHASE TARGET...: this cell's workload as fio arguments (JSON output to /tmp/fio-PHASE.json).
-fio_job() {
-	_phase=$1
-	shift
-	_common="--output-format=json --output=/tmp/fio-$_phase.json --time_based --runtime=$FIO_SECONDS"
-	case "$WORKLOAD" in
-	randread)
-		# 4k random reads of the golden image's old data; primarycache=metadata (set below) keeps
-		# the ARC from answering them.
-		echo "--name=randread --rw=randread --bs=4k --ioengine=psync --filename=$1 $_common" ;;
-	fsync)
-		# etcd's disk check: 2300-byte sequential writes, each followed by fdatasync.
-		echo "--name=fsync --rw=write --ioengine=sync --fdatasync=1 --bs=2300 --size=22m --filename=$1 $_common" ;;
-	esac
-}
-
-# The files fio reads for randread: old data, colon-separated as fio takes them.
-old_files() { ls /mnt/data/blob-* | head -n 16 | tr '\n' ':' | sed 's/:$//'; }
-target() { if [ "$WORKLOAD" = randread ]; then old_files; else echo /mnt/var/fio-fsync; fi; }
-
-# phase NAME: runs the workload in the foreground and records its JSON as `fio_NAME`.
-phase() {
-	# shellcheck disable=SC2046
-	fio $(fio_job "$1" "$(target)") > /dev/null 2>&1
-	run "fio_$1" cat "/tmp/fio-$1.json"
-}
-
 if [ "$WORKLOAD" != none ]; then
 	must import_before zpool import -N -d "$LAB_EBS-part2" rpool
-	must uncache zfs set primarycache=metadata rpool/system/root
 	must mount_before mount_pool rpool /mnt
 	phase before
 	umount_pool /mnt
@@ -53,7 +27,7 @@ zevac watch > /tmp/watch.out 2>&1 &
 WATCH=$!
 if [ "$WORKLOAD" != none ]; then
 	# shellcheck disable=SC2046
-	( t0=$(now); fio $(fio_job during "$(target)") > /dev/null 2>&1; echo "$t0 $(now)" > /tmp/fio-during.window ) &
+	( t0=$(now); fio $(fio_job during "$(workload_target)") > /dev/null 2>&1; echo "$t0 $(now)" > /tmp/fio-during.window ) &
 	FIO=$!
 fi
 run wait zpool wait -t remove rpool
@@ -69,11 +43,7 @@ run watch sh -c 'cat /tmp/watch.out; exit $(cat /tmp/watch.rc)'
 run status_after zevac status --json
 if [ "$WORKLOAD" != none ]; then
 	phase after
-	if [ "$WORKLOAD" = fsync ]; then
-		# shellcheck disable=SC2046
-		fio $(fio_job raw "$LAB_RAW") > /dev/null 2>&1
-		run fio_raw cat /tmp/fio-raw.json
-	fi
+	raw_baseline
 fi
 umount_pool /mnt
 verify_manifest rpool

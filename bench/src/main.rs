@@ -42,8 +42,12 @@ struct SweepArgs {
     #[arg(long)]
     matrix: Option<PathBuf>,
     /// Where the results go (default: results/<UTC date and time>).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     out: Option<PathBuf>,
+    /// Goes on with the sweep in this directory, cut short earlier: its verified cells stay and
+    /// are not run again; the matrix is the one it recorded (matrix.toml) unless --matrix.
+    #[arg(long, conflicts_with = "quick")]
+    resume: Option<PathBuf>,
     /// Runs nothing: merges the results of earlier sweeps (their directories) into --out,
     /// with one summary and the plots.
     #[arg(long = "report-from", conflicts_with_all = ["quick", "matrix"])]
@@ -142,12 +146,13 @@ fn main() -> Result<()> {
 
 fn sweep(args: SweepArgs) -> Result<()> {
     use zevac_bench::sweep::{self, Matrix};
-    let matrix = match (&args.matrix, args.quick) {
-        (Some(path), _) => Matrix::load(path)?,
-        (None, true) => Matrix::quick(),
-        (None, false) => Matrix::full(),
+    let matrix = match (&args.matrix, &args.resume, args.quick) {
+        (Some(path), _, _) => Matrix::load(path)?,
+        (None, Some(dir), _) => Matrix::load(&dir.join("matrix.toml"))?,
+        (None, None, true) => Matrix::quick(),
+        (None, None, false) => Matrix::full(),
     };
-    let out = args.out.unwrap_or_else(|| {
+    let out = args.out.or(args.resume.clone()).unwrap_or_else(|| {
         let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         PathBuf::from("results").join(stamp.trim_end_matches('Z').replace(':', ""))
     });
@@ -166,10 +171,18 @@ fn sweep(args: SweepArgs) -> Result<()> {
     }
     let lab = Lab::prepare(args.pair.pair)?;
     let zevac = zevac_bench::build_zevac()?;
-    let results = sweep::run(&lab, &matrix, &zevac, &out)?;
-    println!("\n{}", sweep::summary(&results, args.pair.pair));
+    let done = sweep::run(&lab, &matrix, &zevac, &out, args.resume.is_some())?;
+    println!("\n{}", sweep::summary(&done.cells, args.pair.pair));
     println!("results in {}", out.display());
-    if results.iter().any(|r| !r.ok()) {
+    if !done.failed.is_empty() {
+        anyhow::bail!(
+            "{} cells failed (run again with --resume {}):\n{}",
+            done.failed.len(),
+            out.display(),
+            done.failed.join("\n")
+        );
+    }
+    if done.cells.iter().any(|r| !r.ok()) || done.peers.iter().any(|p| !p.manifest_ok) {
         anyhow::bail!(
             "a cell did not end verified with its data intact: see {}",
             out.display()

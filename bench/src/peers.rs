@@ -1,25 +1,83 @@
-//! The peers zevac is compared with, in the same lab as the sweep's cells. So far the eager
-//! copy: before the root is mounted, the whole pool goes from EBS onto a new pool on the
-//! instance stores (`zfs send -R | zfs recv`), and the boot waits for it. What it costs the
-//! boot, against data size, is what zevac exists to avoid.
+//! The peers zevac is compared with, in the same lab, on the same disks and with the same
+//! workloads as the sweep's cells (`bench/guest/peer.sh`):
+//! - `ebs`: no zevac, the pool stays on the EBS volume;
+//! - `l2arc`: the same, with the instance stores as L2ARC (cache) devices;
+//! - `eager`: before the root is mounted, the whole pool goes from EBS onto a new pool on the
+//!   instance stores (`zfs send -R | zfs recv`), and the boot waits for it.
+//!
+//! What each costs the boot, against data size, and how fast the foreground runs right after the
+//! boot and later, is what zevac is judged against.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::events::Events;
-use crate::sweep::CellResult;
+use crate::sweep::{CellResult, Latency, Workload, FIO_SECONDS};
 use crate::{golden, BootSpec, Lab, Throttle, ZfsPair};
 
 const MIB: f64 = 1048576.0;
 
-/// A peer of the matrix (`peers = ["eager"]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A peer of the matrix (`peers = ["ebs", "l2arc", "eager"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Peer {
+    /// The pool on EBS alone: what the machine does without zevac.
+    Ebs,
+    /// The pool on EBS with both instance stores as L2ARC devices.
+    L2arc,
     /// `zfs send | zfs recv` onto the instance stores before the root is mounted.
     Eager,
+}
+
+impl Peer {
+    /// Its name in the guest script and the matrix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Ebs => "ebs",
+            Peer::L2arc => "l2arc",
+            Peer::Eager => "eager",
+        }
+    }
+
+    /// How the summary and the plots call it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Peer::Ebs => "EBS alone",
+            Peer::L2arc => "L2ARC on the instance stores",
+            Peer::Eager => "eager copy",
+        }
+    }
+}
+
+/// One peer cell: a peer at a data size, throttle and workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerCell {
+    pub peer: Peer,
+    pub data_mib: u64,
+    pub throttle_mib: u64,
+    pub workload: Workload,
+}
+
+impl PeerCell {
+    /// How long the workload keeps running between its `first` and `later` runs: as long as
+    /// zevac's copy takes at the full throttle (20 s at least), so an L2ARC has the same time
+    /// to fill as zevac has to copy.
+    pub fn warm_seconds(&self) -> u64 {
+        (self.data_mib / self.throttle_mib.max(1)).max(20)
+    }
+
+    pub fn label(&self) -> String {
+        format!(
+            "peer {}: {} MiB, EBS {} MiB/s, workload {}",
+            self.peer.name(),
+            self.data_mib,
+            self.throttle_mib,
+            self.workload
+        )
+    }
 }
 
 /// What one peer cell measured.
@@ -29,56 +87,107 @@ pub struct PeerResult {
     pub zfs: String,
     pub data_mib: u64,
     pub throttle_mib: u64,
-    /// From the import on EBS to the copy's pool ready: what the boot waits for.
+    #[serde(default = "no_workload")]
+    pub workload: Workload,
+    /// From the import on EBS to the pool ready to mount: what the boot waits for.
     pub boot_blocking_seconds: f64,
-    /// Of which the copy (`zfs send | zfs recv`).
-    pub copy_seconds: f64,
-    /// Mounting the root's four file systems from the copy afterwards.
+    /// Of which the import.
+    #[serde(default)]
+    pub import_seconds: Option<f64>,
+    /// The eager copy (`zfs send | zfs recv`).
+    pub copy_seconds: Option<f64>,
+    /// Mounting the root's four file systems afterwards.
     pub root_mount_seconds: f64,
-    /// Bytes read from the EBS disk during the copy, and their rate.
-    pub ebs_read_bytes: u64,
-    pub rate_mib_per_second: f64,
-    pub rate_to_throttle: f64,
+    /// The eager copy: bytes read from the EBS disk during it, and their rate.
+    pub ebs_read_bytes: Option<u64>,
+    pub rate_mib_per_second: Option<f64>,
+    pub rate_to_throttle: Option<f64>,
+    /// The workload right after the root is mounted, and again after `warm_seconds` more of it.
+    #[serde(default)]
+    pub first: Option<Latency>,
+    #[serde(default)]
+    pub later: Option<Latency>,
+    #[serde(default)]
+    pub warm_seconds: Option<u64>,
+    /// fsync: the same job on a raw instance store, and `later` IOPS over it.
+    #[serde(default)]
+    pub raw: Option<Latency>,
+    #[serde(default)]
+    pub fsync_iops_to_raw: Option<f64>,
+    /// The ARC's size limit and, with an L2ARC, what it held at the end and its hit ratio.
+    #[serde(default)]
+    pub arc_max_bytes: Option<u64>,
+    #[serde(default)]
+    pub l2arc_bytes: Option<u64>,
+    #[serde(default)]
+    pub l2arc_hit_ratio: Option<f64>,
     pub manifest_ok: bool,
     pub run_dir: PathBuf,
 }
 
-/// Runs the eager copy for `data_mib` behind an EBS throttled to `throttle_mib`.
-pub fn run_eager(lab: &Lab, data_mib: u64, throttle_mib: u64) -> Result<PeerResult> {
-    let g = golden::golden(lab, data_mib)?;
-    let run = lab.new_run(&format!("peer-eager-{data_mib}mib-{throttle_mib}mibps"))?;
-    let disks = run.ec2_disks(
+fn no_workload() -> Workload {
+    Workload::None
+}
+
+impl PeerResult {
+    pub fn cell(&self) -> PeerCell {
+        PeerCell {
+            peer: self.peer,
+            data_mib: self.data_mib,
+            throttle_mib: self.throttle_mib,
+            workload: self.workload,
+        }
+    }
+
+    /// What holds the boot: the peer's step and the root mount.
+    pub fn boot_held_seconds(&self) -> f64 {
+        self.boot_blocking_seconds + self.root_mount_seconds
+    }
+}
+
+/// Runs one peer cell.
+pub fn run_peer(lab: &Lab, cell: &PeerCell) -> Result<PeerResult> {
+    let g = golden::golden(lab, cell.data_mib)?;
+    let run = lab.new_run(&format!(
+        "peer-{}-{}mib-{}mibps-{}",
+        cell.peer.name(),
+        cell.data_mib,
+        cell.throttle_mib,
+        cell.workload
+    ))?;
+    let mut disks = run.ec2_disks(
         &g,
-        Some(Throttle::mib_per_second(throttle_mib)),
+        Some(Throttle::mib_per_second(cell.throttle_mib)),
         2,
-        (data_mib * 3 / 2).max(1024),
+        (cell.data_mib * 3 / 2).max(1024),
     )?;
-    let spec = BootSpec::new("eager", disks, include_str!("../guest/peer-eager.sh"))
-        .file("/lab/manifest.sha256", g.manifest.clone());
+    if cell.workload == Workload::Fsync {
+        disks.push(crate::sweep::raw_disk(&run)?);
+    }
+    let env = format!(
+        "PEER={}\nWORKLOAD={}\nFIO_SECONDS={FIO_SECONDS}\nWARM_SECONDS={}\n",
+        cell.peer.name(),
+        cell.workload,
+        cell.warm_seconds()
+    );
+    let mut spec = BootSpec::new("peer", disks, include_str!("../guest/peer.sh"))
+        .file("/lab/manifest.sha256", g.manifest.clone())
+        .file("/lab/sweep.env", env)
+        .file("/lab/workload.sh", include_str!("../guest/workload.sh"));
+    if cell.workload != Workload::None {
+        spec = crate::sweep::with_fio(spec)?;
+    }
     let outcome = lab.run(&run, &spec)?;
-    let result = measure_eager(lab.pair, data_mib, throttle_mib, &outcome.events, &run.dir)?;
+    let result = measure(lab.pair, cell, &outcome.events, &run.dir)?;
     if result.manifest_ok {
         run.remove_images()?;
     }
     Ok(result)
 }
 
-fn measure_eager(
-    pair: ZfsPair,
-    data_mib: u64,
-    throttle_mib: u64,
-    ev: &Events,
-    run_dir: &Path,
-) -> Result<PeerResult> {
-    for step in ["import", "snapshot", "create", "copy", "export"] {
-        let c = ev.cmd(step)?;
-        if c.rc != 0 {
-            bail!(
-                "the eager copy's {step} failed (exit {}): {}",
-                c.rc,
-                c.stderr
-            );
-        }
+fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Result<PeerResult> {
+    if let Some(reason) = ev.failure() {
+        bail!("the {} peer failed: {reason}", cell.peer.name());
     }
     let counter = |name: &str| -> Result<u64> {
         let out = ev.cmd(name)?.stdout;
@@ -86,53 +195,97 @@ fn measure_eager(
             .parse()
             .with_context(|| format!("{name}: {out:?}"))
     };
-    let copy = ev.cmd("copy")?;
-    let ebs_read = counter("ebs_read_after")?.saturating_sub(counter("ebs_read_before")?);
-    let rate = ebs_read as f64 / copy.seconds() / MIB;
+    let import = ev.cmd("import")?;
+    let ready = ev.find("mark", Some("ready"))?.number("uptime")?;
+    let (copy_seconds, ebs_read_bytes) = match cell.peer {
+        Peer::Eager => {
+            let copy = ev.cmd("copy")?;
+            let read = counter("ebs_read_after")?.saturating_sub(counter("ebs_read_before")?);
+            (Some(copy.seconds()), Some(read))
+        }
+        _ => (None, None),
+    };
+    let rate = copy_seconds
+        .zip(ebs_read_bytes)
+        .map(|(s, b)| b as f64 / s / MIB);
+    let fio = |phase: &str| crate::sweep::fio_phase(ev, phase);
+    let (first, later, raw) = (fio("first")?, fio("later")?, fio("raw")?);
+    let arc = arcstats(&ev.cmd("arcstats")?.stdout);
+    let l2 = |k: &str| arc.get(k).copied();
+    let l2arc_hit_ratio = match (l2("l2_hits"), l2("l2_misses")) {
+        (Some(h), Some(m)) if cell.peer == Peer::L2arc && h + m > 0 => {
+            Some(h as f64 / (h + m) as f64)
+        }
+        _ => None,
+    };
     Ok(PeerResult {
-        peer: Peer::Eager,
+        peer: cell.peer,
         zfs: pair.pins().zfs_version.to_string(),
-        data_mib,
-        throttle_mib,
-        boot_blocking_seconds: ev.cmd("export")?.end - ev.cmd("import")?.start,
-        copy_seconds: copy.seconds(),
+        data_mib: cell.data_mib,
+        throttle_mib: cell.throttle_mib,
+        workload: cell.workload,
+        boot_blocking_seconds: ready - import.start,
+        import_seconds: Some(import.seconds()),
+        copy_seconds,
         root_mount_seconds: ev.cmd("mount_root")?.seconds(),
-        ebs_read_bytes: ebs_read,
+        ebs_read_bytes,
         rate_mib_per_second: rate,
-        rate_to_throttle: rate / throttle_mib as f64,
+        rate_to_throttle: rate.map(|r| r / cell.throttle_mib as f64),
+        first,
+        later,
+        warm_seconds: (cell.workload != Workload::None).then(|| cell.warm_seconds()),
+        fsync_iops_to_raw: later.zip(raw).map(|(l, r)| l.iops / r.iops),
+        raw,
+        arc_max_bytes: l2("c_max"),
+        l2arc_bytes: (cell.peer == Peer::L2arc).then(|| l2("l2_size")).flatten(),
+        l2arc_hit_ratio,
         manifest_ok: ev.cmd("verify")?.rc == 0,
         run_dir: run_dir.to_path_buf(),
     })
 }
 
-/// Every peer for every data size and throttle of the matrix.
-pub fn run_all(
-    lab: &Lab,
-    peers: &[Peer],
-    data_mib: &[u64],
-    throttle_mib: &[u64],
-) -> Result<Vec<PeerResult>> {
-    let mut out = Vec::new();
-    for &peer in peers {
-        for &d in data_mib {
-            for &t in throttle_mib {
-                println!("peer {peer:?}: {d} MiB, EBS {t} MiB/s");
-                let r = match peer {
-                    Peer::Eager => run_eager(lab, d, t)?,
-                };
-                println!(
-                    "  boot held {:.1} s (copy {:.1} s at {:.2} MiB/s = {:.2} of the throttle){}",
-                    r.boot_blocking_seconds,
-                    r.copy_seconds,
-                    r.rate_mib_per_second,
-                    r.rate_to_throttle,
-                    if r.manifest_ok { "" } else { "; DATA CHANGED" }
-                );
-                out.push(r);
-            }
-        }
+/// `/proc/spl/kstat/zfs/arcstats`: `name type data` rows after two header lines.
+fn arcstats(text: &str) -> BTreeMap<String, u64> {
+    text.lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let (name, _type, value) = (it.next()?, it.next()?, it.next()?);
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Prints what a peer cell measured, on one line.
+pub fn print(r: &PeerResult) {
+    let mut line = format!(
+        "  boot held {:.1} s (import {}) + root mount {:.1} s",
+        r.boot_blocking_seconds,
+        r.import_seconds.map_or("?".into(), |s| format!("{s:.2} s")),
+        r.root_mount_seconds
+    );
+    if let (Some(c), Some(rate), Some(x)) =
+        (r.copy_seconds, r.rate_mib_per_second, r.rate_to_throttle)
+    {
+        line.push_str(&format!(
+            ", copy {c:.1} s at {rate:.2} MiB/s = {x:.2} of the throttle"
+        ));
     }
-    Ok(out)
+    if let (Some(f), Some(l)) = (r.first, r.later) {
+        line.push_str(&format!(
+            ", p99 {:.2} ms first, {:.2} ms after {} s ({:.0} IOPS)",
+            f.p99_ms,
+            l.p99_ms,
+            r.warm_seconds.unwrap_or(0),
+            l.iops
+        ));
+    }
+    if let Some(b) = r.l2arc_bytes {
+        line.push_str(&format!(", L2ARC {:.0} MiB", b as f64 / MIB));
+    }
+    if !r.manifest_ok {
+        line.push_str("; DATA CHANGED");
+    }
+    println!("{line}");
 }
 
 /// The mean of `values`, if any.
@@ -141,16 +294,31 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
-/// The markdown section comparing boot blocking: zevac's cells against the peers, per data
-/// size and throttle, and how each grows from the smallest size to the largest.
+/// The markdown sections comparing zevac with its peers: what holds the boot, per data size and
+/// throttle, and how each grows from the smallest size to the largest; then the foreground
+/// workloads right after the boot and later.
 pub fn section(peers: &[PeerResult], zevac: &[CellResult]) -> String {
+    let kinds: Vec<Peer> = {
+        let mut k: Vec<Peer> = peers.iter().map(|p| p.peer).collect();
+        k.sort_unstable();
+        k.dedup();
+        k
+    };
     let mut s = String::from(
         "\n## Boot blocking against the peers\n\nWhat holds the boot, in seconds of the \
-         emulated guest: zevac's `apply` plus the root mount under the copy (mean over the \
-         sweep's cells of that size and throttle), against the eager copy (`zfs send -R | zfs \
-         recv` onto the instance stores before the root is mounted, then the mount).\n\n\
-         | data | EBS throttle | zevac | eager copy | eager / zevac |\n|---|---|---|---|---|\n",
+         emulated guest, from the import to the root mounted: zevac's `apply` plus the root \
+         mount under the copy (mean over the sweep's cells of that size and throttle), against \
+         each peer (mean over its workloads).\n\n| data | EBS throttle | zevac |",
     );
+    for k in &kinds {
+        s.push_str(&format!(" {} |", k.title()));
+    }
+    if kinds.contains(&Peer::Eager) {
+        s.push_str(" eager / zevac |");
+    }
+    s.push('\n');
+    s.push_str(&"|---".repeat(3 + kinds.len() + usize::from(kinds.contains(&Peer::Eager))));
+    s.push_str("|\n");
     let mut sizes: Vec<(u64, u64)> = peers.iter().map(|p| (p.data_mib, p.throttle_mib)).collect();
     sizes.sort_unstable();
     sizes.dedup();
@@ -162,25 +330,30 @@ pub fn section(peers: &[PeerResult], zevac: &[CellResult]) -> String {
                 .map(|r| r.boot_blocking_seconds + r.root_mount_seconds),
         )
     };
-    let eager_at = |d: u64, t: u64| {
+    let peer_at = |k: Peer, d: u64, t: u64| {
         mean(
             peers
                 .iter()
-                .filter(|p| p.manifest_ok && p.data_mib == d && p.throttle_mib == t)
-                .map(|p| p.boot_blocking_seconds + p.root_mount_seconds),
+                .filter(|p| p.manifest_ok && p.peer == k && p.data_mib == d && p.throttle_mib == t)
+                .map(PeerResult::boot_held_seconds),
         )
     };
+    let secs = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1} s"));
     for &(d, t) in &sizes {
-        let (z, e) = (zevac_at(d, t), eager_at(d, t));
-        let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1} s"));
-        let ratio = z
-            .zip(e)
-            .map_or("-".into(), |(z, e)| format!("{:.1}x", e / z));
         s.push_str(&format!(
-            "| {d} MiB | {t} MiB/s | {} | {} | {ratio} |\n",
-            f(z),
-            f(e)
+            "| {d} MiB | {t} MiB/s | {} |",
+            secs(zevac_at(d, t))
         ));
+        for &k in &kinds {
+            s.push_str(&format!(" {} |", secs(peer_at(k, d, t))));
+        }
+        if kinds.contains(&Peer::Eager) {
+            let ratio = zevac_at(d, t)
+                .zip(peer_at(Peer::Eager, d, t))
+                .map_or("-".into(), |(z, e)| format!("{:.1}x", e / z));
+            s.push_str(&format!(" {ratio} |"));
+        }
+        s.push('\n');
     }
     let throttles: std::collections::BTreeSet<u64> = sizes.iter().map(|&(_, t)| t).collect();
     for t in throttles {
@@ -191,18 +364,94 @@ pub fn section(peers: &[PeerResult], zevac: &[CellResult]) -> String {
             .collect();
         if let (Some(&lo), Some(&hi)) = (at_t.first(), at_t.last()) {
             if hi > lo {
-                let growth = |at: &dyn Fn(u64, u64) -> Option<f64>| {
-                    at(hi, t)
-                        .zip(at(lo, t))
+                let growth = |h: Option<f64>, l: Option<f64>| {
+                    h.zip(l)
                         .map_or("-".into(), |(h, l)| format!("{:.2}x", h / l))
                 };
-                s.push_str(&format!(
+                let mut line = format!(
                     "\nAt EBS {t} MiB/s, from {lo} MiB to {hi} MiB of data, zevac's boot blocking \
-                     grows {} (goal: at most 1.2x) and the eager copy's {}.\n",
-                    growth(&zevac_at),
-                    growth(&eager_at)
-                ));
+                     grows {} (goal: at most 1.2x)",
+                    growth(zevac_at(hi, t), zevac_at(lo, t))
+                );
+                for &k in &kinds {
+                    line.push_str(&format!(
+                        ", {}'s {}",
+                        k.title(),
+                        growth(peer_at(k, hi, t), peer_at(k, lo, t))
+                    ));
+                }
+                s.push_str(&line);
+                s.push_str(".\n");
             }
+        }
+    }
+    s.push_str(&foreground_section(peers, zevac));
+    s
+}
+
+/// The foreground workloads: each peer right after its boot and `warm_seconds` later, against
+/// zevac's default (`balanced`, no cap) during the copy and after it.
+fn foreground_section(peers: &[PeerResult], zevac: &[CellResult]) -> String {
+    let with_io: Vec<&PeerResult> = peers
+        .iter()
+        .filter(|p| p.manifest_ok && p.first.is_some())
+        .collect();
+    if with_io.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n## Foreground I/O against the peers\n\nfio's p99 (ms) and IOPS right after the \
+         boot and later: for a peer, its first run and one after the workload kept going as \
+         long as zevac's copy takes at the full throttle (the L2ARC fills meanwhile); for \
+         zevac (`balanced`, no cap), during the copy and after the verified end. fsync: IOPS \
+         later / the same job on a raw instance store.\n\n\
+         | data | EBS throttle | workload | setup | right after boot: p99 | IOPS | later: p99 | IOPS | fsync / raw |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut keys: Vec<(u64, u64, Workload)> = with_io
+        .iter()
+        .map(|p| (p.data_mib, p.throttle_mib, p.workload))
+        .collect();
+    keys.sort_unstable_by_key(|&(d, t, w)| (d, t, w.name()));
+    keys.dedup();
+    let ms = |l: Option<Latency>| l.map_or("-".into(), |l| format!("{:.2}", l.p99_ms));
+    let iops = |l: Option<Latency>| l.map_or("-".into(), |l| format!("{:.0}", l.iops));
+    let ratio = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}"));
+    for (d, t, w) in keys {
+        // (setup, right after boot, later, fsync IOPS later / raw)
+        type Row = (String, Option<Latency>, Option<Latency>, Option<f64>);
+        let mut rows: Vec<Row> = with_io
+            .iter()
+            .filter(|p| (p.data_mib, p.throttle_mib, p.workload) == (d, t, w))
+            .map(|p| {
+                (
+                    p.peer.title().to_string(),
+                    p.first,
+                    p.later,
+                    p.fsync_iops_to_raw,
+                )
+            })
+            .collect();
+        rows.extend(
+            zevac
+                .iter()
+                .filter(|r| {
+                    r.ok()
+                        && (r.cell.data_mib, r.cell.throttle_mib, r.cell.workload) == (d, t, w)
+                        && r.cell.profile == "balanced"
+                        && r.cap_mib_per_second.is_none()
+                })
+                .map(|r| ("zevac".to_string(), r.during, r.after, r.fsync_iops_to_raw)),
+        );
+        for (name, first, later, to_raw) in rows {
+            s.push_str(&format!(
+                "| {d} MiB | {t} MiB/s | {w} | {name} | {} | {} | {} | {} | {} |\n",
+                ms(first),
+                iops(first),
+                ms(later),
+                iops(later),
+                ratio(to_raw)
+            ));
         }
     }
     s
@@ -233,7 +482,8 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<PeerResult>> {
 mod tests {
     use super::*;
 
-    /// The two eager cells of `bench/results/peers/peers.json` (lab, 2026-11-23).
+    /// The two eager cells of `bench/results/peers/peers.json` (lab, 2026-11-23), written
+    /// before peers had workloads: they still load.
     fn recorded() -> Vec<PeerResult> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/peers/peers.json");
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -248,6 +498,33 @@ mod tests {
             s.contains("| 1024 MiB | 16 MiB/s | - | 72.4 s | - |"),
             "{s}"
         );
-        assert!(s.contains("the eager copy's 2.87x"), "{s}");
+        assert!(s.contains("eager copy's 2.87x"), "{s}");
+    }
+
+    #[test]
+    fn warm_time_is_zevacs_copy_at_the_full_throttle_and_at_least_20_s() {
+        let cell = |data_mib, throttle_mib| PeerCell {
+            peer: Peer::L2arc,
+            data_mib,
+            throttle_mib,
+            workload: Workload::Randread,
+        };
+        assert_eq!(cell(1024, 16).warm_seconds(), 64);
+        assert_eq!(cell(256, 16).warm_seconds(), 20);
+        assert_eq!(cell(256, 64).warm_seconds(), 20);
+    }
+
+    #[test]
+    fn arcstats_are_read_by_name() {
+        // The first lines of /proc/spl/kstat/zfs/arcstats, OpenZFS 2.3.2 in the lab.
+        let text = "9 1 0x01 147 39984 6412066170 231497541358\n\
+                    name                            type data\n\
+                    hits                            4    41785\n\
+                    c_max                           4    67108864\n\
+                    l2_size                         4    0\n";
+        let a = arcstats(text);
+        assert_eq!(a.get("c_max"), Some(&67108864));
+        assert_eq!(a.get("l2_size"), Some(&0));
+        assert_eq!(a.get("name"), None);
     }
 }

@@ -8,7 +8,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::peers::PeerResult;
+use crate::peers::{Peer, PeerResult};
 use crate::sweep::{CellResult, Latency, Workload};
 
 const SIZE: (u32, u32) = (720, 440);
@@ -19,6 +19,13 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+];
+
+/// The peers' markers: black, grey, dark red.
+const PEER_COLORS: [RGBColor; 3] = [
+    RGBColor(0, 0, 0),
+    RGBColor(128, 128, 128),
+    RGBColor(140, 20, 20),
 ];
 
 /// Writes every plot the results have data for into `out`; returns the file names.
@@ -134,11 +141,10 @@ fn copy_rate(results: &[&CellResult], path: &Path) -> Result<()> {
 /// What holds the boot (apply, then mounting the root under the copy) against the data size.
 fn boot_blocking(results: &[&CellResult], peers: &[&PeerResult], path: &Path) -> Result<()> {
     let max_mib = results.iter().map(|r| r.cell.data_mib).max().unwrap_or(256) as f64;
-    let eager = |p: &PeerResult| p.boot_blocking_seconds + p.root_mount_seconds;
     let max_s = results
         .iter()
         .map(|r| r.boot_blocking_seconds + r.root_mount_seconds)
-        .chain(peers.iter().map(|p| eager(p)))
+        .chain(peers.iter().map(|p| p.boot_held_seconds()))
         .fold(1.0, f64::max);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
@@ -185,16 +191,19 @@ fn boot_blocking(results: &[&CellResult], peers: &[&PeerResult], path: &Path) ->
                 .legend(move |(x, y)| Circle::new((x + 5, y), 4, style));
         }
     }
-    if !peers.is_empty() {
-        let style = BLACK.stroke_width(2);
+    let mut kinds: Vec<Peer> = peers.iter().map(|p| p.peer).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let style = PEER_COLORS[i % PEER_COLORS.len()].stroke_width(2);
         chart
             .draw_series(
-                peers
-                    .iter()
-                    .map(|p| TriangleMarker::new((p.data_mib as f64, eager(p)), 6, style)),
+                peers.iter().filter(|p| p.peer == kind).map(|p| {
+                    TriangleMarker::new((p.data_mib as f64, p.boot_held_seconds()), 6, style)
+                }),
             )
             .map_err(err)?
-            .label("eager copy (zfs send | recv): boot waits for it")
+            .label(format!("{}: boot waits for it", kind.title()))
             .legend(move |(x, y)| TriangleMarker::new((x + 5, y), 6, style));
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)?;

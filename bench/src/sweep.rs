@@ -110,14 +110,14 @@ impl Serialize for CapSpec {
 pub enum Workload {
     /// No foreground I/O: the copy alone.
     None,
-    /// 4k random reads of the golden image's old data, the ARC kept out (primarycache=metadata).
+    /// 4k random reads of the golden image's old data, several times the ARC (held to 64 MiB).
     Randread,
     /// etcd's disk check: 2300-byte sequential writes, each followed by fdatasync.
     Fsync,
 }
 
 impl Workload {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Workload::None => "none",
             Workload::Randread => "randread",
@@ -156,7 +156,7 @@ fn no_workload() -> Vec<Workload> {
 }
 
 impl Matrix {
-    /// The full sweep of issue 6's matrix, without the foreground workloads (not built yet).
+    /// The full sweep of issue 6's matrix: 108 cells of zevac and 36 of its peers.
     pub fn full() -> Self {
         Self {
             data_mib: vec![256, 1024],
@@ -168,19 +168,24 @@ impl Matrix {
                 CapSpec::OfThrottle(0.5),
             ],
             workloads: vec![Workload::None, Workload::Randread, Workload::Fsync],
-            peers: vec![crate::peers::Peer::Eager],
+            peers: vec![
+                crate::peers::Peer::Ebs,
+                crate::peers::Peer::L2arc,
+                crate::peers::Peer::Eager,
+            ],
         }
     }
 
-    /// One cell, for CI: keeps the harness from rotting, cap path included.
+    /// One cell of zevac and one of a peer, for CI: keeps the harness from rotting, with the cap,
+    /// the foreground workload and the L2ARC peer's path.
     pub fn quick() -> Self {
         Self {
             data_mib: vec![256],
             throttle_mib: vec![16],
             profiles: vec!["balanced".into()],
             caps: vec![CapSpec::OfThrottle(0.5)],
-            workloads: no_workload(),
-            peers: Vec::new(),
+            workloads: vec![Workload::Randread],
+            peers: vec![crate::peers::Peer::L2arc],
         }
     }
 
@@ -193,6 +198,26 @@ impl Matrix {
             bail!("matrix {}: no cells (an empty list)", path.display());
         }
         Ok(m)
+    }
+
+    /// Every peer at every data size, throttle and workload.
+    pub fn peer_cells(&self) -> Vec<crate::peers::PeerCell> {
+        let mut cells = Vec::new();
+        for &data_mib in &self.data_mib {
+            for &throttle_mib in &self.throttle_mib {
+                for &peer in &self.peers {
+                    for &workload in &self.workloads {
+                        cells.push(crate::peers::PeerCell {
+                            peer,
+                            data_mib,
+                            throttle_mib,
+                            workload,
+                        });
+                    }
+                }
+            }
+        }
+        cells
     }
 
     /// Every combination, smallest data first (the golden images are built in that order).
@@ -382,22 +407,17 @@ pub fn run_cell(lab: &Lab, cell: &Cell, zevac: &Path) -> Result<CellResult> {
     if cell.workload == Workload::Fsync {
         // A third instance store stays raw: the fsync baseline. zevac gets the other two.
         local = disks[1..].iter().map(|d| d.by_id()).collect();
-        let raw = run.path("raw.img");
-        crate::disks::create_blank(&raw, 1024 << 20)?;
-        let mut d = crate::Disk::instance_store(raw, 2);
-        d.id = "raw".into();
-        disks.push(d);
+        disks.push(raw_disk(&run)?);
     }
     let env = format!("WORKLOAD={}\nFIO_SECONDS={FIO_SECONDS}\n", cell.workload);
     let mut spec = BootSpec::new("sweep", disks, include_str!("../guest/sweep-cell.sh"))
         .file("/lab/manifest.sha256", g.manifest.clone())
         .file("/lab/sweep.env", env)
+        .file("/lab/workload.sh", include_str!("../guest/workload.sh"))
         .file("/etc/zevac.toml", cell.config(&local)?)
         .binary("/bin/zevac", zevac);
     if cell.workload != Workload::None {
-        // Debian's fio, installed on the host, with the libraries ldd finds for it.
-        crate::apt::ensure_installed(&["fio"])?;
-        spec = spec.binary("/usr/bin/fio", "/usr/bin/fio");
+        spec = with_fio(spec)?;
     }
     let outcome = lab.run(&run, &spec)?;
     let result = measure(cell, lab.pair, &outcome.events, &run.dir)?;
@@ -405,6 +425,32 @@ pub fn run_cell(lab: &Lab, cell: &Cell, zevac: &Path) -> Result<CellResult> {
         run.remove_images()?;
     }
     Ok(result)
+}
+
+/// A blank 1 GiB instance store the guest gets as `$LAB_RAW` and leaves raw: the fsync
+/// baseline.
+pub(crate) fn raw_disk(run: &crate::Run) -> Result<crate::Disk> {
+    let raw = run.path("raw.img");
+    crate::disks::create_blank(&raw, 1024 << 20)?;
+    let mut d = crate::Disk::instance_store(raw, 2);
+    d.id = "raw".into();
+    Ok(d)
+}
+
+/// `spec` with Debian's fio, installed on the host, and the libraries ldd finds for it.
+pub(crate) fn with_fio(spec: BootSpec) -> Result<BootSpec> {
+    crate::apt::ensure_installed(&["fio"])?;
+    Ok(spec.binary("/usr/bin/fio", "/usr/bin/fio"))
+}
+
+/// The fio run a guest recorded as `fio_<phase>`, if it ran one.
+pub(crate) fn fio_phase(ev: &Events, phase: &str) -> Result<Option<Latency>> {
+    match ev.cmd(&format!("fio_{phase}")) {
+        Ok(c) => Latency::from_fio(&c.stdout)
+            .with_context(|| format!("fio {phase}"))
+            .map(Some),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Reads a cell's numbers from its guest's command records.
@@ -433,14 +479,7 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
         .context("reading zevac status --json")?;
     let rate = ebs_read as f64 / window / MIB;
     let cap = cell.cap_mib()?;
-    let fio = |phase: &str| -> Result<Option<Latency>> {
-        match ev.cmd(&format!("fio_{phase}")) {
-            Ok(c) => Latency::from_fio(&c.stdout)
-                .with_context(|| format!("fio {phase}"))
-                .map(Some),
-            Err(_) => Ok(None),
-        }
-    };
+    let fio = |phase: &str| fio_phase(ev, phase);
     let (before, during, after, raw) = (fio("before")?, fio("during")?, fio("after")?, fio("raw")?);
     // The share of the `during` run before the copy ended (guest clock).
     let during_copy_overlap = ev.cmd("fio_during_window").ok().and_then(|c| {
@@ -485,42 +524,112 @@ fn import_seconds(apply_stdout: &str) -> Option<f64> {
         .and_then(|s| s.trim_end_matches(" s").parse().ok())
 }
 
-/// Runs every cell, printing a line per cell, and writes the results to `out`.
-pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path) -> Result<Vec<CellResult>> {
-    let cells = matrix.cells();
+/// What a sweep measured: zevac's cells and the peers'.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    pub cells: Vec<CellResult>,
+    pub peers: Vec<crate::peers::PeerResult>,
+    /// The cells and peers that failed to run, with why (they are run again on `--resume`).
+    pub failed: Vec<String>,
+}
+
+/// Runs the matrix, one data size and throttle at a time (zevac's cells, then the peers at the
+/// same size and throttle, so a sweep cut short still compares), printing a line per cell, and
+/// writes the results to `out` after every cell. With `resume`, the verified results already in
+/// `out` are kept and their cells are not run again. A cell that fails is reported and the sweep
+/// goes on.
+pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path, resume: bool) -> Result<Sweep> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut results = Vec::new();
-    for (i, cell) in cells.iter().enumerate() {
-        println!("cell {}/{}: {}", i + 1, cells.len(), cell.label());
-        let r = run_cell(lab, cell, zevac).with_context(|| format!("cell {}", cell.label()))?;
+    let mut sweep = Sweep::default();
+    if resume {
+        sweep.cells = load(&[out.to_path_buf()])?
+            .into_iter()
+            .filter(CellResult::ok)
+            .collect();
+        sweep.peers = crate::peers::load(&[out.to_path_buf()])?
+            .into_iter()
+            .filter(|p| p.manifest_ok)
+            .collect();
         println!(
-            "  boot held {:.1} s (import {}) + root mount {:.1} s, copy {:.1} s after boot at {:.2} MiB/s = {:.2} of the throttle{}{}",
-            r.boot_blocking_seconds,
-            r.import_seconds.map_or("?".into(), |s| format!("{s:.2} s")),
-            r.root_mount_seconds,
-            r.copy_seconds_after_boot,
-            r.rate_mib_per_second,
-            r.rate_to_throttle,
-            r.rate_to_cap
-                .map_or(String::new(), |x| format!(", {x:.2} of the cap")),
-            if r.ok() { "" } else { "; NOT VERIFIED" }
+            "resuming {}: {} cells and {} peer cells already measured",
+            out.display(),
+            sweep.cells.len(),
+            sweep.peers.len()
         );
-        results.push(r);
-        // Written after every cell: a sweep cut short keeps what it measured.
-        write_results(&results, &[], lab.pair, out)?;
+    } else if out.join("results.json").exists() {
+        bail!(
+            "{} already holds a sweep: pass --resume to go on with it, or choose another --out",
+            out.display()
+        );
     }
-    if !matrix.peers.is_empty() {
-        let peers =
-            crate::peers::run_all(lab, &matrix.peers, &matrix.data_mib, &matrix.throttle_mib)?;
-        write_results(&results, &peers, lab.pair, out)?;
-        if peers.iter().any(|p| !p.manifest_ok) {
-            bail!(
-                "a peer's copy did not match the golden data: see {}",
-                out.display()
-            );
+    std::fs::write(out.join("matrix.toml"), toml::to_string(matrix)?)?;
+    let cells = matrix.cells();
+    let peer_cells = matrix.peer_cells();
+    let total = cells.len() + peer_cells.len();
+    let mut n = 0;
+    for &data_mib in &matrix.data_mib {
+        for &throttle_mib in &matrix.throttle_mib {
+            let here = |d: u64, t: u64| d == data_mib && t == throttle_mib;
+            for cell in cells.iter().filter(|c| here(c.data_mib, c.throttle_mib)) {
+                n += 1;
+                if sweep.cells.iter().any(|r| &r.cell == cell) {
+                    continue;
+                }
+                println!("cell {n}/{total}: {}", cell.label());
+                match run_cell(lab, cell, zevac) {
+                    Ok(r) => {
+                        print_cell(&r);
+                        sweep.cells.push(r);
+                    }
+                    Err(e) => fail(&mut sweep, cell.label(), e),
+                }
+                write_results(&sweep.cells, &sweep.peers, lab.pair, out)?;
+            }
+            for cell in peer_cells
+                .iter()
+                .filter(|c| here(c.data_mib, c.throttle_mib))
+            {
+                n += 1;
+                if sweep.peers.iter().any(|p| &p.cell() == cell) {
+                    continue;
+                }
+                println!("cell {n}/{total}: {}", cell.label());
+                match crate::peers::run_peer(lab, cell) {
+                    Ok(r) => {
+                        crate::peers::print(&r);
+                        sweep.peers.push(r);
+                    }
+                    Err(e) => fail(&mut sweep, cell.label(), e),
+                }
+                write_results(&sweep.cells, &sweep.peers, lab.pair, out)?;
+            }
         }
     }
-    Ok(results)
+    Ok(sweep)
+}
+
+fn fail(sweep: &mut Sweep, label: String, e: anyhow::Error) {
+    println!("  FAILED: {e:#}");
+    sweep.failed.push(format!("{label}: {e:#}"));
+}
+
+fn print_cell(r: &CellResult) {
+    println!(
+        "  boot held {:.1} s (import {}) + root mount {:.1} s, copy {:.1} s after boot at {:.2} MiB/s = {:.2} of the throttle{}{}{}",
+        r.boot_blocking_seconds,
+        r.import_seconds.map_or("?".into(), |s| format!("{s:.2} s")),
+        r.root_mount_seconds,
+        r.copy_seconds_after_boot,
+        r.rate_mib_per_second,
+        r.rate_to_throttle,
+        r.rate_to_cap
+            .map_or(String::new(), |x| format!(", {x:.2} of the cap")),
+        r.before.zip(r.during).zip(r.after).map_or(String::new(), |((b, d), a)| format!(
+            ", p99 {:.2} / {:.2} / {:.2} ms before / during / after",
+            b.p99_ms, d.p99_ms, a.p99_ms
+        )),
+        if r.ok() { "" } else { "; NOT VERIFIED" }
+    );
 }
 
 /// Reads the `results.json` of earlier sweeps, in order.
@@ -840,7 +949,7 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
             "\n## Foreground I/O\n\nfio for {FIO_SECONDS} s before the copy (the pool on EBS alone, \
              as without zevac), during it (from `zevac apply` returning; \"overlap\" is the share \
              of that run before the copy ended), and after the verification. randread: 4k random \
-             reads of old data, ARC kept out; fsync: etcd's 2300-byte writes, each with \
+             reads of old data (80 % of the pool; the ARC held to 64 MiB in every cell); fsync: etcd's 2300-byte writes, each with \
              fdatasync (latency of the fdatasync), and the same job on a raw instance store.\n\n\
              | data | throttle | profile | cap | workload | p50 / p99 / p99.9 before (ms) | during | after | IOPS before / during / after | overlap | during p99 / before | after / raw IOPS |\n\
              |---|---|---|---|---|---|---|---|---|---|---|---|\n"
@@ -889,9 +998,6 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
             }
         ));
     }
-    s.push_str(
-        "\nNot measured yet: the peers beside EBS alone (L2ARC only, an eager copy at boot).\n",
-    );
     s
 }
 
@@ -933,7 +1039,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.peers, [crate::peers::Peer::Eager]);
-        assert_eq!(Matrix::full().peers, [crate::peers::Peer::Eager]);
+        assert_eq!(p.peer_cells().len(), 2, "one eager cell per data size");
+        let full = Matrix::full();
+        assert_eq!((full.cells().len(), full.peer_cells().len()), (108, 36));
+        // What a sweep records and --resume reads back is the same matrix.
+        let again: Matrix = toml::from_str(&toml::to_string(&full).unwrap()).unwrap();
+        assert_eq!(again.cells(), full.cells());
+        assert_eq!(again.peer_cells(), full.peer_cells());
     }
 
     #[test]

@@ -1,0 +1,45 @@
+# A peer of the sweep: what a boot could do instead of zevac, on the same disks and with the same
+# workload. PEER (from /lab/sweep.env) is one of
+#   ebs    the pool stays on EBS alone: import it and mount the root;
+#   l2arc  the same, with both instance stores added as L2ARC (cache) devices;
+#   eager  before the root is mounted, the whole pool goes from EBS onto a new pool on the
+#          instance stores (zfs send -R | zfs recv), and the boot waits for all of it.
+# What holds the boot runs from `import` to the `ready` mark. With a WORKLOAD, fio runs right
+# after the root is mounted (`first`), keeps running WARM_SECONDS (an L2ARC fills meanwhile),
+# then once more (`later`); for fsync, a raw instance store gives the baseline.
+. /lab/sweep.env
+. /lab/workload.sh
+limit_arc
+EBS_STAT=/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat
+ebs_read_bytes() { awk '{ print $3 * 512 }' "$EBS_STAT"; }
+
+must import zpool import -N -d "$LAB_EBS-part2" rpool
+POOL=rpool
+case "$PEER" in
+ebs) ;;
+l2arc)
+	must add_cache zpool add -f rpool cache "$LAB_IS0" "$LAB_IS1" ;;
+eager)
+	must snapshot zfs snapshot -r rpool@eager
+	must create zpool create -f -o ashift=12 -O canmount=off -O mountpoint=none fast "$LAB_IS0" "$LAB_IS1"
+	run ebs_read_before ebs_read_bytes
+	must copy sh -c 'zfs send -R rpool@eager | zfs recv -Fdu fast'
+	run ebs_read_after ebs_read_bytes
+	must export zpool export rpool
+	POOL=fast ;;
+*) die "unknown peer $PEER" ;;
+esac
+mark ready
+must mount_root mount_pool "$POOL" /mnt
+if [ "$WORKLOAD" != none ]; then
+	phase first
+	# Keeps the workload going, unrecorded, for as long as zevac's copy would take.
+	# shellcheck disable=SC2046
+	FIO_SECONDS=$WARM_SECONDS fio $(fio_job warm "$(workload_target)") > /dev/null 2>&1
+	phase later
+	raw_baseline
+fi
+run arcstats cat /proc/spl/kstat/zfs/arcstats
+umount_pool /mnt
+verify_manifest "$POOL"
+true
