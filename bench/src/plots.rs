@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::peers::{Peer, PeerResult};
-use crate::sweep::{CellResult, Latency, Workload};
+use crate::sweep::{CapSpec, CellResult, Latency, Workload};
 
 const SIZE: (u32, u32) = (720, 440);
 const COLORS: [RGBColor; 6] = [
@@ -39,9 +39,11 @@ pub fn write(results: &[CellResult], peers: &[PeerResult], out: &Path) -> Result
         boot_blocking(&ok, &peers, &out.join("boot-blocking.svg"))?;
         written.push("boot-blocking.svg".to_string());
     }
-    if ok.iter().any(|r| r.before.is_some()) {
-        latency(&ok, &out.join("latency.svg"))?;
-        written.push("latency.svg".to_string());
+    for workload in [Workload::Randread, Workload::Fsync] {
+        let name = format!("latency-{workload}.svg");
+        if latency(&ok, &peers, workload, &out.join(&name))? {
+            written.push(name);
+        }
     }
     Ok(written)
 }
@@ -210,24 +212,42 @@ fn boot_blocking(results: &[&CellResult], peers: &[&PeerResult], path: &Path) ->
     root.present().map_err(err)
 }
 
-/// p99 latency of the foreground workload before, during and after the copy.
-fn latency(results: &[&CellResult], path: &Path) -> Result<()> {
-    let with_io: Vec<&CellResult> = results
+/// p99 latency of one foreground workload before, during and after the copy: zevac's cells
+/// without a cap (one line per profile, data size and throttle), and the peers right after
+/// their boot and later (dashed). Returns whether there was anything to draw.
+fn latency(
+    results: &[&CellResult],
+    peers: &[&PeerResult],
+    workload: Workload,
+    path: &Path,
+) -> Result<bool> {
+    let cells: Vec<&CellResult> = results
         .iter()
         .copied()
-        .filter(|r| r.cell.workload != Workload::None && r.before.is_some())
+        .filter(|r| {
+            r.cell.workload == workload && r.cell.cap == CapSpec::None && r.before.is_some()
+        })
         .collect();
+    let peers: Vec<&PeerResult> = peers
+        .iter()
+        .copied()
+        .filter(|p| p.workload == workload && p.first.is_some())
+        .collect();
+    if cells.is_empty() && peers.is_empty() {
+        return Ok(false);
+    }
     let p99 = |l: Option<Latency>| l.map(|l| l.p99_ms);
-    let max_ms = with_io
+    let max_ms = cells
         .iter()
         .flat_map(|r| [p99(r.before), p99(r.during), p99(r.after)])
+        .chain(peers.iter().flat_map(|p| [p99(p.first), p99(p.later)]))
         .flatten()
         .fold(1.0, f64::max);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = frame(
         &root,
-        "foreground p99 latency: before, during, after the copy",
+        &format!("{workload}: p99 before, during and after the copy (peers: after boot, later)"),
         -0.2f64..2.2f64,
         0f64..max_ms * 1.15,
     )?;
@@ -235,30 +255,50 @@ fn latency(results: &[&CellResult], path: &Path) -> Result<()> {
         .configure_mesh()
         .x_labels(3)
         .x_label_formatter(&|x| match x.round() as i32 {
-            0 => "before".into(),
-            1 => "during".into(),
-            2 => "after".into(),
+            0 => "before (EBS alone)".into(),
+            1 => "during / right after boot".into(),
+            2 => "after / later".into(),
             _ => String::new(),
         })
         .y_desc("p99, ms (emulated)")
         .draw()
         .map_err(err)?;
-    for (i, r) in with_io.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let points: Vec<(f64, f64)> = [p99(r.before), p99(r.during), p99(r.after)]
+    let line = |values: [Option<f64>; 3]| -> Vec<(f64, f64)> {
+        values
             .iter()
             .enumerate()
             .filter_map(|(x, v)| v.map(|v| (x as f64, v)))
-            .collect();
+            .collect()
+    };
+    for (i, r) in cells.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
         chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                line([p99(r.before), p99(r.during), p99(r.after)]),
+                color.stroke_width(2),
+            ))
             .map_err(err)?
             .label(format!(
-                "{} {}, EBS {} MiB/s, cap {}",
-                r.cell.workload, r.cell.profile, r.cell.throttle_mib, r.cell.cap
+                "zevac {}, {} MiB, EBS {} MiB/s",
+                r.cell.profile, r.cell.data_mib, r.cell.throttle_mib
             ))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
     }
-    legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
-    root.present().map_err(err)
+    for (i, p) in peers.iter().enumerate() {
+        let color = PEER_COLORS[i % PEER_COLORS.len()];
+        let points = line([None, p99(p.first), p99(p.later)]);
+        chart
+            .draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))
+            .map_err(err)?
+            .label(format!(
+                "{}, {} MiB, EBS {} MiB/s",
+                p.peer.title(),
+                p.data_mib,
+                p.throttle_mib
+            ))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    root.present().map_err(err)?;
+    Ok(true)
 }
