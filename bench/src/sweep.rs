@@ -220,6 +220,26 @@ impl Matrix {
         cells
     }
 
+    /// The sweep's boots in the order they run: one data size and throttle at a time, zevac's
+    /// cells and then the peers', so a sweep cut short still compares what it ran.
+    pub fn order(&self) -> Vec<Work> {
+        let (cells, peers) = (self.cells(), self.peer_cells());
+        let mut work = Vec::new();
+        for &d in &self.data_mib {
+            for &t in &self.throttle_mib {
+                let cells = cells
+                    .iter()
+                    .filter(|c| (c.data_mib, c.throttle_mib) == (d, t));
+                work.extend(cells.cloned().map(Work::Zevac));
+                let peers = peers
+                    .iter()
+                    .filter(|c| (c.data_mib, c.throttle_mib) == (d, t));
+                work.extend(peers.copied().map(Work::Peer));
+            }
+        }
+        work
+    }
+
     /// Every combination, smallest data first (the golden images are built in that order).
     pub fn cells(&self) -> Vec<Cell> {
         let mut cells = Vec::new();
@@ -242,6 +262,13 @@ impl Matrix {
         }
         cells
     }
+}
+
+/// One boot of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    Zevac(Cell),
+    Peer(crate::peers::PeerCell),
 }
 
 /// One cell of the matrix.
@@ -563,54 +590,31 @@ pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path, resume: bool) -
         );
     }
     std::fs::write(out.join("matrix.toml"), toml::to_string(matrix)?)?;
-    let cells = matrix.cells();
-    let peer_cells = matrix.peer_cells();
-    let total = cells.len() + peer_cells.len();
-    let mut n = 0;
-    for &data_mib in &matrix.data_mib {
-        for &throttle_mib in &matrix.throttle_mib {
-            let here = |d: u64, t: u64| d == data_mib && t == throttle_mib;
-            for cell in cells.iter().filter(|c| here(c.data_mib, c.throttle_mib)) {
-                n += 1;
-                if sweep.cells.iter().any(|r| &r.cell == cell) {
-                    continue;
-                }
-                println!("cell {n}/{total}: {}", cell.label());
-                match run_cell(lab, cell, zevac) {
-                    Ok(r) => {
-                        print_cell(&r);
-                        sweep.cells.push(r);
-                    }
-                    Err(e) => fail(&mut sweep, cell.label(), e),
-                }
-                write_results(&sweep.cells, &sweep.peers, lab.pair, out)?;
-            }
-            for cell in peer_cells
-                .iter()
-                .filter(|c| here(c.data_mib, c.throttle_mib))
-            {
-                n += 1;
-                if sweep.peers.iter().any(|p| &p.cell() == cell) {
-                    continue;
-                }
-                println!("cell {n}/{total}: {}", cell.label());
-                match crate::peers::run_peer(lab, cell) {
-                    Ok(r) => {
-                        crate::peers::print(&r);
-                        sweep.peers.push(r);
-                    }
-                    Err(e) => fail(&mut sweep, cell.label(), e),
-                }
-                write_results(&sweep.cells, &sweep.peers, lab.pair, out)?;
-            }
+    let work = matrix.order();
+    for (i, w) in work.iter().enumerate() {
+        let label = match w {
+            Work::Zevac(cell) if !sweep.cells.iter().any(|r| &r.cell == cell) => cell.label(),
+            Work::Peer(cell) if !sweep.peers.iter().any(|p| &p.cell() == cell) => cell.label(),
+            _ => continue,
+        };
+        println!("cell {}/{}: {label}", i + 1, work.len());
+        let outcome = match w {
+            Work::Zevac(cell) => run_cell(lab, cell, zevac).map(|r| {
+                print_cell(&r);
+                sweep.cells.push(r);
+            }),
+            Work::Peer(cell) => crate::peers::run_peer(lab, cell).map(|r| {
+                crate::peers::print(&r);
+                sweep.peers.push(r);
+            }),
+        };
+        if let Err(e) = outcome {
+            println!("  FAILED: {e:#}");
+            sweep.failed.push(format!("{label}: {e:#}"));
         }
+        write_results(&sweep.cells, &sweep.peers, lab.pair, out)?;
     }
     Ok(sweep)
-}
-
-fn fail(sweep: &mut Sweep, label: String, e: anyhow::Error) {
-    println!("  FAILED: {e:#}");
-    sweep.failed.push(format!("{label}: {e:#}"));
 }
 
 fn print_cell(r: &CellResult) {
@@ -1040,8 +1044,22 @@ mod tests {
         .unwrap();
         assert_eq!(p.peers, [crate::peers::Peer::Eager]);
         assert_eq!(p.peer_cells().len(), 2, "one eager cell per data size");
+        // zevac's cell at 256 MiB, the eager copy at 256 MiB, then the same at 1 GiB.
+        let sizes: Vec<(bool, u64)> = p
+            .order()
+            .iter()
+            .map(|w| match w {
+                Work::Zevac(c) => (true, c.data_mib),
+                Work::Peer(c) => (false, c.data_mib),
+            })
+            .collect();
+        assert_eq!(
+            sizes,
+            [(true, 256), (false, 256), (true, 1024), (false, 1024)]
+        );
         let full = Matrix::full();
         assert_eq!((full.cells().len(), full.peer_cells().len()), (108, 36));
+        assert_eq!(full.order().len(), 144);
         // What a sweep records and --resume reads back is the same matrix.
         let again: Matrix = toml::from_str(&toml::to_string(&full).unwrap()).unwrap();
         assert_eq!(again.cells(), full.cells());
