@@ -1413,7 +1413,7 @@ fn sweep_quick_runs_its_cells_and_writes_the_results() {
     assert!(p.first.is_some() && p.later.is_some(), "{p:?}");
     // The ARC was held to 64 MiB, and the L2ARC caught some of the reads.
     assert_eq!(p.arc_max_bytes, Some(64 << 20), "{p:?}");
-    assert!(p.l2arc_bytes.is_some_and(|b| b > 0), "{p:?}");
+    assert!(p.cache_bytes.is_some_and(|b| b > 0), "{p:?}");
     for file in [
         "results.json",
         "results.csv",

@@ -11,13 +11,18 @@ use crate::versions::{PairPins, ZfsPair};
 use crate::{apt, cache, cmd};
 
 /// Kernel modules the guest loads before OpenZFS: NVMe for the disks, device mapper for the
-/// immutable-origin mode. Their dependencies are added from `modules.dep`.
+/// immutable-origin mode (and the bench's dm-cache peer). Their dependencies are added from
+/// `modules.dep`.
 pub const GUEST_MODULES: &[&str] = &[
     "nvme",
     "virtio_pci",
     "virtio_blk",
     "dm-snapshot",
     "dm-flakey",
+    // libcrc32c (under dm-cache) asks the crypto API for "crc32c" when it loads: a soft
+    // dependency (`modules.softdep`), which modules.dep does not list.
+    "crc32c_generic",
+    "dm-cache-smq",
 ];
 
 /// A kernel ready to boot, with the module files the initramfs needs, in load order.

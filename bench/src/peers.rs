@@ -30,6 +30,9 @@ pub enum Peer {
     L2arc,
     /// `zfs send | zfs recv` onto the instance stores before the root is mounted.
     Eager,
+    /// dm-cache (what lvmcache sets up) in writeback mode: EBS as the origin, an instance
+    /// store as the cache; ZFS on top.
+    Lvmcache,
 }
 
 impl Peer {
@@ -39,6 +42,7 @@ impl Peer {
             Peer::Ebs => "ebs",
             Peer::L2arc => "l2arc",
             Peer::Eager => "eager",
+            Peer::Lvmcache => "lvmcache",
         }
     }
 
@@ -48,6 +52,7 @@ impl Peer {
             Peer::Ebs => "EBS alone",
             Peer::L2arc => "L2ARC on the instance stores",
             Peer::Eager => "eager copy",
+            Peer::Lvmcache => "dm-cache (lvmcache)",
         }
     }
 }
@@ -114,13 +119,17 @@ pub struct PeerResult {
     pub raw: Option<Latency>,
     #[serde(default)]
     pub fsync_iops_to_raw: Option<f64>,
-    /// The ARC's size limit and, with an L2ARC, what it held at the end and its hit ratio.
+    /// The ARC's size limit.
     #[serde(default)]
     pub arc_max_bytes: Option<u64>,
+    /// The L2ARC's or dm-cache's: what it held at the end, and its hit ratio over reads.
+    #[serde(default, alias = "l2arc_bytes")]
+    pub cache_bytes: Option<u64>,
+    #[serde(default, alias = "l2arc_hit_ratio")]
+    pub cache_hit_ratio: Option<f64>,
+    /// dm-cache: the written blocks it held that EBS had not had yet.
     #[serde(default)]
-    pub l2arc_bytes: Option<u64>,
-    #[serde(default)]
-    pub l2arc_hit_ratio: Option<f64>,
+    pub cache_dirty_bytes: Option<u64>,
     pub manifest_ok: bool,
     pub run_dir: PathBuf,
 }
@@ -196,6 +205,11 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
             .with_context(|| format!("{name}: {out:?}"))
     };
     let import = ev.cmd("import")?;
+    // The boot starts with the dm-cache's set-up, if any, or else with the import.
+    let start = match ev.find("mark", Some("cache_ready")) {
+        Ok(m) => m.number("started")?,
+        Err(_) => import.start,
+    };
     let ready = ev.find("mark", Some("ready"))?.number("uptime")?;
     let (copy_seconds, ebs_read_bytes) = match cell.peer {
         Peer::Eager => {
@@ -212,11 +226,24 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
     let (first, later, raw) = (fio("first")?, fio("later")?, fio("raw")?);
     let arc = arcstats(&ev.cmd("arcstats")?.stdout);
     let l2 = |k: &str| arc.get(k).copied();
-    let l2arc_hit_ratio = match (l2("l2_hits"), l2("l2_misses")) {
-        (Some(h), Some(m)) if cell.peer == Peer::L2arc && h + m > 0 => {
-            Some(h as f64 / (h + m) as f64)
+    let ratio = |h: u64, m: u64| (h + m > 0).then(|| h as f64 / (h + m) as f64);
+    let (cache_bytes, cache_hit_ratio, cache_dirty_bytes) = match cell.peer {
+        Peer::L2arc => (
+            l2("l2_size"),
+            l2("l2_hits").zip(l2("l2_misses")).and_then(|(h, m)| ratio(h, m)),
+            None,
+        ),
+        Peer::Lvmcache => {
+            let out = ev.cmd("cache_status")?.stdout;
+            let st = DmCacheStatus::parse(&out)
+                .with_context(|| format!("dmsetup status of the dm-cache: {out:?}"))?;
+            (
+                Some(st.used_blocks * st.block_bytes),
+                ratio(st.read_hits, st.read_misses),
+                Some(st.dirty_blocks * st.block_bytes),
+            )
         }
-        _ => None,
+        _ => (None, None, None),
     };
     Ok(PeerResult {
         peer: cell.peer,
@@ -224,7 +251,7 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
         data_mib: cell.data_mib,
         throttle_mib: cell.throttle_mib,
         workload: cell.workload,
-        boot_blocking_seconds: ready - import.start,
+        boot_blocking_seconds: ready - start,
         import_seconds: Some(import.seconds()),
         copy_seconds,
         root_mount_seconds: ev.cmd("mount_root")?.seconds(),
@@ -237,8 +264,9 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
         fsync_iops_to_raw: later.zip(raw).map(|(l, r)| l.iops / r.iops),
         raw,
         arc_max_bytes: l2("c_max"),
-        l2arc_bytes: (cell.peer == Peer::L2arc).then(|| l2("l2_size")).flatten(),
-        l2arc_hit_ratio,
+        cache_bytes,
+        cache_hit_ratio,
+        cache_dirty_bytes,
         manifest_ok: ev.cmd("verify")?.rc == 0,
         run_dir: run_dir.to_path_buf(),
     })
@@ -253,6 +281,37 @@ fn arcstats(text: &str) -> BTreeMap<String, u64> {
             Some((name.to_string(), value.parse().ok()?))
         })
         .collect()
+}
+
+/// The counters of a dm-cache's `dmsetup status` line the bench reads (the kernel's
+/// `Documentation/admin-guide/device-mapper/cache.rst`): `<start> <len> cache <metadata block
+/// size> <used>/<total metadata blocks> <cache block size> <used>/<total cache blocks> <read
+/// hits> <read misses> <write hits> <write misses> <demotions> <promotions> <dirty> ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DmCacheStatus {
+    block_bytes: u64,
+    used_blocks: u64,
+    read_hits: u64,
+    read_misses: u64,
+    dirty_blocks: u64,
+}
+
+impl DmCacheStatus {
+    fn parse(line: &str) -> Option<Self> {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.get(2) != Some(&"cache") {
+            return None;
+        }
+        let n = |i: usize| f.get(i)?.parse::<u64>().ok();
+        let used = |i: usize| f.get(i)?.split('/').next()?.parse::<u64>().ok();
+        Some(Self {
+            block_bytes: n(5)? * 512,
+            used_blocks: used(6)?,
+            read_hits: n(7)?,
+            read_misses: n(8)?,
+            dirty_blocks: n(13)?,
+        })
+    }
 }
 
 /// Prints what a peer cell measured, on one line.
@@ -279,8 +338,11 @@ pub fn print(r: &PeerResult) {
             l.iops
         ));
     }
-    if let Some(b) = r.l2arc_bytes {
-        line.push_str(&format!(", L2ARC {:.0} MiB", b as f64 / MIB));
+    if let Some(b) = r.cache_bytes {
+        line.push_str(&format!(", cache {:.0} MiB", b as f64 / MIB));
+    }
+    if let Some(h) = r.cache_hit_ratio {
+        line.push_str(&format!(" ({:.0} % of reads hit)", h * 100.0));
     }
     if !r.manifest_ok {
         line.push_str("; DATA CHANGED");
@@ -526,5 +588,24 @@ mod tests {
         assert_eq!(a.get("c_max"), Some(&67108864));
         assert_eq!(a.get("l2_size"), Some(&0));
         assert_eq!(a.get("name"), None);
+    }
+
+    #[test]
+    fn a_dm_cache_status_gives_its_blocks_hits_and_dirty_blocks() {
+        // `dmsetup status` of the lvmcache peer after random reads (kernel 6.12, in the lab).
+        let line = include_str!("../fixtures/linux-6.12/dm-cache-status.txt");
+        let st = DmCacheStatus::parse(line).unwrap();
+        assert_eq!(
+            st,
+            DmCacheStatus {
+                block_bytes: 128 * 512,
+                used_blocks: 1864,
+                read_hits: 4246,
+                read_misses: 6123,
+                dirty_blocks: 24,
+            }
+        );
+        assert_eq!(DmCacheStatus::parse("0 2097152 snapshot 16/524288 16"), None);
+        assert_eq!(DmCacheStatus::parse(""), None);
     }
 }

@@ -156,7 +156,7 @@ fn no_workload() -> Vec<Workload> {
 }
 
 impl Matrix {
-    /// The full sweep of issue 6's matrix: 108 cells of zevac and 36 of its peers.
+    /// The full sweep of issue 6's matrix: 108 cells of zevac and 48 of its peers.
     pub fn full() -> Self {
         Self {
             data_mib: vec![256, 1024],
@@ -172,6 +172,7 @@ impl Matrix {
                 crate::peers::Peer::Ebs,
                 crate::peers::Peer::L2arc,
                 crate::peers::Peer::Eager,
+                crate::peers::Peer::Lvmcache,
             ],
         }
     }
@@ -194,7 +195,7 @@ impl Matrix {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let m: Matrix =
             toml::from_str(&text).with_context(|| format!("matrix {}", path.display()))?;
-        if m.cells().is_empty() {
+        if m.cells().is_empty() && m.peer_cells().is_empty() {
             bail!("matrix {}: no cells (an empty list)", path.display());
         }
         Ok(m)
@@ -1058,8 +1059,8 @@ mod tests {
             [(true, 256), (false, 256), (true, 1024), (false, 1024)]
         );
         let full = Matrix::full();
-        assert_eq!((full.cells().len(), full.peer_cells().len()), (108, 36));
-        assert_eq!(full.order().len(), 144);
+        assert_eq!((full.cells().len(), full.peer_cells().len()), (108, 48));
+        assert_eq!(full.order().len(), 156);
         // What a sweep records and --resume reads back is the same matrix.
         let again: Matrix = toml::from_str(&toml::to_string(&full).unwrap()).unwrap();
         assert_eq!(again.cells(), full.cells());
