@@ -230,7 +230,9 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
     let (cache_bytes, cache_hit_ratio, cache_dirty_bytes) = match cell.peer {
         Peer::L2arc => (
             l2("l2_size"),
-            l2("l2_hits").zip(l2("l2_misses")).and_then(|(h, m)| ratio(h, m)),
+            l2("l2_hits")
+                .zip(l2("l2_misses"))
+                .and_then(|(h, m)| ratio(h, m)),
             None,
         ),
         Peer::Lvmcache => {
@@ -605,7 +607,10 @@ mod tests {
                 dirty_blocks: 24,
             }
         );
-        assert_eq!(DmCacheStatus::parse("0 2097152 snapshot 16/524288 16"), None);
+        assert_eq!(
+            DmCacheStatus::parse("0 2097152 snapshot 16/524288 16"),
+            None
+        );
         assert_eq!(DmCacheStatus::parse(""), None);
     }
 }
