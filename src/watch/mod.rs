@@ -23,8 +23,8 @@ use crate::exec::Executor;
 use crate::profile::{Phase, Profile};
 use crate::tunables::{Tunables, REMOVAL_SUSPEND};
 use crate::zfs::text::Scrub;
-use crate::zfs::{PoolStatus, RemovalState, VdevClass, ZfsVersion, Zpool};
-use cap::{Action, CapController};
+use crate::zfs::{PoolStatus, Removal, RemovalState, VdevClass, ZfsVersion, Zpool};
+use cap::{debt_since_start, Action, CapController};
 use rate::RateEstimator;
 pub use record::{now_epoch, CapOverride, WatchRecord, WatchState};
 
@@ -95,6 +95,8 @@ struct Watcher<'a> {
     started: Instant,
     estimator: RateEstimator,
     controller: Option<CapController>,
+    /// Whether a controller has been started (and charged the copy's debt, if any).
+    cap_debt_charged: bool,
     record: WatchRecord,
     ready_sent: bool,
     /// The snapshot's origin device (`major:minor`), read once from its table.
@@ -147,6 +149,7 @@ impl<'a> Watcher<'a> {
             started: Instant::now(),
             estimator: RateEstimator::new(),
             controller: None,
+            cap_debt_charged: false,
             record,
             ready_sent: false,
             snapshot_origin: None,
@@ -216,7 +219,7 @@ impl<'a> Watcher<'a> {
         match removal.state {
             RemovalState::InProgress => {
                 let origin_read = removal.path.as_deref().and_then(|p| self.origin_read(p));
-                self.evacuating(removal.copied, removal.to_copy, origin_read)?;
+                self.evacuating(&removal, origin_read)?;
                 Ok(None)
             }
             RemovalState::Canceled => Err(WatchError::Canceled {
@@ -230,7 +233,8 @@ impl<'a> Watcher<'a> {
         }
     }
 
-    fn evacuating(&mut self, copied: u64, to_copy: u64, origin_read: Option<u64>) -> Result<()> {
+    fn evacuating(&mut self, removal: &Removal, origin_read: Option<u64>) -> Result<()> {
+        let (copied, to_copy) = (removal.copied, removal.to_copy);
         let t = self.started.elapsed().as_secs_f64();
         self.record.state = WatchState::Evacuating;
         if self.record.phase != Some(Phase::Steady)
@@ -249,7 +253,7 @@ impl<'a> Watcher<'a> {
         // copied counter lags by one or more txgs and jumps by up to 100 MiB (lab, 2.3.2), so a
         // pause decided on it comes far too late on a small or short copy. Other reads of the
         // origin disk count too, which a cap meant to spare EBS should include anyway.
-        self.steer(t, origin_read.unwrap_or(copied))?;
+        self.steer(t, origin_read.unwrap_or(copied), removal)?;
         self.watch_cow()?;
         self.estimator.push(t, copied);
         self.record.rate_bytes_per_second = self.estimator.rate();
@@ -268,26 +272,32 @@ impl<'a> Watcher<'a> {
     }
 
     /// The cap: the runtime override (`zevac tune --cap`) or the config's or the profile's.
-    fn steer(&mut self, t: f64, copied: u64) -> Result<()> {
-        let cap = match CapOverride::load(&self.paths.run_dir)? {
+    /// `bytes` is what the controller counts (the origin disk's reads, or ZFS's copied bytes).
+    fn steer(&mut self, t: f64, bytes: u64, removal: &Removal) -> Result<()> {
+        let overridden = CapOverride::load(&self.paths.run_dir)?;
+        let cap = match &overridden {
             Some(o) => o.cap_bytes_per_second,
             None => self.config.cap(self.profile).map(|r| r.0),
         };
         if self.controller.as_ref().map(CapController::cap) != cap {
-            tracing::info!(cap = ?cap, "bandwidth cap");
-            self.controller = cap.map(CapController::new);
+            // The configured cap holds from the removal's start: its first controller owes what
+            // the copy ran ahead of it before the watcher started (ZFS's start time is in the
+            // 2.3 JSON only). A cap set at runtime (`zevac tune --cap`) starts from now.
+            let debt = match (cap, removal.start_time, &overridden, self.cap_debt_charged) {
+                (Some(c), Some(start), None, false) => {
+                    debt_since_start(c, removal.copied, start, now_epoch())
+                }
+                _ => 0,
+            };
+            tracing::info!(cap = ?cap, debt, "bandwidth cap");
+            self.controller = cap.map(|c| CapController::new(c).with_debt(debt));
+            self.cap_debt_charged = true;
         }
         self.record.cap_bytes_per_second = cap;
         let pause = match self.controller.as_mut() {
             Some(c) => {
-                let action = c.update(t, copied);
-                tracing::debug!(
-                    t,
-                    bytes = copied,
-                    drain = c.drain(),
-                    ?action,
-                    "cap controller"
-                );
+                let action = c.update(t, bytes);
+                tracing::debug!(t, bytes, drain = c.drain(), ?action, "cap controller");
                 action == Action::Pause
             }
             None => false,
