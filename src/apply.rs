@@ -222,7 +222,7 @@ pub fn apply(
             .cloned()
             .collect();
         if !before.is_empty() {
-            run_steps(exec, &disks, &before, &|| Ok(()))?;
+            run_steps(exec, &disks, &before, &|_, _| Ok(()))?;
             disks = discover(exec, config, paths)?;
         }
     }
@@ -237,7 +237,7 @@ pub fn apply(
     let pool = pool.context("the pool vanished between two imports")?;
     let disks = &disks;
     let decision = plan::plan(config, disks, &pool);
-    let boot_phase = || -> Result<()> {
+    let boot_phase = |pool: &str, vdev: &str| -> Result<()> {
         let applied = paths
             .tunables()
             .apply_phase(profile, Phase::Boot)
@@ -245,6 +245,7 @@ pub fn apply(
         if !applied.missing.is_empty() {
             tracing::warn!(profile = %profile.name, missing = ?applied.missing, "the zfs module lacks these parameters");
         }
+        record_copy_start(exec, paths, pool, vdev);
         Ok(())
     };
     let finished = pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::Finished);
@@ -256,7 +257,8 @@ pub fn apply(
         Decision::Steps { steps } => run_steps(exec, disks, steps, &boot_phase)?,
         // A reboot mid-copy: the copy resumes with this boot, under the boot phase.
         _ if pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::InProgress) => {
-            boot_phase()?
+            let vdev = pool.status.removal.as_ref().and_then(|r| r.path.clone());
+            boot_phase(&config.pool, vdev.as_deref().unwrap_or_default())?
         }
         _ => {}
     }
@@ -274,12 +276,33 @@ pub fn apply(
     })
 }
 
-/// Carries the steps out; `before_remove` runs just before `zpool remove` (the boot phase).
+/// Where the copy starts (or resumes), for the watcher's cap: the origin's read counter now.
+/// Best effort: without it the cap counts from the watcher's start.
+fn record_copy_start(exec: &dyn Executor, paths: &Paths, pool: &str, vdev: &str) {
+    let Some(bytes) = crate::origin::read_counter(exec, &paths.sys, vdev, &mut None) else {
+        tracing::debug!(
+            vdev,
+            "no read counter for the origin: the cap counts from the watcher"
+        );
+        return;
+    };
+    let start = crate::watch::CopyStart {
+        pool: pool.to_string(),
+        at: crate::watch::now_epoch_f64(),
+        origin_read_bytes: bytes,
+    };
+    if let Err(e) = start.save(&paths.run_dir) {
+        tracing::warn!("cannot record where the copy starts: {e:#}");
+    }
+}
+
+/// Carries the steps out; `before_remove` runs just before `zpool remove` (the boot phase),
+/// with the pool and the vdev.
 fn run_steps(
     exec: &dyn Executor,
     disks: &[BlockDevice],
     steps: &[Step],
-    before_remove: &dyn Fn() -> Result<()>,
+    before_remove: &dyn Fn(&str, &str) -> Result<()>,
 ) -> Result<()> {
     let zpool = Zpool::new(exec);
     let layouts: Vec<_> = steps
@@ -310,7 +333,9 @@ fn run_steps(
                 class,
                 devices,
             } => zpool.add(pool, *ashift, *class, devices),
-            Step::Remove { pool, vdev } => before_remove().and_then(|()| zpool.remove(pool, vdev)),
+            Step::Remove { pool, vdev } => {
+                before_remove(pool, vdev).and_then(|()| zpool.remove(pool, vdev))
+            }
         };
         // Partitions first appear once udev has seen them: wait after the last of them, so the
         // steps after them, and a caller reading the disks again, find their by-id links.
@@ -406,7 +431,7 @@ mod tests {
         }];
         let err = format!(
             "{:#}",
-            run_steps(&exec, &[], &steps, &|| Ok(())).unwrap_err()
+            run_steps(&exec, &[], &steps, &|_, _| Ok(())).unwrap_err()
         );
         assert!(
             err.contains("step 1 of 1 failed: zpool remove rpool"),

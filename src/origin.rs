@@ -131,6 +131,28 @@ pub fn release(exec: &dyn Executor, disks: &[BlockDevice]) -> Result<Option<Stri
     Ok(Some(cow))
 }
 
+/// Bytes read so far from the disk under the origin vdev `path`, from sysfs under `sys`: the
+/// EBS disk itself, or the one under the immutable origin's snapshot (its table's origin,
+/// looked up once into `snapshot_origin`: the snapshot device's own counters move in jumps of
+/// about 100 MiB). `None` where there is no counter to read.
+pub fn read_counter(
+    exec: &dyn Executor,
+    sys: &std::path::Path,
+    path: &str,
+    snapshot_origin: &mut Option<String>,
+) -> Option<u64> {
+    if Origin::is_snapshot(path) {
+        if snapshot_origin.is_none() {
+            *snapshot_origin = Dmsetup::new(exec)
+                .snapshot_origin(devmapper::SNAPSHOT_NAME)
+                .ok();
+        }
+        crate::discover::sysfs::device_number_bytes_read(sys, snapshot_origin.as_deref()?)
+    } else {
+        crate::discover::sysfs::disk_bytes_read(sys, path)
+    }
+}
+
 /// The immutable origin's store: the local partition named `zevac-cow`, if any.
 pub fn cow_partition(disks: &[BlockDevice]) -> Option<String> {
     disks

@@ -11,10 +11,11 @@
 //! short one shows as a rate above the cap).
 //!
 //! The copy starts in the initrd (`zevac apply` runs `zpool remove`) and runs uncapped until the
-//! watcher takes over in stage 2. What it copied in that time above the cap is a debt the
-//! watcher's first controller pays back before the copy runs again, so the cap holds as an
-//! average from the removal's start (measured in the lab: without it, a 256 MiB copy at a
-//! quarter of a 16 MiB/s volume averaged 1.11 to 1.16 of the cap).
+//! watcher takes over in stage 2. `apply` records where the origin's read counter stood when it
+//! started the copy, and the watcher's first controller counts from there
+//! ([`CapController::counting_from`]), so the cap holds as an average from the copy's start
+//! (measured in the lab: counting from the watcher's start, a 256 MiB copy at a quarter of a
+//! 16 MiB/s volume averaged 1.11 to 1.16 of the cap).
 
 /// Unused allowance kept at most, in seconds at the cap: a copy held back by a slow disk may
 /// catch up this much, not more (or one drain and a half, if that is larger: the lead the
@@ -23,13 +24,6 @@ pub const BURST_SECONDS: f64 = 10.0;
 
 /// The share of the last pause's drain the controller keeps as a lead.
 const LEAD_SHARE: f64 = 0.5;
-/// What the copy owes a cap of `cap` bytes/s when the watcher first takes it over: the bytes
-/// ZFS has `copied` since the removal started (epoch seconds) above what the cap allows over
-/// the time since (`now`).
-pub fn debt_since_start(cap: u64, copied: u64, removal_started: u64, now: u64) -> u64 {
-    copied.saturating_sub(cap.saturating_mul(now.saturating_sub(removal_started)))
-}
-
 /// What to do with the copy now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -72,8 +66,6 @@ pub struct CapController {
     pause: Option<Drain>,
     /// Bytes that landed after the last pause began: the lead to keep.
     drain: f64,
-    /// Bytes copied before this controller started, above what the cap allowed.
-    debt: f64,
 }
 
 impl CapController {
@@ -84,14 +76,14 @@ impl CapController {
             origin: None,
             pause: None,
             drain: 0.0,
-            debt: 0.0,
         }
     }
 
-    /// The same, owing `debt` bytes from before its first sample: it pauses the copy until the
-    /// cap has allowed them.
-    pub fn with_debt(mut self, debt: u64) -> Self {
-        self.debt = debt as f64;
+    /// The same, its allowance counting from `t0` (seconds, on the clock of [`Self::update`],
+    /// earlier than its first sample) with the counter at `bytes0`: what the copy read before
+    /// this controller started counts against the cap.
+    pub fn counting_from(mut self, t0: f64, bytes0: u64) -> Self {
+        self.origin = Some((t0, bytes0));
         self
     }
 
@@ -108,13 +100,8 @@ impl CapController {
     pub fn update(&mut self, t: f64, bytes: u64) -> Action {
         let (t0, c0) = match self.origin {
             Some((t0, c0)) if bytes >= c0 => (t0, c0),
-            // First sample: the allowance starts once the debt is paid.
-            None => {
-                self.origin = Some((t + self.debt / self.cap, bytes));
-                return self.update(t, bytes);
-            }
-            // The counter went back (a new removal, progress lost in a crash): start afresh.
-            Some(_) => {
+            // First sample, or the counter went back (a new removal, progress lost in a crash).
+            _ => {
                 *self = Self::new(self.cap as u64);
                 self.origin = Some((t, bytes));
                 return Action::Run;
@@ -167,7 +154,7 @@ mod tests {
 
     /// The same, with the copy running `head` seconds uncapped before the controller starts (as
     /// between `zevac apply` in the initrd and the watcher in stage 2), and the controller
-    /// charged the debt of that head start or not.
+    /// counting from the copy's start (`charge`) or from its own.
     fn copy_with_head_start(
         disk: f64,
         cap: f64,
@@ -185,8 +172,12 @@ mod tests {
             if t >= next_tick {
                 if t >= head as f64 {
                     let ctl = ctl.get_or_insert_with(|| {
-                        let debt = debt_since_start(cap as u64, landed as u64, 0, head);
-                        CapController::new(cap as u64).with_debt(if charge { debt } else { 0 })
+                        let ctl = CapController::new(cap as u64);
+                        if charge {
+                            ctl.counting_from(0.0, 0)
+                        } else {
+                            ctl
+                        }
                     });
                     let counter = if txg.is_some() { published } else { landed };
                     action = ctl.update(t, counter as u64);
@@ -209,8 +200,8 @@ mod tests {
     }
 
     /// The lab's case: 256 MiB at a quarter of a 16 MiB/s volume, the watcher starting 4 s
-    /// after the copy. Charged the head start, the copy averages the cap from its start;
-    /// uncharged, it ran above it (1.11 to 1.16 in the lab's sweep).
+    /// after the copy. Counting from the copy's start, the copy averages the cap; counting from
+    /// the watcher's, it ran above it (1.11 to 1.16 in the lab's sweep).
     #[test]
     fn the_copy_before_the_watcher_counts_against_the_cap() {
         let (disk, cap, total) = (16.0 * MIB, 4.0 * MIB, 256.0 * MIB);
@@ -221,22 +212,12 @@ mod tests {
     }
 
     #[test]
-    fn a_debt_pauses_the_copy_until_the_cap_has_allowed_it() {
-        assert_eq!(debt_since_start(4 << 20, 48 << 20, 100, 104), 32 << 20);
-        assert_eq!(
-            debt_since_start(4 << 20, 8 << 20, 100, 104),
-            0,
-            "behind the cap"
-        );
-        assert_eq!(
-            debt_since_start(4 << 20, 8 << 20, 110, 104),
-            8 << 20,
-            "clock skew"
-        );
-        let mut ctl = CapController::new(4 << 20).with_debt(32 << 20);
-        assert_eq!(ctl.update(0.0, 0), Action::Pause);
-        assert_eq!(ctl.update(7.5, 0), Action::Pause);
-        assert_eq!(ctl.update(8.0, 0), Action::Run, "32 MiB at 4 MiB/s: 8 s");
+    fn counting_from_the_copys_start_pauses_for_what_ran_ahead() {
+        // 48 MiB read in the 4 s before the watcher, at 4 MiB/s: 32 MiB ahead, paid by 12 s.
+        let mut ctl = CapController::new(4 << 20).counting_from(0.0, 0);
+        assert_eq!(ctl.update(4.0, 48 << 20), Action::Pause);
+        assert_eq!(ctl.update(11.5, 48 << 20), Action::Pause);
+        assert_eq!(ctl.update(12.0, 48 << 20), Action::Run);
     }
 
     #[test]

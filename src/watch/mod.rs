@@ -17,16 +17,16 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::apply::Paths;
 use crate::config::Config;
-use crate::devmapper::{self, CowUsage, Dmsetup};
+use crate::devmapper::{CowUsage, Dmsetup};
 use crate::discover::sysfs;
 use crate::exec::Executor;
 use crate::profile::{Phase, Profile};
 use crate::tunables::{Tunables, REMOVAL_SUSPEND};
 use crate::zfs::text::Scrub;
-use crate::zfs::{PoolStatus, Removal, RemovalState, VdevClass, ZfsVersion, Zpool};
-use cap::{debt_since_start, Action, CapController};
+use crate::zfs::{PoolStatus, RemovalState, VdevClass, ZfsVersion, Zpool};
+use cap::{Action, CapController};
 use rate::RateEstimator;
-pub use record::{now_epoch, CapOverride, WatchRecord, WatchState};
+pub use record::{now_epoch, now_epoch_f64, CapOverride, CopyStart, WatchRecord, WatchState};
 
 /// How a watch ended without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +95,8 @@ struct Watcher<'a> {
     started: Instant,
     estimator: RateEstimator,
     controller: Option<CapController>,
-    /// Whether a controller has been started (and charged the copy's debt, if any).
-    cap_debt_charged: bool,
+    /// Whether a controller has been started (the first counts from the copy's start).
+    counted_from_start: bool,
     record: WatchRecord,
     ready_sent: bool,
     /// The snapshot's origin device (`major:minor`), read once from its table.
@@ -149,7 +149,7 @@ impl<'a> Watcher<'a> {
             started: Instant::now(),
             estimator: RateEstimator::new(),
             controller: None,
-            cap_debt_charged: false,
+            counted_from_start: false,
             record,
             ready_sent: false,
             snapshot_origin: None,
@@ -219,7 +219,7 @@ impl<'a> Watcher<'a> {
         match removal.state {
             RemovalState::InProgress => {
                 let origin_read = removal.path.as_deref().and_then(|p| self.origin_read(p));
-                self.evacuating(&removal, origin_read)?;
+                self.evacuating(removal.copied, removal.to_copy, origin_read)?;
                 Ok(None)
             }
             RemovalState::Canceled => Err(WatchError::Canceled {
@@ -233,8 +233,7 @@ impl<'a> Watcher<'a> {
         }
     }
 
-    fn evacuating(&mut self, removal: &Removal, origin_read: Option<u64>) -> Result<()> {
-        let (copied, to_copy) = (removal.copied, removal.to_copy);
+    fn evacuating(&mut self, copied: u64, to_copy: u64, origin_read: Option<u64>) -> Result<()> {
         let t = self.started.elapsed().as_secs_f64();
         self.record.state = WatchState::Evacuating;
         if self.record.phase != Some(Phase::Steady)
@@ -253,7 +252,7 @@ impl<'a> Watcher<'a> {
         // copied counter lags by one or more txgs and jumps by up to 100 MiB (lab, 2.3.2), so a
         // pause decided on it comes far too late on a small or short copy. Other reads of the
         // origin disk count too, which a cap meant to spare EBS should include anyway.
-        self.steer(t, origin_read.unwrap_or(copied), removal)?;
+        self.steer(t, origin_read, copied)?;
         self.watch_cow()?;
         self.estimator.push(t, copied);
         self.record.rate_bytes_per_second = self.estimator.rate();
@@ -271,31 +270,36 @@ impl<'a> Watcher<'a> {
         Ok(())
     }
 
-    /// The cap: the runtime override (`zevac tune --cap`) or the config's or the profile's.
-    /// `bytes` is what the controller counts (the origin disk's reads, or ZFS's copied bytes).
-    fn steer(&mut self, t: f64, bytes: u64, removal: &Removal) -> Result<()> {
+    /// The cap: the runtime override (`zevac tune --cap`) or the config's or the profile's. It
+    /// counts the origin disk's reads, or ZFS's copied bytes where there is no such counter.
+    fn steer(&mut self, t: f64, origin_read: Option<u64>, copied: u64) -> Result<()> {
         let overridden = CapOverride::load(&self.paths.run_dir)?;
         let cap = match &overridden {
             Some(o) => o.cap_bytes_per_second,
             None => self.config.cap(self.profile).map(|r| r.0),
         };
         if self.controller.as_ref().map(CapController::cap) != cap {
-            // The configured cap holds from the removal's start: its first controller owes what
-            // the copy ran ahead of it before the watcher started (ZFS's start time is in the
-            // 2.3 JSON only). A cap set at runtime (`zevac tune --cap`) starts from now.
-            let debt = match (cap, removal.start_time, &overridden, self.cap_debt_charged) {
-                (Some(c), Some(start), None, false) => {
-                    debt_since_start(c, removal.copied, start, now_epoch())
+            // The configured cap holds from the copy's start: the watcher's first controller
+            // counts from where `apply` found the origin's counter when it started the copy,
+            // which ran uncapped until now. A cap set at runtime counts from when it is set.
+            let start = match (cap, origin_read, &overridden, self.counted_from_start) {
+                (Some(_), Some(_), None, false) => {
+                    CopyStart::load(&self.paths.run_dir, &self.config.pool)?
                 }
-                _ => 0,
+                _ => None,
             };
-            tracing::info!(cap = ?cap, debt, "bandwidth cap");
-            self.controller = cap.map(|c| CapController::new(c).with_debt(debt));
-            self.cap_debt_charged = true;
+            tracing::info!(cap = ?cap, from_copy_start = start.is_some(), "bandwidth cap");
+            self.controller = cap.map(|c| match &start {
+                Some(s) => CapController::new(c)
+                    .counting_from(t - (now_epoch_f64() - s.at).max(0.0), s.origin_read_bytes),
+                None => CapController::new(c),
+            });
+            self.counted_from_start = true;
         }
         self.record.cap_bytes_per_second = cap;
         let pause = match self.controller.as_mut() {
             Some(c) => {
+                let bytes = origin_read.unwrap_or(copied);
                 let action = c.update(t, bytes);
                 tracing::debug!(t, bytes, drain = c.drain(), ?action, "cap controller");
                 action == Action::Pause
@@ -397,16 +401,7 @@ impl<'a> Watcher<'a> {
     /// EBS disk under it: the snapshot device's own counters move only in jumps of 100 MiB and
     /// more (lab, kernel 6.12), far too late for the cap.
     fn origin_read(&mut self, path: &str) -> Option<u64> {
-        if crate::origin::Origin::is_snapshot(path) {
-            if self.snapshot_origin.is_none() {
-                self.snapshot_origin = Dmsetup::new(self.exec)
-                    .snapshot_origin(devmapper::SNAPSHOT_NAME)
-                    .ok();
-            }
-            sysfs::device_number_bytes_read(&self.paths.sys, self.snapshot_origin.as_deref()?)
-        } else {
-            sysfs::disk_bytes_read(&self.paths.sys, path)
-        }
+        crate::origin::read_counter(self.exec, &self.paths.sys, path, &mut self.snapshot_origin)
     }
 
     /// Immutable origin: how full the snapshot's store is. Warns from half full: ZFS writes about

@@ -73,6 +73,40 @@ impl WatchRecord {
     }
 }
 
+/// Where the copy started, as `zevac apply` recorded it when it started or resumed a removal
+/// (`/run/zevac/copy-start.json`): the copy runs uncapped from the initrd until the watcher
+/// starts, and the watcher's cap counts the origin's reads from here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopyStart {
+    pub pool: String,
+    /// Epoch seconds.
+    pub at: f64,
+    /// The origin disk's read counter then, in bytes.
+    pub origin_read_bytes: u64,
+}
+
+impl CopyStart {
+    pub fn path(run_dir: &Path) -> std::path::PathBuf {
+        run_dir.join("copy-start.json")
+    }
+
+    /// The record, if `apply` wrote one for `pool` since boot.
+    pub fn load(run_dir: &Path, pool: &str) -> Result<Option<Self>> {
+        Ok(runfile::load::<Self>(&Self::path(run_dir))?.filter(|r| r.pool == pool))
+    }
+
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        runfile::save(&Self::path(run_dir), self)
+    }
+}
+
+/// Seconds since the epoch, with their fraction.
+pub fn now_epoch_f64() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// Seconds since the epoch.
 pub fn now_epoch() -> u64 {
     std::time::SystemTime::now()
