@@ -222,7 +222,7 @@ pub fn apply(
             .cloned()
             .collect();
         if !before.is_empty() {
-            run_steps(exec, &disks, &before, &|_, _| Ok(()))?;
+            run_steps(exec, &disks, &before, &|| Ok(()))?;
             disks = discover(exec, config, paths)?;
         }
     }
@@ -237,7 +237,7 @@ pub fn apply(
     let pool = pool.context("the pool vanished between two imports")?;
     let disks = &disks;
     let decision = plan::plan(config, disks, &pool);
-    let boot_phase = |pool: &str, vdev: &str| -> Result<()> {
+    let boot_phase = || -> Result<()> {
         let applied = paths
             .tunables()
             .apply_phase(profile, Phase::Boot)
@@ -245,7 +245,6 @@ pub fn apply(
         if !applied.missing.is_empty() {
             tracing::warn!(profile = %profile.name, missing = ?applied.missing, "the zfs module lacks these parameters");
         }
-        record_copy_start(exec, paths, pool, vdev);
         Ok(())
     };
     let finished = pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::Finished);
@@ -254,11 +253,21 @@ pub fn apply(
         origin::release(exec, disks)?;
     }
     match &decision {
-        Decision::Steps { steps } => run_steps(exec, disks, steps, &boot_phase)?,
+        Decision::Steps { steps } => {
+            run_steps(exec, disks, steps, &boot_phase)?;
+            // The copy flows once `zpool remove` returns (it spends seconds syncing first).
+            for step in steps {
+                if let Step::Remove { pool, vdev } = step {
+                    record_copy_start(exec, paths, pool, vdev);
+                }
+            }
+        }
         // A reboot mid-copy: the copy resumes with this boot, under the boot phase.
         _ if pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::InProgress) => {
-            let vdev = pool.status.removal.as_ref().and_then(|r| r.path.clone());
-            boot_phase(&config.pool, vdev.as_deref().unwrap_or_default())?
+            boot_phase()?;
+            if let Some(vdev) = pool.status.removal.as_ref().and_then(|r| r.path.as_deref()) {
+                record_copy_start(exec, paths, &config.pool, vdev);
+            }
         }
         _ => {}
     }
@@ -296,13 +305,12 @@ fn record_copy_start(exec: &dyn Executor, paths: &Paths, pool: &str, vdev: &str)
     }
 }
 
-/// Carries the steps out; `before_remove` runs just before `zpool remove` (the boot phase),
-/// with the pool and the vdev.
+/// Carries the steps out; `before_remove` runs just before `zpool remove` (the boot phase).
 fn run_steps(
     exec: &dyn Executor,
     disks: &[BlockDevice],
     steps: &[Step],
-    before_remove: &dyn Fn(&str, &str) -> Result<()>,
+    before_remove: &dyn Fn() -> Result<()>,
 ) -> Result<()> {
     let zpool = Zpool::new(exec);
     let layouts: Vec<_> = steps
@@ -333,9 +341,7 @@ fn run_steps(
                 class,
                 devices,
             } => zpool.add(pool, *ashift, *class, devices),
-            Step::Remove { pool, vdev } => {
-                before_remove(pool, vdev).and_then(|()| zpool.remove(pool, vdev))
-            }
+            Step::Remove { pool, vdev } => before_remove().and_then(|()| zpool.remove(pool, vdev)),
         };
         // Partitions first appear once udev has seen them: wait after the last of them, so the
         // steps after them, and a caller reading the disks again, find their by-id links.
@@ -431,7 +437,7 @@ mod tests {
         }];
         let err = format!(
             "{:#}",
-            run_steps(&exec, &[], &steps, &|_, _| Ok(())).unwrap_err()
+            run_steps(&exec, &[], &steps, &|| Ok(())).unwrap_err()
         );
         assert!(
             err.contains("step 1 of 1 failed: zpool remove rpool"),
