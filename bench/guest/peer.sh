@@ -13,8 +13,6 @@
 . /lab/sweep.env
 . /lab/workload.sh
 limit_arc
-EBS_STAT=/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat
-ebs_read_bytes() { awk '{ print $3 * 512 }' "$EBS_STAT"; }
 
 ORIGIN=$LAB_EBS-part2
 if [ "$PEER" = lvmcache ]; then

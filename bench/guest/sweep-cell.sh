@@ -7,8 +7,6 @@
 . /lab/sweep.env
 . /lab/workload.sh
 limit_arc
-EBS_STAT=/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat
-ebs_read_bytes() { awk '{ print $3 * 512 }' "$EBS_STAT"; }
 
 if [ "$WORKLOAD" != none ]; then
 	must import_before zpool import -N -d "$LAB_EBS-part2" rpool

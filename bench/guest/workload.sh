@@ -1,4 +1,5 @@
-# The sweep's foreground workloads (fio, in the guest), shared by zevac's cells and the peers.
+# The sweep's foreground workloads (fio, in the guest) and its EBS read counter, shared by
+# zevac's cells and the peers.
 # WORKLOAD (none, randread, fsync) and FIO_SECONDS come from /lab/sweep.env.
 
 # limit_arc: a 64 MiB ARC, OpenZFS's smallest (zfs_arc_max must stay above zfs_arc_min, so that
@@ -10,6 +11,9 @@ limit_arc() {
 	echo 67108864 > /sys/module/zfs/parameters/zfs_arc_max || die "cannot set zfs_arc_max"
 	must arc_max awk '$1 == "c_max" { print $3 }' /proc/spl/kstat/zfs/arcstats
 }
+
+# ebs_read_bytes: bytes read from the whole EBS disk so far (its sysfs counter, in real time).
+ebs_read_bytes() { awk '{ print $3 * 512 }' "/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat"; }
 
 # fio_job PHASE TARGET: this cell's workload as fio arguments (JSON output to /tmp/fio-PHASE.json).
 fio_job() {

@@ -101,6 +101,15 @@ impl Events {
             .with_context(|| format!("the guest ran no command named {name}"))
     }
 
+    /// What the last command named `name` printed, read as one whole number (a counter the
+    /// guest read).
+    pub fn cmd_number(&self, name: &str) -> Result<u64> {
+        let out = self.cmd(name)?.stdout;
+        out.trim()
+            .parse()
+            .with_context(|| format!("{name}: {out:?}"))
+    }
+
     /// The last event named `event` (with `name` = `name` if given).
     pub fn find(&self, event: &str, name: Option<&str>) -> Result<&Event> {
         self.0

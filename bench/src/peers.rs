@@ -198,12 +198,6 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
     if let Some(reason) = ev.failure() {
         bail!("the {} peer failed: {reason}", cell.peer.name());
     }
-    let counter = |name: &str| -> Result<u64> {
-        let out = ev.cmd(name)?.stdout;
-        out.trim()
-            .parse()
-            .with_context(|| format!("{name}: {out:?}"))
-    };
     let import = ev.cmd("import")?;
     // The boot starts with the dm-cache's set-up, if any, or else with the import.
     let start = match ev.find("mark", Some("cache_ready")) {
@@ -214,7 +208,9 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
     let (copy_seconds, ebs_read_bytes) = match cell.peer {
         Peer::Eager => {
             let copy = ev.cmd("copy")?;
-            let read = counter("ebs_read_after")?.saturating_sub(counter("ebs_read_before")?);
+            let read = ev
+                .cmd_number("ebs_read_after")?
+                .saturating_sub(ev.cmd_number("ebs_read_before")?);
             (Some(copy.seconds()), Some(read))
         }
         _ => (None, None),

@@ -495,13 +495,9 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     if watch.rc != 0 {
         bail!("zevac watch failed (exit {}): {}", watch.rc, watch.stdout);
     }
-    let counter = |name: &str| -> Result<u64> {
-        let out = ev.cmd(name)?.stdout;
-        out.trim()
-            .parse()
-            .with_context(|| format!("{name}: {out:?}"))
-    };
-    let ebs_read = counter("ebs_read_at_copied")?.saturating_sub(counter("ebs_read_at_apply")?);
+    let ebs_read = ev
+        .cmd_number("ebs_read_at_copied")?
+        .saturating_sub(ev.cmd_number("ebs_read_at_apply")?);
     let window = wait.end - apply.end;
     let status: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
         .context("reading zevac status --json")?;

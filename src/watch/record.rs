@@ -109,9 +109,7 @@ pub fn now_epoch_f64() -> f64 {
 
 /// Seconds since the epoch.
 pub fn now_epoch() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    now_epoch_f64() as u64
 }
 
 /// A cap set at runtime by `zevac tune --cap` (`/run/zevac/cap.json`), over the profile's.
