@@ -18,6 +18,11 @@ fi
 
 run apply zevac apply
 run ebs_read_at_apply ebs_read_bytes
+# Where apply started the copy (the origin's read counter and the wall clock when `zpool remove`
+# returned), and the wall clock against the guest's uptime, which the other records use: the cap
+# holds from there, so its accuracy is measured from there.
+copy_start() { cat /run/zevac/copy-start.json && echo && echo "$(date +%s.%N) $(now)"; }
+run copy_start copy_start
 # What the boot does next, in the initrd, while the copy runs: mount the root file systems.
 # The watcher comes later, in stage 2.
 must mount_root mount_pool rpool /mnt
