@@ -298,6 +298,7 @@ fn record_copy_start(exec: &dyn Executor, paths: &Paths, pool: &str, vdev: &str)
     let start = crate::watch::CopyStart {
         pool: pool.to_string(),
         at: crate::watch::now_epoch_f64(),
+        since_boot: crate::watch::record::since_boot(),
         origin_read_bytes: bytes,
     };
     if let Err(e) = start.save(&paths.run_dir) {

@@ -18,11 +18,10 @@ fi
 
 run apply zevac apply
 run ebs_read_at_apply ebs_read_bytes
-# Where apply started the copy (the origin's read counter and the wall clock when `zpool remove`
-# returned), and the wall clock against the guest's uptime, which the other records use: the cap
-# holds from there, so its accuracy is measured from there.
-copy_start() { cat /run/zevac/copy-start.json && echo && echo "$(date +%s.%N) $(now)"; }
-run copy_start copy_start
+# Where apply started the copy (the origin's read counter, and the uptime clock the other records
+# use, when `zpool remove` returned): the cap holds from there, so its accuracy is measured from
+# there.
+run copy_start cat /run/zevac/copy-start.json
 # What the boot does next, in the initrd, while the copy runs: mount the root file systems.
 # The watcher comes later, in stage 2.
 must mount_root mount_pool rpool /mnt

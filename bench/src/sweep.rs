@@ -566,21 +566,15 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     })
 }
 
-/// The copy's start on the guest's uptime clock, and the origin's read counter then, from the
-/// `copy_start` record: apply's `copy-start.json`, then a line `EPOCH UPTIME` to convert its
-/// wall-clock time.
+/// The copy's start on the guest's uptime clock, and the origin's read counter then, from apply's
+/// `copy-start.json`.
 fn copy_start_uptime(stdout: &str) -> Result<(f64, u64)> {
-    let (json, clocks) = stdout
-        .trim_end()
-        .rsplit_once('\n')
-        .context("no clock line after copy-start.json")?;
     let record: zevac::watch::CopyStart =
-        serde_json::from_str(json).context("reading apply's copy-start.json")?;
-    let mut it = clocks.split_whitespace().map(str::parse::<f64>);
-    let (Some(Ok(epoch)), Some(Ok(uptime))) = (it.next(), it.next()) else {
-        bail!("{clocks:?} is not `EPOCH UPTIME`");
-    };
-    Ok((uptime - (epoch - record.at), record.origin_read_bytes))
+        serde_json::from_str(stdout).context("reading apply's copy-start.json")?;
+    let at = record
+        .since_boot
+        .context("copy-start.json has no since_boot (zevac before it was recorded)")?;
+    Ok((at, record.origin_read_bytes))
 }
 
 /// `imported pool rpool in 0.78 s` from `zevac apply`'s output.

@@ -291,7 +291,7 @@ impl<'a> Watcher<'a> {
             tracing::info!(cap = ?cap, from_copy_start = start.is_some(), "bandwidth cap");
             self.controller = cap.map(|c| match &start {
                 Some(s) => CapController::new(c)
-                    .counting_from(t - (now_epoch_f64() - s.at).max(0.0), s.origin_read_bytes),
+                    .counting_from(t - s.seconds_ago().max(0.0), s.origin_read_bytes),
                 None => CapController::new(c),
             });
             self.counted_from_start = true;

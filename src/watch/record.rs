@@ -81,6 +81,11 @@ pub struct CopyStart {
     pub pool: String,
     /// Epoch seconds.
     pub at: f64,
+    /// Seconds since boot then ([`since_boot`], `/proc/uptime`'s clock): what the watcher counts
+    /// from, since the wall clock may be stepped between the initrd and stage 2 (NTP's first
+    /// sync on a fresh instance).
+    #[serde(default)]
+    pub since_boot: Option<f64>,
     /// The origin disk's read counter then, in bytes.
     pub origin_read_bytes: u64,
 }
@@ -88,6 +93,15 @@ pub struct CopyStart {
 impl CopyStart {
     pub fn path(run_dir: &Path) -> std::path::PathBuf {
         run_dir.join("copy-start.json")
+    }
+
+    /// How long ago the copy started: on the boot clock, or on the wall clock for a record
+    /// without it.
+    pub fn seconds_ago(&self) -> f64 {
+        match (self.since_boot, since_boot()) {
+            (Some(then), Some(now)) => now - then,
+            _ => now_epoch_f64() - self.at,
+        }
     }
 
     /// The record, if `apply` wrote one for `pool` since boot.
@@ -105,6 +119,14 @@ pub fn now_epoch_f64() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Seconds since boot, suspend included (`CLOCK_BOOTTIME`, the clock of `/proc/uptime`): one
+/// clock for the initrd and stage 2 that no time sync steps.
+pub fn since_boot() -> Option<f64> {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME)
+        .ok()
+        .map(|t| t.tv_sec() as f64 + t.tv_nsec() as f64 * 1e-9)
 }
 
 /// Seconds since the epoch.
