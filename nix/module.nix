@@ -136,8 +136,10 @@ in
       default = null;
       example = "40 MiB/s";
       description = ''
-        A cap for the copy in place of the profile's, or `"none"` for no cap; `null` keeps the
-        profile's. `zevac tune --cap` changes it at runtime.
+        A cap for the copy in place of the profile's: a rate (`"40 MiB/s"`), a share of the
+        rate the EBS volume delivers to the copy uncapped (`"50%"`, measured at boot), or
+        `"none"` for no cap; `null` keeps the profile's. `zevac tune --cap` changes it at
+        runtime.
       '';
     };
 

@@ -82,8 +82,9 @@ pub struct Tunables {
     pub profile: String,
     /// Where profile files (`NAME.toml`) override or add to the shipped ones.
     pub profile_dir: String,
-    /// A bandwidth cap for the copy (`"40 MiB/s"`) in place of the profile's; `"none"`: no cap
-    /// even if the profile has one.
+    /// A bandwidth cap for the copy in place of the profile's: a rate (`"40 MiB/s"`), a share
+    /// of the rate the origin delivers uncapped (`"50%"`), or `"none"`: no cap even if the
+    /// profile has one.
     pub cap: Option<String>,
 }
 
@@ -202,7 +203,7 @@ impl Config {
         }
         if let Some(cap) = &self.tunables.cap {
             if cap != "none" {
-                crate::profile::Rate::parse(cap).context("tunables.cap")?;
+                crate::profile::Cap::parse(cap).context("tunables.cap")?;
             }
         }
         humantime::parse_duration(&self.watch.interval)
@@ -217,10 +218,10 @@ impl Config {
     }
 
     /// The cap in force: the config's `tunables.cap` if set, else the profile's.
-    pub fn cap(&self, profile: &crate::profile::Profile) -> Option<crate::profile::Rate> {
+    pub fn cap(&self, profile: &crate::profile::Profile) -> Option<crate::profile::Cap> {
         match self.tunables.cap.as_deref() {
             Some("none") => None,
-            Some(c) => crate::profile::Rate::parse(c).ok(),
+            Some(c) => crate::profile::Cap::parse(c).ok(),
             None => profile.cap,
         }
     }

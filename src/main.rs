@@ -120,7 +120,7 @@ enum Cmd {
         profile: Option<String>,
         #[arg(long, value_enum, default_value = "steady")]
         phase: zevac::profile::Phase,
-        /// A cap for the running watcher (`"20 MiB/s"`), or `none`; `profile` drops the override.
+        /// A cap for the running watcher (`"20 MiB/s"`, or `"50%"` of the origin's measured rate), or `none`; `profile` drops the override.
         #[arg(long)]
         cap: Option<String>,
         /// Puts back every parameter zevac changed, as it found them.
@@ -424,20 +424,14 @@ fn run(cli: Cli) -> Result<u8> {
                         println!("cap: back to the profile's");
                     }
                     "none" => {
-                        zevac::watch::CapOverride {
-                            cap_bytes_per_second: None,
-                        }
-                        .save(&paths.run_dir)?;
+                        zevac::watch::CapOverride { cap: None }.save(&paths.run_dir)?;
                         println!("cap: none");
                     }
                     c => {
-                        let rate = profile::Rate::parse(c)
+                        let cap = profile::Cap::parse(c)
                             .map_err(|e| zevac::config::ConfigError(format!("--cap: {e:#}")))?;
-                        zevac::watch::CapOverride {
-                            cap_bytes_per_second: Some(rate.0),
-                        }
-                        .save(&paths.run_dir)?;
-                        println!("cap: {rate}");
+                        zevac::watch::CapOverride { cap: Some(cap) }.save(&paths.run_dir)?;
+                        println!("cap: {cap}");
                     }
                 }
             }

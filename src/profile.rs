@@ -186,12 +186,66 @@ impl fmt::Display for Rate {
     }
 }
 
+/// A bandwidth cap for the copy, as a profile, the config or `zevac tune --cap` writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Cap {
+    /// `"40 MiB/s"`: that rate.
+    Rate(Rate),
+    /// `"50%"`: that share of the rate the origin delivers, which the watcher measures while
+    /// the copy runs uncapped (EBS volumes differ by type and size, and the machine cannot ask).
+    Share(u8),
+}
+
+impl Cap {
+    pub fn parse(s: &str) -> Result<Self> {
+        let Some(pct) = s.trim().strip_suffix('%') else {
+            return Ok(Cap::Rate(Rate::parse(s)?));
+        };
+        match pct.trim().parse::<u8>() {
+            Ok(p @ 1..=100) => Ok(Cap::Share(p)),
+            _ => bail!("{s:?}: a share of the origin's rate is 1% to 100%"),
+        }
+    }
+
+    /// The rate this cap allows, given the origin's measured rate (bytes per second); `None`
+    /// while a share waits for that measure.
+    pub fn resolve(self, origin_rate: Option<f64>) -> Option<u64> {
+        match self {
+            Cap::Rate(r) => Some(r.0),
+            Cap::Share(p) => origin_rate.map(|r| ((r * f64::from(p) / 100.0) as u64).max(1)),
+        }
+    }
+}
+
+impl TryFrom<String> for Cap {
+    type Error = anyhow::Error;
+    fn try_from(s: String) -> Result<Self> {
+        Cap::parse(&s)
+    }
+}
+
+impl From<Cap> for String {
+    fn from(c: Cap) -> String {
+        c.to_string()
+    }
+}
+
+impl fmt::Display for Cap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cap::Rate(r) => r.fmt(f),
+            Cap::Share(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
 /// The profile file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
     description: String,
-    cap: Option<Rate>,
+    cap: Option<Cap>,
     steady_delay: Option<String>,
     #[serde(default)]
     boot: BTreeMap<String, u64>,
@@ -208,7 +262,7 @@ pub struct Profile {
     pub description: String,
     /// Where it came from: `built-in` or a file path.
     pub source: String,
-    pub cap: Option<Rate>,
+    pub cap: Option<Cap>,
     #[serde(with = "humantime_serde_secs")]
     pub steady_delay: Duration,
     pub boot: BTreeMap<String, u64>,
@@ -364,7 +418,7 @@ mod tests {
             ["balanced", "fast", "gentle"]
         );
         let gentle = &all["gentle"];
-        assert_eq!(gentle.cap, Some(Rate(40 << 20)));
+        assert_eq!(gentle.cap, Some(Cap::Share(50)));
         assert_eq!(gentle.steady_delay, Duration::from_secs(60));
         let depth = |p: &Profile| p.steady["zfs_vdev_removal_max_active"];
         assert!(
@@ -384,6 +438,27 @@ mod tests {
     }
 
     #[test]
+    fn caps_are_a_rate_or_a_share_of_the_origin() {
+        assert_eq!(Cap::parse("40 MiB/s").unwrap(), Cap::Rate(Rate(40 << 20)));
+        assert_eq!(Cap::parse("50%").unwrap(), Cap::Share(50));
+        assert_eq!(Cap::parse(" 25 % ").unwrap(), Cap::Share(25));
+        assert_eq!(Cap::Share(50).to_string(), "50%");
+        for bad in ["0%", "101%", "half%", "-5%", "40"] {
+            assert!(Cap::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Cap::Share(50).resolve(None),
+            None,
+            "a share waits for the measure"
+        );
+        assert_eq!(
+            Cap::Share(50).resolve(Some(64.0 * 1048576.0)),
+            Some(32 << 20)
+        );
+        assert_eq!(Cap::Rate(Rate(8 << 20)).resolve(None), Some(8 << 20));
+    }
+
+    #[test]
     fn bad_profiles_are_refused_with_the_reason() {
         let cases = [
             ("description='x'\n[boot]\nzfs_removal_ignore_errors = 1", "damage the pool"),
@@ -392,6 +467,7 @@ mod tests {
             ("description='x'\n[verify]\nzfs_vdev_scrub_max_active = 0", "out of range 1..=1000"),
             ("description='x'\n[boot]\nzfs_vdev_removal_max_active = 1\nzfs_vdev_removal_min_active = 2", "is above"),
             ("description='x'\ncap = '40 MB/s'", "is not a rate"),
+            ("description='x'\ncap = '150%'", "1% to 100%"),
             ("description='x'\nsteady_delay = 'soon'", "steady_delay"),
             ("description='x'\n[boost]\n", "unknown field `boost`"),
         ];
@@ -418,7 +494,7 @@ mod tests {
         .unwrap();
         let all = all(&dir).unwrap();
         assert_eq!(all["balanced"].description, "mine");
-        assert_eq!(all["balanced"].cap, Some(Rate(10 << 20)));
+        assert_eq!(all["balanced"].cap, Some(Cap::Rate(Rate(10 << 20))));
         assert_eq!(all["night"].steady["zfs_txg_timeout"], 2);
         assert_eq!(all["fast"].source, "built-in");
         let err = format!("{:#}", find(&dir, "nope").unwrap_err());

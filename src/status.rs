@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::OriginMode;
 use crate::devmapper::{CowUsage, Dmsetup};
-use crate::profile::Phase;
+use crate::profile::{Cap, Phase};
 use crate::tunables::Tunables;
 use crate::watch::rate::RateEstimator;
 use crate::watch::{now_epoch, WatchRecord, WatchState};
@@ -39,7 +39,12 @@ pub struct StatusReport {
     pub elapsed_seconds: Option<u64>,
     pub mapping_memory_bytes: Option<u64>,
     pub profile: Option<String>,
+    /// The cap in force (`null`: none, or a share of the origin's rate still measuring it).
     pub cap_bytes_per_second: Option<u64>,
+    /// The cap as asked for: `"40 MiB/s"`, or `"50%"` of the origin's measured rate.
+    pub cap: Option<crate::profile::Cap>,
+    /// The origin's rate the watcher measured for a share cap.
+    pub origin_rate_bytes_per_second: Option<f64>,
     pub paused_by_cap: bool,
     pub origin: Option<String>,
     pub local: Vec<String>,
@@ -118,6 +123,8 @@ impl StatusReport {
             cap_bytes_per_second: watch
                 .filter(|_| watcher_running)
                 .and_then(|w| w.cap_bytes_per_second),
+            cap: watch.filter(|_| watcher_running).and_then(|w| w.cap),
+            origin_rate_bytes_per_second: watch.and_then(|w| w.origin_rate_bytes_per_second),
             paused_by_cap: watch
                 .filter(|_| watcher_running)
                 .is_some_and(|w| w.paused_by_cap),
@@ -176,10 +183,19 @@ impl StatusReport {
         if let Some(ph) = self.phase {
             tune.push(format!("phase {ph}"));
         }
-        match self.cap_bytes_per_second {
-            Some(c) => tune.push(format!("cap {}", crate::profile::Rate(c))),
-            None if self.watcher_running => tune.push("no cap".into()),
-            None => {}
+        let mib = |b: f64| format!("{:.1} MiB/s", b / f64::from(1 << 20));
+        match (self.cap_bytes_per_second, self.cap) {
+            (Some(c), Some(Cap::Share(p))) => tune.push(format!(
+                "cap {} ({p}% of the origin's {})",
+                mib(c as f64),
+                self.origin_rate_bytes_per_second.map_or("?".into(), mib)
+            )),
+            (Some(c), _) => tune.push(format!("cap {}", mib(c as f64))),
+            (None, Some(Cap::Share(p))) => {
+                tune.push(format!("cap {p}% (measuring the origin's rate)"))
+            }
+            (None, _) if self.watcher_running => tune.push("no cap".into()),
+            (None, _) => {}
         }
         tune.push(if self.watcher_running {
             "watcher running".into()
@@ -346,6 +362,8 @@ mod tests {
             profile: "gentle".into(),
             phase: Some(Phase::Steady),
             cap_bytes_per_second: Some(40 << 20),
+            cap: Some(Cap::Rate(crate::profile::Rate(40 << 20))),
+            origin_rate_bytes_per_second: None,
             copied_bytes: 0,
             total_bytes: 0,
             rate_bytes_per_second: Some(f64::from(31 << 20)),
@@ -419,7 +437,27 @@ mod tests {
         let rep = StatusReport::build(&s, Some(&w), None, now);
         assert!(rep.watcher_running);
         assert_eq!(rep.rate_bytes_per_second, Some(f64::from(31 << 20)));
-        assert!(rep.human().contains("cap 40 MiB/s"), "{}", rep.human());
+        assert!(rep.human().contains("cap 40.0 MiB/s"), "{}", rep.human());
+        // A share of the origin's rate: measuring, then measured.
+        let mut share = record(WatchState::Evacuating);
+        share.cap = Some(Cap::Share(50));
+        share.cap_bytes_per_second = None;
+        let rep = StatusReport::build(&s, Some(&share), None, now);
+        assert!(
+            rep.human()
+                .contains("cap 50% (measuring the origin's rate)"),
+            "{}",
+            rep.human()
+        );
+        share.origin_rate_bytes_per_second = Some(f64::from(26 << 20));
+        share.cap_bytes_per_second = Some(13 << 20);
+        let rep = StatusReport::build(&s, Some(&share), None, now);
+        assert!(
+            rep.human()
+                .contains("cap 13.0 MiB/s (50% of the origin's 26.0 MiB/s)"),
+            "{}",
+            rep.human()
+        );
 
         let done = from_json(&fixture("2.3.2", "finished_status_json.stdout"), "rpool").unwrap();
         let fin = done.removal.clone().unwrap();

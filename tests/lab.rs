@@ -1172,6 +1172,61 @@ fn rate_between(ev: &zevac_bench::events::Events, a: &str, b: &str) -> f64 {
 
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_share_cap_measures_the_origin_then_holds_the_copy_to_its_share() {
+    let (_run, outcome) = boot_watch_scenario(
+        &scene(ZfsPair::V2_3),
+        "watch-share",
+        8,
+        "[tunables]\ncap = \"25%\"\n",
+        include_str!("guest/watch-share.sh"),
+    );
+    let ev = &outcome.events;
+    let measuring = json_of(ev, "measuring");
+    assert_eq!(measuring["cap"], "25%", "{measuring}");
+    assert!(
+        measuring["cap_bytes_per_second"].is_null() && measuring["paused_by_cap"] == false,
+        "uncapped while measuring: {measuring}"
+    );
+    let measured = json_of(ev, "measured");
+    let origin = measured["origin_rate_bytes_per_second"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let mib = f64::from(1 << 20);
+    println!(
+        "EBS 8 MiB/s: the watcher measured {:.2} MiB/s, cap {}",
+        origin / mib,
+        measured["cap_bytes_per_second"]
+    );
+    // The copy alone, one removal I/O queue, against a volume throttled to 8 MiB/s.
+    assert!(
+        (0.5 * 8.0 * mib..=1.1 * 8.0 * mib).contains(&origin),
+        "the measure is the volume's rate: {measured}"
+    );
+    assert_eq!(
+        measured["cap_bytes_per_second"].as_u64(),
+        Some((origin * 0.25) as u64),
+        "{measured}"
+    );
+    // Counting from the copy's start, the uncapped stretch is paid back by pausing at once.
+    let held = json_of(ev, "held");
+    assert_eq!(held["paused_by_cap"], true, "{held}");
+    assert_eq!(ev.cmd("suspend").unwrap().stdout.trim(), "1");
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    assert!(
+        watch
+            .stderr
+            .contains("measured the origin's rate for a share cap")
+            && watch.stderr.contains("from_copy_start=true"),
+        "{}",
+        watch.stderr
+    );
+    let stopped = json_of(ev, "status_stopped");
+    assert_eq!(stopped["state"], "evacuating", "{stopped}");
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_cap_slows_the_copy_and_sigterm_leaves_it_running() {
     cap_and_sigterm(ZfsPair::V2_3);
 }

@@ -197,7 +197,7 @@ fn zevac_accepts_what_the_module_renders() {
     let profile =
         zevac::profile::Profile::parse("nixos", "nixos.toml", &toml_of(&rendered["profile"]))
             .unwrap();
-    assert_eq!(profile.cap.map(|c| c.0), Some(20 << 20));
+    assert_eq!(profile.cap.and_then(|c| c.resolve(None)), Some(20 << 20));
 
     // The command itself: its configuration errors are exit 2 with the line (tests/cli.rs);
     // here the configuration is read, so whatever follows is about this machine's disks.

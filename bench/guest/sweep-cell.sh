@@ -22,6 +22,10 @@ run ebs_read_at_apply ebs_read_bytes
 # use, when `zpool remove` returned): the cap holds from there, so its accuracy is measured from
 # there.
 run copy_start cat /run/zevac/copy-start.json
+# The EBS disk's read counter twice a second, to find when the copy read its last byte: ZFS marks
+# the removal done a txg sync or two later, seconds on a short copy.
+( while :; do echo "$(now) $(ebs_read_bytes)"; sleep 0.5; done > /tmp/ebs-reads ) &
+SAMPLER=$!
 # What the boot does next, in the initrd, while the copy runs: mount the root file systems.
 # The watcher comes later, in stage 2.
 must mount_root mount_pool rpool /mnt
@@ -34,6 +38,8 @@ if [ "$WORKLOAD" != none ]; then
 fi
 run wait zpool wait -t remove rpool
 run ebs_read_at_copied ebs_read_bytes
+kill $SAMPLER
+run ebs_reads cat /tmp/ebs-reads
 if [ "$WORKLOAD" != none ]; then
 	wait $FIO
 	run fio_during cat /tmp/fio-during.json
@@ -42,6 +48,7 @@ fi
 wait $WATCH
 echo $? > /tmp/watch.rc
 run watch sh -c 'cat /tmp/watch.out; exit $(cat /tmp/watch.rc)'
+run watch_record cat /run/zevac/watch.json
 run status_after zevac status --json
 if [ "$WORKLOAD" != none ]; then
 	phase after

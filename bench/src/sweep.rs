@@ -288,7 +288,9 @@ impl Cell {
         Ok(match self.cap {
             CapSpec::Profile => {
                 let p = zevac::profile::find(Path::new("/nonexistent"), &self.profile)?;
-                p.cap.map(|c| c.0 as f64 / MIB)
+                // A share of the origin's rate is known once the watcher measured it: `measure`
+                // reads it from the watcher's record.
+                p.cap.and_then(|c| c.resolve(None)).map(|c| c as f64 / MIB)
             }
             other => other.mib(self.throttle_mib),
         })
@@ -366,7 +368,12 @@ pub struct CellResult {
     /// cap counts alike).
     #[serde(default)]
     pub ebs_read_from_start_bytes: Option<u64>,
-    /// Their rate over the cap: the cap's accuracy, by the cap's own definition.
+    /// From the copy's start to the EBS disk's last read before the copy's end (sampled twice
+    /// a second): the time the copy read, without the txg syncs after its last byte.
+    #[serde(default)]
+    pub read_seconds_from_start: Option<f64>,
+    /// The EBS reads from the copy's start over the read time and the cap: the cap's accuracy,
+    /// by the cap's own definition.
     #[serde(default)]
     pub cap_accuracy: Option<f64>,
     /// ZFS's own removal clock (whole seconds, 2.3 only).
@@ -513,7 +520,15 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     let status: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
         .context("reading zevac status --json")?;
     let rate = ebs_read as f64 / window / MIB;
-    let cap = cell.cap_mib()?;
+    let cap = match cell.cap_mib()? {
+        None if cell.cap == CapSpec::Profile => ev
+            .cmd("watch_record")
+            .ok()
+            .and_then(|c| serde_json::from_str::<zevac::watch::WatchRecord>(&c.stdout).ok())
+            .and_then(|w| w.cap_bytes_per_second)
+            .map(|c| c as f64 / MIB),
+        cap => cap,
+    };
     let from_start = ev
         .cmd("copy_start")
         .ok()
@@ -521,10 +536,19 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
         .map(|c| copy_start_uptime(&c.stdout))
         .transpose()?
         .map(|(at, bytes0)| {
-            let bytes = ev.cmd_number("ebs_read_at_copied").map(|b| b.saturating_sub(bytes0));
+            let bytes = ev
+                .cmd_number("ebs_read_at_copied")
+                .map(|b| b.saturating_sub(bytes0));
             bytes.map(|b| (wait.end - at, b))
         })
         .transpose()?;
+    let read_seconds = match (&from_start, ev.cmd("ebs_reads")) {
+        (Some((seconds, _)), Ok(samples)) => {
+            last_read_at(&samples.stdout, ev.cmd_number("ebs_read_at_copied")?)
+                .map(|at| seconds - (wait.end - at))
+        }
+        _ => None,
+    };
     let fio = |phase: &str| fio_phase(ev, phase);
     let (before, during, after, raw) = (fio("before")?, fio("during")?, fio("after")?, fio("raw")?);
     // The share of the `during` run before the copy ended (guest clock).
@@ -549,9 +573,11 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
         rate_to_cap: cap.map(|c| rate / c),
         copy_seconds_from_start: from_start.map(|(t, _)| t),
         ebs_read_from_start_bytes: from_start.map(|(_, b)| b),
+        read_seconds_from_start: read_seconds,
         cap_accuracy: cap
             .zip(from_start)
-            .map(|(c, (t, b))| b as f64 / t / MIB / c),
+            .zip(read_seconds)
+            .map(|((c, (_, b)), t)| b as f64 / t / MIB / c),
         zfs_copy_seconds: status["elapsed_seconds"].as_f64(),
         mapping_memory_bytes: status["mapping_memory_bytes"].as_u64(),
         scrub_errors: status["scrub"]["errors"].as_u64(),
@@ -575,6 +601,17 @@ fn copy_start_uptime(stdout: &str) -> Result<(f64, u64)> {
         .since_boot
         .context("copy-start.json has no since_boot (zevac before it was recorded)")?;
     Ok((at, record.origin_read_bytes))
+}
+
+/// When the counter first stood at `last` (its value at the copy's end), from `UPTIME BYTES`
+/// samples: the copy's last read of the EBS disk, to half a second.
+fn last_read_at(samples: &str, last: u64) -> Option<f64> {
+    samples.lines().find_map(|l| {
+        let mut it = l.split_whitespace();
+        let t: f64 = it.next()?.parse().ok()?;
+        let bytes: u64 = it.next()?.parse().ok()?;
+        (bytes >= last).then_some(t)
+    })
 }
 
 /// `imported pool rpool in 0.78 s` from `zevac apply`'s output.
@@ -662,7 +699,10 @@ fn print_cell(r: &CellResult) {
         r.rate_mib_per_second,
         r.rate_to_throttle,
         match (r.rate_to_cap, r.cap_accuracy) {
-            (_, Some(x)) => format!(", {x:.2} of the cap from the copy's start"),
+            (_, Some(x)) => format!(
+                ", {x:.2} of the cap from the copy's start ({:.1} s to its last read)",
+                r.read_seconds_from_start.unwrap_or(f64::NAN)
+            ),
             (Some(x), None) => format!(", {x:.2} of the cap after boot"),
             (None, None) => String::new(),
         },
@@ -742,6 +782,7 @@ struct CsvRow<'a> {
     rate_to_cap: Option<f64>,
     copy_seconds_from_start: Option<f64>,
     ebs_read_from_start_bytes: Option<u64>,
+    read_seconds_from_start: Option<f64>,
     cap_accuracy: Option<f64>,
     zfs_copy_seconds: Option<f64>,
     mapping_memory_bytes: Option<u64>,
@@ -786,6 +827,7 @@ impl<'a> From<&'a CellResult> for CsvRow<'a> {
             rate_to_cap: r.rate_to_cap,
             copy_seconds_from_start: r.copy_seconds_from_start,
             ebs_read_from_start_bytes: r.ebs_read_from_start_bytes,
+            read_seconds_from_start: r.read_seconds_from_start,
             cap_accuracy: r.cap_accuracy,
             zfs_copy_seconds: r.zfs_copy_seconds,
             mapping_memory_bytes: r.mapping_memory_bytes,
@@ -961,8 +1003,9 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
          apply` in the initrd, `zevac watch` after it to a verified end. \"rate\": the EBS \
          disk's reads from `zevac apply` returning to the copy's end, over that time. \"cap \
          accuracy\": its reads from `zpool remove` returning (where the cap starts counting) to \
-         the copy's end, over that time and the cap: the initrd's uncapped start is in it, and \
-         the foreground's reads of EBS, which the cap counts too.\n\n",
+         its last read before the copy's end (sampled twice a second; ZFS marks the removal done \
+         a txg sync or two later), over that time and the cap: the initrd's uncapped start is \
+         in it, and the foreground's reads of EBS, which the cap counts too.\n\n",
         pins.zfs_version,
         pins.kernel_release,
         machine()

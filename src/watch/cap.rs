@@ -137,6 +137,63 @@ impl CapController {
     }
 }
 
+/// Measures the rate the origin delivers to the uncapped copy, for a cap given as a share of it
+/// (`"50%"`): the best rate over any `window` seconds of samples, once `span` seconds of them
+/// are in. The best, not the average, since the copy may stall in between (ZFS syncs a txg
+/// before the copy flows; a foreground burst takes its turn). The foreground's reads count, as
+/// they do against the cap.
+#[derive(Debug, Clone)]
+pub struct OriginRateProbe {
+    window: f64,
+    span: f64,
+    first: Option<f64>,
+    /// Samples from the newest one at least `window` old.
+    samples: std::collections::VecDeque<(f64, u64)>,
+    best: Option<f64>,
+}
+
+impl OriginRateProbe {
+    /// On the origin's read counter, which moves in real time.
+    pub const WINDOW_SECONDS: f64 = 4.0;
+    pub const SPAN_SECONDS: f64 = 12.0;
+    /// On ZFS's copied counter, which moves once a txg (every 5 to 10 s, in the lab).
+    pub const TXG_WINDOW_SECONDS: f64 = 30.0;
+    pub const TXG_SPAN_SECONDS: f64 = 40.0;
+
+    pub fn new(window: f64, span: f64) -> Self {
+        Self {
+            window,
+            span: span.max(window),
+            first: None,
+            samples: Default::default(),
+            best: None,
+        }
+    }
+
+    /// Takes a sample at `t` seconds with the counter at `bytes`; the measured rate (bytes per
+    /// second) once the span is in.
+    pub fn observe(&mut self, t: f64, bytes: u64) -> Option<f64> {
+        if self.samples.back().is_some_and(|&(_, b)| bytes < b) {
+            // The counter went back (a new removal): start over.
+            *self = Self::new(self.window, self.span);
+        }
+        let first = *self.first.get_or_insert(t);
+        self.samples.push_back((t, bytes));
+        while self.samples.len() > 1 && t - self.samples[1].0 >= self.window {
+            self.samples.pop_front();
+        }
+        if let Some(&(t0, b0)) = self
+            .samples
+            .front()
+            .filter(|&&(t0, _)| t - t0 >= self.window)
+        {
+            let rate = (bytes - b0) as f64 / (t - t0);
+            self.best = Some(self.best.map_or(rate, |b| b.max(rate)));
+        }
+        self.best.filter(|&r| r > 0.0 && t - first >= self.span)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +329,37 @@ mod tests {
         assert_eq!(ctl.update(13.0, read), Action::Pause);
         assert_eq!(ctl.update(17.5, read), Action::Pause);
         assert_eq!(ctl.update(18.0, read), Action::Run);
+    }
+
+    #[test]
+    fn the_probe_takes_the_best_window_once_its_span_is_in() {
+        let mut probe = OriginRateProbe::new(4.0, 12.0);
+        // Every 2 s: 2 s of stall (a txg sync), then 16 MiB/s, then 8 MiB/s (a foreground burst
+        // slows the copy).
+        let rates = [0.0, 16.0, 16.0, 16.0, 8.0, 8.0, 8.0];
+        let mut bytes = 0.0;
+        let mut measured = None;
+        for (i, r) in rates.iter().enumerate() {
+            bytes += r * MIB * 2.0;
+            measured = probe.observe(2.0 * (i + 1) as f64, bytes as u64);
+            if i < 5 {
+                assert_eq!(measured, None, "the span is not in at {} s", 2 * (i + 1));
+            }
+        }
+        assert_eq!(measured, Some(16.0 * MIB));
+    }
+
+    #[test]
+    fn the_probe_waits_for_the_copy_to_move() {
+        let mut probe = OriginRateProbe::new(4.0, 12.0);
+        for s in 0..30 {
+            assert_eq!(probe.observe(s as f64, 7 << 20), None);
+        }
+        // A counter that goes back (another removal) starts the measure over.
+        let mut probe = OriginRateProbe::new(4.0, 4.0);
+        assert_eq!(probe.observe(0.0, 100 << 20), None);
+        assert_eq!(probe.observe(4.0, 132 << 20), Some(8.0 * MIB));
+        assert_eq!(probe.observe(5.0, 0), None);
     }
 
     #[test]

@@ -20,11 +20,12 @@ use crate::config::Config;
 use crate::devmapper::{CowUsage, Dmsetup};
 use crate::discover::sysfs;
 use crate::exec::Executor;
+use crate::profile::Cap;
 use crate::profile::{Phase, Profile};
 use crate::tunables::{Tunables, REMOVAL_SUSPEND};
 use crate::zfs::text::Scrub;
 use crate::zfs::{PoolStatus, RemovalState, VdevClass, ZfsVersion, Zpool};
-use cap::{Action, CapController};
+use cap::{Action, CapController, OriginRateProbe};
 use rate::RateEstimator;
 pub use record::{now_epoch, now_epoch_f64, CapOverride, CopyStart, WatchRecord, WatchState};
 
@@ -95,6 +96,8 @@ struct Watcher<'a> {
     started: Instant,
     estimator: RateEstimator,
     controller: Option<CapController>,
+    /// Measures the origin's rate for a cap given as a share of it.
+    probe: Option<OriginRateProbe>,
     /// Whether a controller has been started (the first counts from the copy's start).
     counted_from_start: bool,
     record: WatchRecord,
@@ -123,6 +126,11 @@ impl<'a> Watcher<'a> {
             profile: profile.name.clone(),
             phase: paths.tunables().record()?.phase,
             cap_bytes_per_second: None,
+            cap: None,
+            // Measured once a boot: a restarted watcher keeps its predecessor's.
+            origin_rate_bytes_per_second: previous
+                .as_ref()
+                .and_then(|p| p.origin_rate_bytes_per_second),
             copied_bytes: 0,
             total_bytes: 0,
             rate_bytes_per_second: None,
@@ -149,6 +157,7 @@ impl<'a> Watcher<'a> {
             started: Instant::now(),
             estimator: RateEstimator::new(),
             controller: None,
+            probe: None,
             counted_from_start: false,
             record,
             ready_sent: false,
@@ -274,10 +283,35 @@ impl<'a> Watcher<'a> {
     /// counts the origin disk's reads, or ZFS's copied bytes where there is no such counter.
     fn steer(&mut self, t: f64, origin_read: Option<u64>, copied: u64) -> Result<()> {
         let overridden = CapOverride::load(&self.paths.run_dir)?;
-        let cap = match &overridden {
-            Some(o) => o.cap_bytes_per_second,
-            None => self.config.cap(self.profile).map(|r| r.0),
+        let asked = match &overridden {
+            Some(o) => o.cap,
+            None => self.config.cap(self.profile),
         };
+        if matches!(asked, Some(Cap::Share(_)))
+            && self.record.origin_rate_bytes_per_second.is_none()
+        {
+            // Until the origin's rate is measured, the copy runs uncapped (the first controller
+            // then pays that back, counting from the copy's start).
+            let probe = self.probe.get_or_insert_with(|| match origin_read {
+                Some(_) => OriginRateProbe::new(
+                    OriginRateProbe::WINDOW_SECONDS,
+                    OriginRateProbe::SPAN_SECONDS,
+                ),
+                None => OriginRateProbe::new(
+                    OriginRateProbe::TXG_WINDOW_SECONDS,
+                    OriginRateProbe::TXG_SPAN_SECONDS,
+                ),
+            });
+            if let Some(rate) = probe.observe(t, origin_read.unwrap_or(copied)) {
+                tracing::info!(
+                    rate_mib_per_second = rate / f64::from(1 << 20),
+                    "measured the origin's rate for a share cap"
+                );
+                self.record.origin_rate_bytes_per_second = Some(rate);
+            }
+        }
+        self.record.cap = asked;
+        let cap = asked.and_then(|c| c.resolve(self.record.origin_rate_bytes_per_second));
         if self.controller.as_ref().map(CapController::cap) != cap {
             // The configured cap holds from the copy's start: the watcher's first controller
             // counts from where `apply` found the origin's counter when it started the copy,

@@ -34,7 +34,14 @@ pub struct WatchRecord {
     pub state: WatchState,
     pub profile: String,
     pub phase: Option<Phase>,
+    /// The cap in force, in bytes per second (`None`: none, or a share still measuring).
     pub cap_bytes_per_second: Option<u64>,
+    /// The cap as asked for (profile, config or `zevac tune`).
+    #[serde(default)]
+    pub cap: Option<crate::profile::Cap>,
+    /// For a share cap: the origin's rate the watcher measured with the copy uncapped.
+    #[serde(default)]
+    pub origin_rate_bytes_per_second: Option<f64>,
     pub copied_bytes: u64,
     pub total_bytes: u64,
     /// Smoothed; `None` while estimating.
@@ -138,7 +145,7 @@ pub fn now_epoch() -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapOverride {
     /// `None`: no cap.
-    pub cap_bytes_per_second: Option<u64>,
+    pub cap: Option<crate::profile::Cap>,
 }
 
 impl CapOverride {
