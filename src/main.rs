@@ -10,6 +10,7 @@ use zevac::config::Cmdline;
 use zevac::exec::RealExecutor;
 use zevac::plan::{self, Decision};
 use zevac::profile::{self, Phase};
+use zevac::runfile::RunRecord;
 use zevac::zfs::Zpool;
 use zevac::{status, watch};
 

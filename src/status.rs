@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::OriginMode;
 use crate::devmapper::{CowUsage, Dmsetup};
 use crate::profile::{Cap, Phase};
+use crate::runfile::PoolRecord;
 use crate::tunables::Tunables;
 use crate::watch::rate::RateEstimator;
 use crate::watch::{now_epoch, WatchRecord, WatchState};
@@ -286,7 +287,7 @@ pub fn report(src: &Sources, pool: &str) -> Result<Option<StatusReport>> {
     let status = zpool
         .status(pool, version)
         .context("reading the pool status")?;
-    let watch = WatchRecord::load(run_dir, pool).ok().flatten();
+    let watch = WatchRecord::load_for(run_dir, pool).ok().flatten();
     let tunables = Tunables::new(params, run_dir)
         .record()
         .ok()

@@ -22,6 +22,7 @@ use crate::discover::sysfs;
 use crate::exec::Executor;
 use crate::profile::Cap;
 use crate::profile::{Phase, Profile};
+use crate::runfile::{PoolRecord, RunRecord};
 use crate::tunables::{Tunables, REMOVAL_SUSPEND};
 use crate::zfs::text::Scrub;
 use crate::zfs::{PoolStatus, RemovalState, VdevClass, ZfsVersion, Zpool};
@@ -116,7 +117,7 @@ impl<'a> Watcher<'a> {
         let zpool = Zpool::new(exec);
         let version = zpool.version()?;
         let now = now_epoch();
-        let previous = WatchRecord::load(&paths.run_dir, &config.pool)?;
+        let previous = WatchRecord::load_for(&paths.run_dir, &config.pool)?;
         let record = WatchRecord {
             pool: config.pool.clone(),
             pid: std::process::id(),
@@ -318,7 +319,7 @@ impl<'a> Watcher<'a> {
             // which ran uncapped until now. A cap set at runtime counts from when it is set.
             let start = match (cap, origin_read, &overridden, self.counted_from_start) {
                 (Some(_), Some(_), None, false) => {
-                    CopyStart::load(&self.paths.run_dir, &self.config.pool)?
+                    CopyStart::load_for(&self.paths.run_dir, &self.config.pool)?
                 }
                 _ => None,
             };

@@ -1,13 +1,10 @@
 //! `/run/zevac/watch.json`: what the watcher is doing, for `zevac status` (which must answer
 //! without the watcher) and for a restarted watcher to pick up where the last one stopped.
 
-use std::path::Path;
-
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::profile::Phase;
-use crate::runfile;
+use crate::runfile::{PoolRecord, RunRecord};
 use crate::zfs::text::Scrub;
 
 /// Where the evacuation stands, as the watcher sees it.
@@ -65,18 +62,13 @@ pub struct WatchRecord {
     pub updated_at: u64,
 }
 
-impl WatchRecord {
-    pub fn path(run_dir: &Path) -> std::path::PathBuf {
-        run_dir.join("watch.json")
-    }
+impl RunRecord for WatchRecord {
+    const FILE: &'static str = "watch.json";
+}
 
-    /// The record, if a watcher ever wrote one for `pool` since boot.
-    pub fn load(run_dir: &Path, pool: &str) -> Result<Option<Self>> {
-        Ok(runfile::load::<Self>(&Self::path(run_dir))?.filter(|r| r.pool == pool))
-    }
-
-    pub fn save(&self, run_dir: &Path) -> Result<()> {
-        runfile::save(&Self::path(run_dir), self)
+impl PoolRecord for WatchRecord {
+    fn pool(&self) -> &str {
+        &self.pool
     }
 }
 
@@ -97,11 +89,17 @@ pub struct CopyStart {
     pub origin_read_bytes: u64,
 }
 
-impl CopyStart {
-    pub fn path(run_dir: &Path) -> std::path::PathBuf {
-        run_dir.join("copy-start.json")
-    }
+impl RunRecord for CopyStart {
+    const FILE: &'static str = "copy-start.json";
+}
 
+impl PoolRecord for CopyStart {
+    fn pool(&self) -> &str {
+        &self.pool
+    }
+}
+
+impl CopyStart {
     /// How long ago the copy started: on the boot clock, or on the wall clock for a record
     /// without it.
     pub fn seconds_ago(&self) -> f64 {
@@ -109,15 +107,6 @@ impl CopyStart {
             (Some(then), Some(now)) => now - then,
             _ => now_epoch_f64() - self.at,
         }
-    }
-
-    /// The record, if `apply` wrote one for `pool` since boot.
-    pub fn load(run_dir: &Path, pool: &str) -> Result<Option<Self>> {
-        Ok(runfile::load::<Self>(&Self::path(run_dir))?.filter(|r| r.pool == pool))
-    }
-
-    pub fn save(&self, run_dir: &Path) -> Result<()> {
-        runfile::save(&Self::path(run_dir), self)
     }
 }
 
@@ -148,16 +137,6 @@ pub struct CapOverride {
     pub cap: Option<crate::profile::Cap>,
 }
 
-impl CapOverride {
-    pub fn path(run_dir: &Path) -> std::path::PathBuf {
-        run_dir.join("cap.json")
-    }
-
-    pub fn load(run_dir: &Path) -> Result<Option<Self>> {
-        runfile::load(&Self::path(run_dir))
-    }
-
-    pub fn save(&self, run_dir: &Path) -> Result<()> {
-        runfile::save(&Self::path(run_dir), self)
-    }
+impl RunRecord for CapOverride {
+    const FILE: &'static str = "cap.json";
 }
