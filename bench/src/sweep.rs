@@ -1101,6 +1101,26 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
 mod tests {
     use super::*;
 
+    /// A cell of gentle at a quarter of a 16 MiB/s volume, as the lab recorded it: the copy
+    /// started at 24.13 s of uptime, ran uncapped until the watcher came at about 30 s, paused
+    /// and ran by turns, and read its last byte at 94.66 s (`zpool wait` returned at 94.76 s).
+    #[test]
+    fn the_copy_start_and_its_last_read_come_from_the_guests_records() {
+        let (at, bytes0) =
+            copy_start_uptime(include_str!("../fixtures/zfs-2.3.2/sweep-copy-start.json")).unwrap();
+        assert_eq!((at, bytes0), (24.130369917, 20443136));
+        let samples = include_str!("../fixtures/zfs-2.3.2/sweep-ebs-reads.txt");
+        assert_eq!(last_read_at(samples, 296472576), Some(94.66));
+        // A counter that never reached the end's value (a sampler that died early): no answer.
+        assert_eq!(last_read_at(samples, 296472577), None);
+        assert!(
+            copy_start_uptime("{\"pool\": \"rpool\", \"at\": 1.0, \"origin_read_bytes\": 0}")
+                .unwrap_err()
+                .to_string()
+                .contains("no since_boot")
+        );
+    }
+
     #[test]
     fn caps_parse_and_print() {
         assert_eq!("none".parse(), Ok(CapSpec::None));
