@@ -350,6 +350,15 @@ mod tests {
     }
 
     #[test]
+    fn a_sample_from_the_copys_start_counts_toward_the_span() {
+        // The copy started 6 s before the watcher (the initrd, then stage 2) at 16 MiB/s.
+        let mut probe = OriginRateProbe::new(4.0, 12.0);
+        assert_eq!(probe.observe(-6.0, 0), None);
+        assert_eq!(probe.observe(0.0, 96 << 20), None);
+        assert_eq!(probe.observe(6.0, 192 << 20), Some(16.0 * MIB));
+    }
+
+    #[test]
     fn the_probe_waits_for_the_copy_to_move() {
         let mut probe = OriginRateProbe::new(4.0, 12.0);
         for s in 0..30 {

@@ -280,6 +280,26 @@ impl<'a> Watcher<'a> {
         Ok(())
     }
 
+    /// A probe of the origin's rate for a share cap: on the origin's read counter, seeded with
+    /// where it stood when `apply` started the copy (which has run uncapped since, so the cap
+    /// comes that much sooner), or on ZFS's copied counter.
+    fn new_probe(&self, t: f64, on_origin: bool) -> Result<OriginRateProbe> {
+        if !on_origin {
+            return Ok(OriginRateProbe::new(
+                OriginRateProbe::TXG_WINDOW_SECONDS,
+                OriginRateProbe::TXG_SPAN_SECONDS,
+            ));
+        }
+        let mut probe = OriginRateProbe::new(
+            OriginRateProbe::WINDOW_SECONDS,
+            OriginRateProbe::SPAN_SECONDS,
+        );
+        if let Some(s) = CopyStart::load_for(&self.paths.run_dir, &self.config.pool)? {
+            probe.observe(t - s.seconds_ago().max(0.0), s.origin_read_bytes);
+        }
+        Ok(probe)
+    }
+
     /// The cap: the runtime override (`zevac tune --cap`) or the config's or the profile's. It
     /// counts the origin disk's reads, or ZFS's copied bytes where there is no such counter.
     fn steer(&mut self, t: f64, origin_read: Option<u64>, copied: u64) -> Result<()> {
@@ -293,17 +313,13 @@ impl<'a> Watcher<'a> {
         {
             // Until the origin's rate is measured, the copy runs uncapped (the first controller
             // then pays that back, counting from the copy's start).
-            let probe = self.probe.get_or_insert_with(|| match origin_read {
-                Some(_) => OriginRateProbe::new(
-                    OriginRateProbe::WINDOW_SECONDS,
-                    OriginRateProbe::SPAN_SECONDS,
-                ),
-                None => OriginRateProbe::new(
-                    OriginRateProbe::TXG_WINDOW_SECONDS,
-                    OriginRateProbe::TXG_SPAN_SECONDS,
-                ),
-            });
-            if let Some(rate) = probe.observe(t, origin_read.unwrap_or(copied)) {
+            let mut probe = match self.probe.take() {
+                Some(p) => p,
+                None => self.new_probe(t, origin_read.is_some())?,
+            };
+            let measured = probe.observe(t, origin_read.unwrap_or(copied));
+            self.probe = Some(probe);
+            if let Some(rate) = measured {
                 tracing::info!(
                     rate_mib_per_second = rate / f64::from(1 << 20),
                     "measured the origin's rate for a share cap"
