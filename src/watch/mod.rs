@@ -262,7 +262,7 @@ impl<'a> Watcher<'a> {
         // copied counter lags by one or more txgs and jumps by up to 100 MiB (lab, 2.3.2), so a
         // pause decided on it comes far too late on a small or short copy. Other reads of the
         // origin disk count too, which a cap meant to spare EBS should include anyway.
-        self.steer(t, origin_read, copied)?;
+        self.steer(t, origin_read, copied, to_copy)?;
         self.watch_cow()?;
         self.estimator.push(t, copied);
         self.record.rate_bytes_per_second = self.estimator.rate();
@@ -302,7 +302,7 @@ impl<'a> Watcher<'a> {
 
     /// The cap: the runtime override (`zevac tune --cap`) or the config's or the profile's. It
     /// counts the origin disk's reads, or ZFS's copied bytes where there is no such counter.
-    fn steer(&mut self, t: f64, origin_read: Option<u64>, copied: u64) -> Result<()> {
+    fn steer(&mut self, t: f64, origin_read: Option<u64>, copied: u64, to_copy: u64) -> Result<()> {
         let overridden = CapOverride::load(&self.paths.run_dir)?;
         let asked = match &overridden {
             Some(o) => o.cap,
@@ -351,6 +351,7 @@ impl<'a> Watcher<'a> {
         let pause = match self.controller.as_mut() {
             Some(c) => {
                 let bytes = origin_read.unwrap_or(copied);
+                c.set_remaining(to_copy.saturating_sub(copied));
                 let action = c.update(t, bytes);
                 tracing::debug!(t, bytes, drain = c.drain(), ?action, "cap controller");
                 action == Action::Pause
