@@ -22,6 +22,12 @@
 /// controller keeps must fit in the bucket).
 pub const BURST_SECONDS: f64 = 10.0;
 
+/// The most copy I/O ZFS has issued at once (`zfs_remove_max_copy_bytes`, a constant), and so
+/// the most a pause's drain can be: what reads the origin beyond it during a pause is the
+/// foreground's (in the lab, 4k random reads of old data read 170 MiB in one pause, and a lead
+/// of half of that held the copy back a further 11 s: 0.89 of the cap).
+const MAX_COPY_IN_FLIGHT: f64 = 64.0 * 1048576.0;
+
 /// The share of the last pause's drain the controller keeps as a lead.
 const LEAD_SHARE: f64 = 0.5;
 /// What to do with the copy now.
@@ -138,7 +144,7 @@ impl CapController {
             if let Some(drain) = self.pause.take() {
                 // What this pause measured is the lead for the next one (the disk's speed, and
                 // so the drain, may change).
-                self.drain = drain.landed();
+                self.drain = drain.landed().min(MAX_COPY_IN_FLIGHT);
             }
             Action::Run
         } else {
@@ -391,6 +397,23 @@ mod tests {
         assert_eq!(probe.observe(0.0, 100 << 20), None);
         assert_eq!(probe.observe(4.0, 132 << 20), Some(8.0 * MIB));
         assert_eq!(probe.observe(5.0, 0), None);
+    }
+
+    #[test]
+    fn the_foregrounds_reads_during_a_pause_are_not_the_drain() {
+        let mut ctl = CapController::new(8 << 20);
+        ctl.update(0.0, 0);
+        assert_eq!(ctl.update(1.0, 64 << 20), Action::Pause);
+        // The copy stops, but random reads of old data go on at 16 MiB/s for 10 s.
+        for s in 2..=11u64 {
+            ctl.update(s as f64, (64 << 20) + (s - 1) * (16 << 20));
+        }
+        let read = (64 << 20) + 10 * (16 << 20);
+        let mut t = 11.0;
+        while ctl.update(t, read) == Action::Pause {
+            t += 1.0;
+        }
+        assert_eq!(ctl.drain(), 64 << 20, "no more than ZFS can have in flight");
     }
 
     #[test]
