@@ -905,27 +905,41 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
         lowest_at_least(&fast, 0.95),
     ));
 
-    // Only caps below the throttle bind: a 40 MiB/s cap on a 16 MiB/s volume says nothing.
-    let caps: Vec<f64> = ok
-        .iter()
-        .filter(|r| {
-            r.cap_mib_per_second
-                .is_some_and(|c| c < r.cell.throttle_mib as f64)
-        })
-        .filter_map(|r| r.cap_accuracy)
-        .collect();
-    let cap_goal = (!caps.is_empty()).then(|| {
-        let worst = caps
+    // Only caps below the throttle bind: a 40 MiB/s cap on a 16 MiB/s volume says nothing. The
+    // cap counts every read of EBS, so with a foreground workload it is judged apart: a
+    // foreground reading faster than the cap on its own overruns it, whatever the copy does.
+    let cap_accuracy = |foreground: bool| {
+        let caps: Vec<f64> = ok
             .iter()
-            .cloned()
-            .max_by(|a, b| (a - 1.0).abs().total_cmp(&(b - 1.0).abs()))
-            .unwrap_or(1.0);
-        (
-            format!("worst {worst:.2} of the cap over {} cells", caps.len()),
-            (worst - 1.0).abs() <= 0.10,
-        )
-    });
-    goals.push(goal("cap accuracy", "within 10 %", cap_goal));
+            .filter(|r| {
+                r.cap_mib_per_second
+                    .is_some_and(|c| c < r.cell.throttle_mib as f64)
+                    && (r.cell.workload != Workload::None) == foreground
+            })
+            .filter_map(|r| r.cap_accuracy)
+            .collect();
+        (!caps.is_empty()).then(|| {
+            let worst = caps
+                .iter()
+                .cloned()
+                .max_by(|a, b| (a - 1.0).abs().total_cmp(&(b - 1.0).abs()))
+                .unwrap_or(1.0);
+            (
+                format!("worst {worst:.2} of the cap over {} cells", caps.len()),
+                (worst - 1.0).abs() <= 0.10,
+            )
+        })
+    };
+    goals.push(goal(
+        "cap accuracy, the copy alone",
+        "within 10 %",
+        cap_accuracy(false),
+    ));
+    goals.push(goal(
+        "cap accuracy with a foreground workload (its EBS reads count)",
+        "within 10 %",
+        cap_accuracy(true),
+    ));
 
     let gentle: Vec<f64> = ok
         .iter()
@@ -1195,10 +1209,11 @@ mod tests {
             .config(&[])
             .unwrap()
             .contains("cap = \"none\""));
-        // The profile's own cap: nothing in the config, and gentle's 40 MiB/s is what counts.
+        // The profile's own cap: nothing in the config; gentle's is a share of the origin's
+        // rate, known once the watcher measured it (`measure` reads it from its record).
         let g = cell("gentle", CapSpec::Profile);
         assert!(!g.config(&[]).unwrap().contains("cap ="));
-        assert_eq!(g.cap_mib().unwrap(), Some(40.0));
+        assert_eq!(g.cap_mib().unwrap(), None);
         // Every generated config is one zevac accepts.
         for profile in ["gentle", "balanced", "fast"] {
             for cap in Matrix::full().caps {
