@@ -1487,7 +1487,7 @@ fn sweep_quick_runs_its_cells_and_writes_the_results() {
         "{summary}"
     );
     assert!(
-        summary.contains("| cap accuracy | within 10 % |"),
+        summary.contains("| cap accuracy, the copy alone | within 10 % |"),
         "{summary}"
     );
 }
