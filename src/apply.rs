@@ -15,6 +15,7 @@ use crate::inspect::{self, PoolState};
 use crate::origin::{self, Access, Origin};
 use crate::plan::{self, Decision, Step};
 use crate::profile::{Phase, Profile};
+use crate::runfile::RunRecord;
 use crate::zfs::{RemovalState, Zpool};
 use crate::{partition, tunables};
 
@@ -301,7 +302,7 @@ fn record_copy_start(exec: &dyn Executor, paths: &Paths, pool: &str, vdev: &str)
         since_boot: crate::watch::record::since_boot(),
         origin_read_bytes: bytes,
     };
-    if let Err(e) = crate::runfile::RunRecord::save(&start, &paths.run_dir) {
+    if let Err(e) = start.save(&paths.run_dir) {
         tracing::warn!("cannot record where the copy starts: {e:#}");
     }
 }

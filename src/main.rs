@@ -121,7 +121,8 @@ enum Cmd {
         profile: Option<String>,
         #[arg(long, value_enum, default_value = "steady")]
         phase: zevac::profile::Phase,
-        /// A cap for the running watcher (`"20 MiB/s"`, or `"50%"` of the origin's measured rate), or `none`; `profile` drops the override.
+        /// A cap for the running watcher (`"20 MiB/s"`, or `"50%"` of the origin's measured
+        /// rate), or `none`; `profile` drops the override.
         #[arg(long)]
         cap: Option<String>,
         /// Puts back every parameter zevac changed, as it found them.

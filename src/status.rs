@@ -43,7 +43,7 @@ pub struct StatusReport {
     /// The cap in force (`null`: none, or a share of the origin's rate still measuring it).
     pub cap_bytes_per_second: Option<u64>,
     /// The cap as asked for: `"40 MiB/s"`, or `"50%"` of the origin's measured rate.
-    pub cap: Option<crate::profile::Cap>,
+    pub cap: Option<Cap>,
     /// The origin's rate the watcher measured for a share cap.
     pub origin_rate_bytes_per_second: Option<f64>,
     pub paused_by_cap: bool,

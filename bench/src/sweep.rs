@@ -402,7 +402,8 @@ impl CellResult {
         match (self.copy_seconds_from_start, self.read_seconds_from_start) {
             (Some(from_start), Some(read)) => {
                 let watcher = from_start - self.copy_seconds_after_boot + self.root_mount_seconds;
-                let drain = 64.0 / self.cell.throttle_mib as f64;
+                let drain =
+                    zevac::watch::cap::MAX_COPY_IN_FLIGHT / MIB / self.cell.throttle_mib as f64;
                 read > watcher + drain + 2.0
             }
             _ => true,
@@ -530,9 +531,8 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     if watch.rc != 0 {
         bail!("zevac watch failed (exit {}): {}", watch.rc, watch.stdout);
     }
-    let ebs_read = ev
-        .cmd_number("ebs_read_at_copied")?
-        .saturating_sub(ev.cmd_number("ebs_read_at_apply")?);
+    let read_at_end = ev.cmd_number("ebs_read_at_copied")?;
+    let ebs_read = read_at_end.saturating_sub(ev.cmd_number("ebs_read_at_apply")?);
     let window = wait.end - apply.end;
     let status: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
         .context("reading zevac status --json")?;
@@ -552,17 +552,10 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
         .filter(|c| c.rc == 0)
         .map(|c| copy_start_uptime(&c.stdout))
         .transpose()?
-        .map(|(at, bytes0)| {
-            let bytes = ev
-                .cmd_number("ebs_read_at_copied")
-                .map(|b| b.saturating_sub(bytes0));
-            bytes.map(|b| (wait.end - at, b))
-        })
-        .transpose()?;
+        .map(|(at, bytes0)| (wait.end - at, read_at_end.saturating_sub(bytes0)));
     let read_seconds = match (&from_start, ev.cmd("ebs_reads")) {
         (Some((seconds, _)), Ok(samples)) => {
-            last_read_at(&samples.stdout, ev.cmd_number("ebs_read_at_copied")?)
-                .map(|at| seconds - (wait.end - at))
+            last_read_at(&samples.stdout, read_at_end).map(|at| seconds - (wait.end - at))
         }
         _ => None,
     };

@@ -26,7 +26,7 @@ pub const BURST_SECONDS: f64 = 10.0;
 /// the most a pause's drain can be: what reads the origin beyond it during a pause is the
 /// foreground's (in the lab, 4k random reads of old data read 170 MiB in one pause, and a lead
 /// of half of that held the copy back a further 11 s: 0.89 of the cap).
-const MAX_COPY_IN_FLIGHT: f64 = 64.0 * 1048576.0;
+pub const MAX_COPY_IN_FLIGHT: f64 = 64.0 * 1048576.0;
 
 /// The share of the last pause's drain the controller keeps as a lead.
 const LEAD_SHARE: f64 = 0.5;
