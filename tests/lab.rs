@@ -1227,6 +1227,78 @@ fn a_share_cap_measures_the_origin_then_holds_the_copy_to_its_share() {
     assert_eq!(stopped["state"], "evacuating", "{stopped}");
 }
 
+/// The sweep's case: a foreground reading EBS at four times the cap while the copy is held at
+/// the cap. The cap counts its reads, so the copy waits while it reads; once it stops, the copy
+/// reads EBS again when the cap has allowed what it read before the foreground and the 64 MiB it
+/// may have had in flight, not the foreground's reads (about 200 MiB: 50 s more).
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt() {
+    let (run, outcome) = boot_watch_scenario(
+        &scene(ZfsPair::V2_3),
+        "watch-foreground",
+        16,
+        "[tunables]\ncap = \"4 MiB/s\"\n",
+        include_str!("guest/watch-foreground.sh"),
+    );
+    let ev = &outcome.events;
+    let mib = f64::from(1 << 20);
+    let held = json_of(ev, "held");
+    assert_eq!(held["cap_bytes_per_second"], 4 << 20, "{held}");
+    let foreground = ev.cmd("foreground").unwrap();
+    assert_eq!(foreground.rc, 0, "{}", foreground.stderr);
+    let read = (number_of(ev, "ebs_after") - number_of(ev, "ebs_before")) as f64;
+    let seconds = foreground.end - foreground.start;
+    let samples: Vec<(f64, f64)> = ev
+        .cmd("ebs_reads")
+        .unwrap()
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let (t, b) = l.split_once(' ')?;
+            Some((t.parse().ok()?, b.parse().ok()?))
+        })
+        .collect();
+    // The copy's first read of EBS after the foreground: the counter moving by a MiB or more.
+    let resumed = samples
+        .windows(2)
+        .find(|w| w[1].1 - w[0].1 >= mib)
+        .map(|w| w[1].0 - foreground.end);
+    println!(
+        "EBS 16 MiB/s, cap 4 MiB/s: the foreground read {:.0} MiB of EBS in {seconds:.1} s ({:.1} MiB/s); \
+         the copy read EBS again {} after it ended (paying for those reads: {:.0} s)",
+        read / mib,
+        read / seconds / mib,
+        resumed.map_or("not within 40 s".into(), |s| format!("{s:.1} s")),
+        read / (4.0 * mib),
+    );
+    assert!(
+        read / seconds > 2.0 * 4.0 * mib && read > 96.0 * mib,
+        "the foreground must be well above the cap and beyond the 64 MiB in flight"
+    );
+    // When the cap allows what was read from the copy's start to the foreground's and the
+    // 64 MiB in flight (counting from apply's record, on the boot clock), plus the lead the
+    // controller keeps (half a drain: at most 32 MiB, 8 s) and ticks.
+    let start = json_of(ev, "copy_start");
+    let (t0, read0) = (
+        start["since_boot"].as_f64().unwrap(),
+        start["origin_read_bytes"].as_f64().unwrap(),
+    );
+    let owed = (number_of(ev, "ebs_before") as f64 - read0 + 64.0 * mib) / (4.0 * mib);
+    let allowed_after = t0 + owed - foreground.end;
+    let resumed = resumed.expect("the copy read EBS again");
+    println!(
+        "the cap allowed the copy's reads and the 64 MiB in flight {allowed_after:.1} s after it"
+    );
+    assert!(
+        resumed <= allowed_after.max(0.0) + 8.0 + 3.0,
+        "the copy waited {resumed:.1} s after the foreground, paying for its reads"
+    );
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    run.remove_images().unwrap();
+}
+
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_cap_slows_the_copy_and_sigterm_leaves_it_running() {
