@@ -138,8 +138,9 @@ in
       description = ''
         A cap for the copy in place of the profile's: a rate (`"40 MiB/s"`), a share of the
         rate the EBS volume delivers to the copy uncapped (`"50%"`, measured at boot), or
-        `"none"` for no cap; `null` keeps the profile's. `zevac tune --cap` changes it at
-        runtime.
+        `"none"` for no cap; `null` keeps the profile's. Other reads of the EBS volume count
+        against it, so the copy yields to a busy root (a root reading faster than the cap has
+        the volume to itself until it quiets down). `zevac tune --cap` changes it at runtime.
       '';
     };
 

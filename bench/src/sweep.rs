@@ -517,6 +517,7 @@ pub(crate) fn with_fio(spec: BootSpec) -> Result<BootSpec> {
 /// The fio run a guest recorded as `fio_<phase>`, if it ran one.
 pub(crate) fn fio_phase(ev: &Events, phase: &str) -> Result<Option<Latency>> {
     match ev.cmd(&format!("fio_{phase}")) {
+        Ok(c) if c.rc != 0 => bail!("fio {phase} wrote no results: {}", c.stderr.trim()),
         Ok(c) => Latency::from_fio(&c.stdout)
             .with_context(|| format!("fio {phase}"))
             .map(Some),
