@@ -376,6 +376,10 @@ pub struct CellResult {
     /// by the cap's own definition.
     #[serde(default)]
     pub cap_accuracy: Option<f64>,
+    /// From the copy's start to the watcher's (the root mounted, guest clock): the cap is the
+    /// watcher's, so it acts from there.
+    #[serde(default)]
+    pub watcher_seconds_from_start: Option<f64>,
     /// ZFS's own removal clock (whole seconds, 2.3 only).
     pub zfs_copy_seconds: Option<f64>,
     pub mapping_memory_bytes: Option<u64>,
@@ -394,11 +398,17 @@ pub struct CellResult {
 }
 
 impl CellResult {
-    /// The copy's own rate from its start to its last read of EBS (what ZFS had to copy, over
-    /// that time), over the cap: below the cap's accuracy by the foreground's share.
+    /// The copy's own rate from its start to its last read of EBS, over the cap: below the
+    /// cap's accuracy by the foreground's share. Its bytes are at most what ZFS had to copy (of
+    /// which some was copied before `zpool remove` returned: 17 MiB of 266 at 64 MiB/s) and at
+    /// most what EBS read in that window (the foreground's reads included): the lesser of the
+    /// two, an upper bound.
     pub fn copy_rate_to_cap(&self) -> Option<f64> {
         let (cap, seconds) = self.cap_mib_per_second.zip(self.read_seconds_from_start)?;
-        Some(self.to_copy_bytes as f64 / seconds / MIB / cap)
+        let bytes = self
+            .ebs_read_from_start_bytes
+            .map_or(self.to_copy_bytes, |b| b.min(self.to_copy_bytes));
+        Some(bytes as f64 / seconds / MIB / cap)
     }
 
     /// Whether the copy still read EBS after the watcher started (after the root mount that
@@ -408,7 +418,12 @@ impl CellResult {
     pub fn copy_outlasted_the_initrd(&self) -> bool {
         match (self.copy_seconds_from_start, self.read_seconds_from_start) {
             (Some(from_start), Some(read)) => {
-                let watcher = from_start - self.copy_seconds_after_boot + self.root_mount_seconds;
+                // Cells measured before the watcher's start was recorded: apply's end and the
+                // root mount, which leaves out the records the guest takes in between (1.5 s
+                // under emulation in one cell, whose copy then ended in its first pause's drain).
+                let watcher = self
+                    .watcher_seconds_from_start
+                    .unwrap_or(from_start - self.copy_seconds_after_boot + self.root_mount_seconds);
                 let drain =
                     zevac::watch::cap::MAX_COPY_IN_FLIGHT / MIB / self.cell.throttle_mib as f64;
                 read > watcher + drain + 2.0
@@ -561,6 +576,7 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
         .map(|c| copy_start_uptime(&c.stdout))
         .transpose()?
         .map(|(at, bytes0)| (wait.end - at, read_at_end.saturating_sub(bytes0)));
+    let watcher_seconds_from_start = watcher_from_copy_start(ev)?;
     let read_seconds = match (&from_start, ev.cmd("ebs_reads")) {
         (Some((seconds, _)), Ok(samples)) => {
             last_read_at(&samples.stdout, read_at_end).map(|at| seconds - (wait.end - at))
@@ -592,6 +608,7 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
         copy_seconds_from_start: from_start.map(|(t, _)| t),
         ebs_read_from_start_bytes: from_start.map(|(_, b)| b),
         read_seconds_from_start: read_seconds,
+        watcher_seconds_from_start,
         cap_accuracy: cap
             .zip(from_start)
             .zip(read_seconds)
@@ -612,6 +629,29 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
 
 /// The copy's start on the guest's uptime clock, and the origin's read counter then, from apply's
 /// `copy-start.json`.
+/// From the copy's start to the watcher's: the root mount's end (the guest starts the watcher
+/// right after it), on the boot clock of apply's `copy-start.json`.
+fn watcher_from_copy_start(ev: &Events) -> Result<Option<f64>> {
+    let Some(start) = ev.cmd("copy_start").ok().filter(|c| c.rc == 0) else {
+        return Ok(None);
+    };
+    let (at, _) = copy_start_uptime(&start.stdout)?;
+    Ok(Some(ev.cmd("mount_root")?.end - at))
+}
+
+/// Fills in what cells measured before a record was kept can still take from their guest's
+/// records, where these are still on this machine (the watcher's start).
+fn fill_from_records(r: &mut CellResult) {
+    if r.watcher_seconds_from_start.is_some() || r.copy_seconds_from_start.is_none() {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(crate::vm::RunFiles::new(&r.run_dir, 0).events) else {
+        return;
+    };
+    let ev = Events(text.lines().filter_map(crate::Event::parse).collect());
+    r.watcher_seconds_from_start = watcher_from_copy_start(&ev).ok().flatten();
+}
+
 fn copy_start_uptime(stdout: &str) -> Result<(f64, u64)> {
     let record: zevac::watch::CopyStart =
         serde_json::from_str(stdout).context("reading apply's copy-start.json")?;
@@ -742,6 +782,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<CellResult>> {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let mut some: Vec<CellResult> =
             serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        some.iter_mut().for_each(fill_from_records);
         all.append(&mut some);
     }
     Ok(all)
@@ -804,6 +845,7 @@ struct CsvRow<'a> {
     read_seconds_from_start: Option<f64>,
     cap_accuracy: Option<f64>,
     copy_rate_to_cap: Option<f64>,
+    watcher_seconds_from_start: Option<f64>,
     zfs_copy_seconds: Option<f64>,
     mapping_memory_bytes: Option<u64>,
     scrub_errors: Option<u64>,
@@ -850,6 +892,7 @@ impl<'a> From<&'a CellResult> for CsvRow<'a> {
             read_seconds_from_start: r.read_seconds_from_start,
             cap_accuracy: r.cap_accuracy,
             copy_rate_to_cap: r.copy_rate_to_cap(),
+            watcher_seconds_from_start: r.watcher_seconds_from_start,
             zfs_copy_seconds: r.zfs_copy_seconds,
             mapping_memory_bytes: r.mapping_memory_bytes,
             scrub_errors: r.scrub_errors,
@@ -1001,15 +1044,31 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
         }),
     ));
 
-    let gentle: Vec<f64> = ok
-        .iter()
-        .filter(|r| r.cell.profile == "gentle" && r.cell.workload == Workload::Randread)
-        .filter_map(|r| Some(r.during?.p99_ms / r.before?.p99_ms))
-        .collect();
+    // `gentle` ships with a cap (half the origin's measured rate): it is judged where a cap held
+    // the copy. Without one (no cap, or the copy done before the watcher came) it is shown apart.
+    let p99_ratio = |capped: bool| -> Vec<f64> {
+        ok.iter()
+            .filter(|r| r.cell.profile == "gentle" && r.cell.workload == Workload::Randread)
+            .filter(|r| (r.cap_mib_per_second.is_some() && r.copy_outlasted_the_initrd()) == capped)
+            .filter_map(|r| Some(r.during?.p99_ms / r.before?.p99_ms))
+            .collect()
+    };
+    let uncapped = p99_ratio(false);
     goals.push(goal(
-        "random-read p99 during the copy / before it, `gentle`",
+        "random-read p99 during the copy / before it, `gentle` with a cap (as it ships)",
         "at most 1.5x",
-        highest_at_most(&gentle, 1.5),
+        highest_at_most(&p99_ratio(true), 1.5).map(|(text, met)| {
+            let apart = if uncapped.is_empty() {
+                String::new()
+            } else {
+                let (lo, hi) = min_max(&uncapped);
+                format!(
+                    " (uncapped: {lo:.2}x to {hi:.2}x over {} cells)",
+                    uncapped.len()
+                )
+            };
+            (text + &apart, met)
+        }),
     ));
 
     let fsync: Vec<f64> = ok.iter().filter_map(|r| r.fsync_iops_to_raw).collect();
@@ -1202,6 +1261,21 @@ mod tests {
                 .to_string()
                 .contains("no since_boot")
         );
+    }
+
+    /// A cell of the sweep (256 MiB, EBS 64 MiB/s, gentle, cap 25 %, randread; apply's output
+    /// left out): `zpool remove` returned at 35.44 s, and the guest's records of the counter and
+    /// copy-start.json took 1.5 s before the root mount, which ended at 37.72 s. The estimate
+    /// from apply's end and the mount's length said 0.67 s; the copy, done reading at 4.12 s,
+    /// ended in the watcher's first pause's drain.
+    #[test]
+    fn the_watchers_start_comes_from_the_guests_records() {
+        let text = include_str!("../fixtures/zfs-2.3.2/sweep-watcher-start.jsonl");
+        let ev = Events(text.lines().filter_map(crate::Event::parse).collect());
+        let watcher = watcher_from_copy_start(&ev).unwrap().unwrap();
+        assert!((watcher - 2.28).abs() < 0.01, "{watcher}");
+        let none = Events(Vec::new());
+        assert_eq!(watcher_from_copy_start(&none).unwrap(), None);
     }
 
     #[test]
