@@ -84,6 +84,9 @@ pub struct CapController {
     /// What is left to copy, as ZFS last said (its copied counter lags, so this is at least
     /// what is left): no lead larger than that is needed.
     remaining: Option<f64>,
+    /// Whether the counter has the foreground's reads in it (the origin's disk counter), or is
+    /// ZFS's copied counter, which publishes a txg's copy at once, pause or not.
+    counts_foreground: bool,
 }
 
 impl CapController {
@@ -95,7 +98,15 @@ impl CapController {
             pause: None,
             drain: 0.0,
             remaining: None,
+            counts_foreground: true,
         }
+    }
+
+    /// The same, steering on ZFS's copied counter (no disk counter for the origin): what it
+    /// shows during a pause is all the copy's, none to forgive.
+    pub fn on_copied_counter(mut self) -> Self {
+        self.counts_foreground = false;
+        self
     }
 
     /// What ZFS says is left to copy. Near the end a pause's drain is at most that, so the
@@ -129,10 +140,11 @@ impl CapController {
             Some((t0, c0)) if bytes >= c0 => (t0, c0),
             // First sample, or the counter went back (a new removal, progress lost in a crash).
             _ => {
-                let remaining = self.remaining;
+                let (remaining, counts_foreground) = (self.remaining, self.counts_foreground);
                 *self = Self::new(self.cap as u64);
                 self.origin = Some((t, bytes));
                 self.remaining = remaining;
+                self.counts_foreground = counts_foreground;
                 return Action::Run;
             }
         };
@@ -145,7 +157,7 @@ impl CapController {
             let (t1, b1) = drain.tick;
             let foreground = bytes.saturating_sub(b1.max(drain.since + MAX_COPY_IN_FLIGHT as u64));
             let above_cap = foreground as f64 - cap * (t - t1).max(0.0);
-            if above_cap >= 1.0 {
+            if self.counts_foreground && above_cap >= 1.0 {
                 c0 += above_cap as u64;
                 self.origin = Some((t0, c0));
             }
@@ -244,9 +256,9 @@ mod tests {
 
     /// A removal of `total` bytes as the lab shows it: while running, ZFS keeps up to 64 MiB of
     /// copy I/O issued, which lands at what the disk has left after the foreground (reading
-    /// `foreground.0` bytes/s of old data until `foreground.1` seconds); a pause stops new I/O only. The controller ticks every
-    /// second on the origin's read counter (real time) and, on an `Some(txg)` lag, on the copied
-    /// counter published at each txg instead. Returns the copy's average rate divided by the cap
+    /// `foreground.0` bytes/s of old data until `foreground.1` seconds); a pause stops new I/O
+    /// only. The controller ticks every second on the origin's read counter (real time) and, on
+    /// an `Some(txg)` lag, on the copied counter published at each txg instead. Returns the copy's average rate divided by the cap
     /// and the origin's (copy and foreground) divided by the cap.
     fn simulate(
         disk: f64,
@@ -296,6 +308,11 @@ mod tests {
                 if t >= head as f64 {
                     let ctl = ctl.get_or_insert_with(|| {
                         let ctl = CapController::new(cap as u64);
+                        let ctl = if txg.is_some() {
+                            ctl.on_copied_counter()
+                        } else {
+                            ctl
+                        };
                         if charge {
                             ctl.counting_from(0.0, 0)
                         } else {
@@ -509,6 +526,20 @@ mod tests {
         let (copy, _) = simulate(disk, cap, total, None, (12.0 * MIB, 30.0));
         let later = total / cap / copy - alone;
         assert!((20.0..=40.0).contains(&later), "{later:.1} s later");
+    }
+
+    /// On ZFS's copied counter a txg publishes what was copied before the pause at once: that is
+    /// the copy's, and counts in full.
+    #[test]
+    fn on_the_copied_counter_nothing_is_forgiven() {
+        let mut ctl = CapController::new(4 << 20).on_copied_counter();
+        ctl.update(0.0, 0);
+        assert_eq!(ctl.update(1.0, 32 << 20), Action::Pause);
+        assert_eq!(ctl.update(2.0, 32 << 20), Action::Pause);
+        // A txg publishes 128 MiB more: 160 MiB in all, paid at 4 MiB/s by 40 s.
+        assert_eq!(ctl.update(3.0, 160 << 20), Action::Pause);
+        assert_eq!(ctl.update(39.5, 160 << 20), Action::Pause);
+        assert_eq!(ctl.update(40.0, 160 << 20), Action::Run);
     }
 
     #[test]

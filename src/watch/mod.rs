@@ -339,10 +339,17 @@ impl<'a> Watcher<'a> {
                 _ => None,
             };
             tracing::info!(cap = ?cap, from_copy_start = start.is_some(), "bandwidth cap");
-            self.controller = cap.map(|c| match &start {
-                Some(s) => CapController::new(c)
-                    .counting_from(t - s.seconds_ago().max(0.0), s.origin_read_bytes),
-                None => CapController::new(c),
+            self.controller = cap.map(|c| {
+                let controller = match origin_read {
+                    Some(_) => CapController::new(c),
+                    None => CapController::new(c).on_copied_counter(),
+                };
+                match &start {
+                    Some(s) => {
+                        controller.counting_from(t - s.seconds_ago().max(0.0), s.origin_read_bytes)
+                    }
+                    None => controller,
+                }
             });
             self.counted_from_start = true;
         }
