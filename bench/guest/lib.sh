@@ -45,6 +45,13 @@ run() {
 # must NAME COMMAND...: like run, but a failure ends the scenario.
 must() { run "$@" || die "$1 failed: $(tail -n 3 /tmp/lab.err)"; }
 
+# ebs_read_bytes: bytes read from the whole EBS disk so far (its sysfs counter, in real time).
+ebs_read_bytes() { awk '{ print $3 * 512 }' "/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat"; }
+
+# sample_ebs_reads FILE: `UPTIME BYTES` of the EBS disk's read counter twice a second into FILE,
+# until killed (run it in the background).
+sample_ebs_reads() { while :; do echo "$(now) $(ebs_read_bytes)"; sleep 0.5; done > "$1"; }
+
 # lab_model_of SERIAL: the AWS model the host chose for the disk with this serial.
 lab_model_of() { sed -n "s/^$1	//p" /lab/models; }
 

@@ -24,7 +24,7 @@ run ebs_read_at_apply ebs_read_bytes
 run copy_start cat /run/zevac/copy-start.json
 # The EBS disk's read counter twice a second, to find when the copy read its last byte: ZFS marks
 # the removal done a txg sync or two later, seconds on a short copy.
-( while :; do echo "$(now) $(ebs_read_bytes)"; sleep 0.5; done > /tmp/ebs-reads ) &
+sample_ebs_reads /tmp/ebs-reads &
 SAMPLER=$!
 # What the boot does next, in the initrd, while the copy runs: mount the root file systems.
 # The watcher comes later, in stage 2.

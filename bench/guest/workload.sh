@@ -12,9 +12,6 @@ limit_arc() {
 	must arc_max awk '$1 == "c_max" { print $3 }' /proc/spl/kstat/zfs/arcstats
 }
 
-# ebs_read_bytes: bytes read from the whole EBS disk so far (its sysfs counter, in real time).
-ebs_read_bytes() { awk '{ print $3 * 512 }' "/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat"; }
-
 # fio_job PHASE TARGET: this cell's workload as fio arguments (JSON output to /tmp/fio-PHASE.json).
 fio_job() {
 	_common="--output-format=json --output=/tmp/fio-$1.json --time_based --runtime=$FIO_SECONDS"

@@ -569,14 +569,12 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
             .map(|c| c as f64 / MIB),
         cap => cap,
     };
-    let from_start = ev
-        .cmd("copy_start")
-        .ok()
-        .filter(|c| c.rc == 0)
-        .map(|c| copy_start_uptime(&c.stdout))
-        .transpose()?
-        .map(|(at, bytes0)| (wait.end - at, read_at_end.saturating_sub(bytes0)));
-    let watcher_seconds_from_start = watcher_from_copy_start(ev)?;
+    let copy_start = copy_start(ev)?;
+    let from_start =
+        copy_start.map(|(at, bytes0)| (wait.end - at, read_at_end.saturating_sub(bytes0)));
+    let watcher_seconds_from_start = copy_start
+        .map(|(at, _)| Ok::<_, anyhow::Error>(ev.cmd("mount_root")?.end - at))
+        .transpose()?;
     let read_seconds = match (&from_start, ev.cmd("ebs_reads")) {
         (Some((seconds, _)), Ok(samples)) => {
             last_read_at(&samples.stdout, read_at_end).map(|at| seconds - (wait.end - at))
@@ -627,16 +625,21 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     })
 }
 
-/// The copy's start on the guest's uptime clock, and the origin's read counter then, from apply's
-/// `copy-start.json`.
 /// From the copy's start to the watcher's: the root mount's end (the guest starts the watcher
 /// right after it), on the boot clock of apply's `copy-start.json`.
 fn watcher_from_copy_start(ev: &Events) -> Result<Option<f64>> {
-    let Some(start) = ev.cmd("copy_start").ok().filter(|c| c.rc == 0) else {
-        return Ok(None);
-    };
-    let (at, _) = copy_start_uptime(&start.stdout)?;
-    Ok(Some(ev.cmd("mount_root")?.end - at))
+    copy_start(ev)?
+        .map(|(at, _)| Ok(ev.cmd("mount_root")?.end - at))
+        .transpose()
+}
+
+/// apply's `copy-start.json` as the guest recorded it, if it did.
+fn copy_start(ev: &Events) -> Result<Option<(f64, u64)>> {
+    ev.cmd("copy_start")
+        .ok()
+        .filter(|c| c.rc == 0)
+        .map(|c| copy_start_uptime(&c.stdout))
+        .transpose()
 }
 
 /// Fills in what cells measured before a record was kept can still take from their guest's
@@ -652,6 +655,8 @@ fn fill_from_records(r: &mut CellResult) {
     r.watcher_seconds_from_start = watcher_from_copy_start(&ev).ok().flatten();
 }
 
+/// The copy's start on the guest's uptime clock, and the origin's read counter then, from apply's
+/// `copy-start.json`.
 fn copy_start_uptime(stdout: &str) -> Result<(f64, u64)> {
     let record: zevac::watch::CopyStart =
         serde_json::from_str(stdout).context("reading apply's copy-start.json")?;

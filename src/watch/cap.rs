@@ -258,8 +258,9 @@ mod tests {
     /// copy I/O issued, which lands at what the disk has left after the foreground (reading
     /// `foreground.0` bytes/s of old data until `foreground.1` seconds); a pause stops new I/O
     /// only. The controller ticks every second on the origin's read counter (real time) and, on
-    /// an `Some(txg)` lag, on the copied counter published at each txg instead. Returns the copy's average rate divided by the cap
-    /// and the origin's (copy and foreground) divided by the cap.
+    /// an `Some(txg)` lag, on the copied counter published at each txg instead. Returns the
+    /// copy's average rate divided by the cap and the origin's (copy and foreground) divided by
+    /// the cap.
     fn simulate(
         disk: f64,
         cap: f64,

@@ -2,7 +2,6 @@
 # from EBS at the volume's full rate. The cap counts those reads, so the copy waits while they
 # go on; once they stop, the copy goes on after paying for what it may have had in flight, not
 # for the foreground's reads (the EBS disk's read counter, sampled twice a second, shows when).
-ebs_read_bytes() { awk '{ print $3 * 512 }' "/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat"; }
 run apply zevac apply
 must mount_root mount_pool rpool /mnt
 RUST_LOG=info zevac watch > /tmp/watch.out 2> /tmp/watch.err &
@@ -15,7 +14,7 @@ run copy_start cat /run/zevac/copy-start.json
 run ebs_before ebs_read_bytes
 run foreground sh -c 'cat /mnt/data/* /mnt/nix/store/data/* > /dev/null'
 run ebs_after ebs_read_bytes
-( while :; do echo "$(now) $(ebs_read_bytes)"; sleep 0.5; done > /tmp/ebs-reads ) &
+sample_ebs_reads /tmp/ebs-reads &
 SAMPLER=$!
 sleep 40
 kill $SAMPLER
