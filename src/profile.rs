@@ -87,6 +87,15 @@ pub const PARAMS: &[ParamSpec] = &[
         what: "free gap copied to merge two segments, bytes",
     },
     ParamSpec {
+        // Queued copy reads are merged up to this size (128 KiB on SSDs and EBS, OpenZFS's
+        // default), whatever `zfs_remove_max_segment` is: a foreground read waits behind one such
+        // merged read. Global: it applies to every vdev while the phase lasts.
+        name: "zfs_vdev_aggregation_limit_non_rotating",
+        min: 0,
+        max: 16 << 20,
+        what: "largest merged I/O on non-rotating disks, bytes (0: no merging)",
+    },
+    ParamSpec {
         name: "zfs_vdev_scrub_max_active",
         min: 1,
         max: 1000,
