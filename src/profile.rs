@@ -434,6 +434,14 @@ mod tests {
             depth(gentle) < depth(&all["balanced"])
                 && depth(&all["balanced"]) < depth(&all["fast"])
         );
+        // gentle's small copy reads only reach the disk small if ZFS does not merge them back.
+        for phase in [&gentle.boot, &gentle.steady] {
+            assert!(
+                phase["zfs_remove_max_segment"]
+                    <= phase["zfs_vdev_aggregation_limit_non_rotating"]
+                    && phase["zfs_vdev_aggregation_limit_non_rotating"] < 128 << 10
+            );
+        }
     }
 
     #[test]
