@@ -437,8 +437,7 @@ mod tests {
         // gentle's small copy reads only reach the disk small if ZFS does not merge them back.
         for phase in [&gentle.boot, &gentle.steady] {
             assert!(
-                phase["zfs_remove_max_segment"]
-                    <= phase["zfs_vdev_aggregation_limit_non_rotating"]
+                phase["zfs_remove_max_segment"] <= phase["zfs_vdev_aggregation_limit_non_rotating"]
                     && phase["zfs_vdev_aggregation_limit_non_rotating"] < 128 << 10
             );
         }
