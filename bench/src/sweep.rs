@@ -572,9 +572,7 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     let copy_start = copy_start(ev)?;
     let from_start =
         copy_start.map(|(at, bytes0)| (wait.end - at, read_at_end.saturating_sub(bytes0)));
-    let watcher_seconds_from_start = copy_start
-        .map(|(at, _)| Ok::<_, anyhow::Error>(ev.cmd("mount_root")?.end - at))
-        .transpose()?;
+    let watcher_seconds_from_start = watcher_from_copy_start(ev, copy_start)?;
     let read_seconds = match (&from_start, ev.cmd("ebs_reads")) {
         (Some((seconds, _)), Ok(samples)) => {
             last_read_at(&samples.stdout, read_at_end).map(|at| seconds - (wait.end - at))
@@ -627,8 +625,8 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
 
 /// From the copy's start to the watcher's: the root mount's end (the guest starts the watcher
 /// right after it), on the boot clock of apply's `copy-start.json`.
-fn watcher_from_copy_start(ev: &Events) -> Result<Option<f64>> {
-    copy_start(ev)?
+fn watcher_from_copy_start(ev: &Events, copy_start: Option<(f64, u64)>) -> Result<Option<f64>> {
+    copy_start
         .map(|(at, _)| Ok(ev.cmd("mount_root")?.end - at))
         .transpose()
 }
@@ -652,7 +650,10 @@ fn fill_from_records(r: &mut CellResult) {
         return;
     };
     let ev = Events(text.lines().filter_map(crate::Event::parse).collect());
-    r.watcher_seconds_from_start = watcher_from_copy_start(&ev).ok().flatten();
+    r.watcher_seconds_from_start = copy_start(&ev)
+        .and_then(|start| watcher_from_copy_start(&ev, start))
+        .ok()
+        .flatten();
 }
 
 /// The copy's start on the guest's uptime clock, and the origin's read counter then, from apply's
@@ -1277,10 +1278,15 @@ mod tests {
     fn the_watchers_start_comes_from_the_guests_records() {
         let text = include_str!("../fixtures/zfs-2.3.2/sweep-watcher-start.jsonl");
         let ev = Events(text.lines().filter_map(crate::Event::parse).collect());
-        let watcher = watcher_from_copy_start(&ev).unwrap().unwrap();
+        let watcher = watcher_from_copy_start(&ev, copy_start(&ev).unwrap())
+            .unwrap()
+            .unwrap();
         assert!((watcher - 2.28).abs() < 0.01, "{watcher}");
         let none = Events(Vec::new());
-        assert_eq!(watcher_from_copy_start(&none).unwrap(), None);
+        assert_eq!(
+            watcher_from_copy_start(&none, copy_start(&none).unwrap()).unwrap(),
+            None
+        );
     }
 
     #[test]

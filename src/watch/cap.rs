@@ -140,11 +140,12 @@ impl CapController {
             Some((t0, c0)) if bytes >= c0 => (t0, c0),
             // First sample, or the counter went back (a new removal, progress lost in a crash).
             _ => {
-                let (remaining, counts_foreground) = (self.remaining, self.counts_foreground);
-                *self = Self::new(self.cap as u64);
-                self.origin = Some((t, bytes));
-                self.remaining = remaining;
-                self.counts_foreground = counts_foreground;
+                *self = Self {
+                    origin: Some((t, bytes)),
+                    remaining: self.remaining,
+                    counts_foreground: self.counts_foreground,
+                    ..Self::new(self.cap as u64)
+                };
                 return Action::Run;
             }
         };
