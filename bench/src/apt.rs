@@ -10,7 +10,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::cache;
 use crate::cmd;
-use crate::versions::{Pin, APT_SOURCES, HOST_BACKPORTS_PACKAGES, HOST_PACKAGES};
+use crate::resolve::{self, Offers};
+use crate::versions::{PairSeries, Pin, APT_SOURCES, HOST_BACKPORTS_PACKAGES, HOST_PACKAGES};
 
 const SOURCES_FILE: &str = "/etc/apt/sources.list.d/zevac-lab.sources";
 
@@ -30,7 +31,7 @@ fn apt_get() -> Command {
     c
 }
 
-fn apt_update() -> Result<()> {
+pub(crate) fn apt_update() -> Result<()> {
     let mut result = Ok(());
     UPDATED.call_once(|| {
         result = cmd::run(apt_get().args(["update", "-q"]))
@@ -141,12 +142,25 @@ fn offered_versions(package: &str) -> String {
     }
 }
 
+/// What the mirror offers for `series`, and the `apt-cache madison` text it was read from (kept
+/// with the resolution, so a surprising one can be replayed in a unit test).
+pub fn offers(series: &PairSeries) -> Result<(Offers, String)> {
+    let prefix = format!("linux-image-{}.", series.kernel_series);
+    let names = cmd::stdout(Command::new("apt-cache").args(["pkgnames", &prefix]))
+        .context("listing the kernel images apt knows")?;
+    let abis = resolve::abis(series.kernel_series, names.lines());
+    let wanted = resolve::wanted_names(series, &abis);
+    let madison = cmd::stdout(Command::new("apt-cache").arg("madison").args(&wanted))
+        .context("asking apt which versions the mirror offers")?;
+    Ok((Offers::from_madison(&madison), madison))
+}
+
 /// The `.deb` of `pin`, downloaded into the cache once.
 pub fn deb(pin: &Pin) -> Result<PathBuf> {
     let dir = cache::dir(
         cache::root()
             .join("debs")
-            .join(pin.package)
+            .join(&pin.package)
             .join(pin.version.replace(':', "%3a")),
     )?;
     if let Some(found) = find_deb(&dir)? {
@@ -164,9 +178,9 @@ pub fn deb(pin: &Pin) -> Result<PathBuf> {
         apt_update()?;
         if let Err(e) = attempt() {
             bail!(
-                "cannot download {pin}: the mirror offers {}. The pin is in bench/src/versions.rs; \
-                 change it to an offered version ({e:#})",
-                offered_versions(pin.package)
+                "cannot download {pin}: the mirror offers {}. `zevac-bench lab setup --refresh` \
+                 (or ZEVAC_LAB_REFRESH=1) resolves the pair's versions from the mirror again ({e:#})",
+                offered_versions(&pin.package)
             );
         }
     }
@@ -184,15 +198,27 @@ fn find_deb(dir: &Path) -> Result<Option<PathBuf>> {
     Ok(None)
 }
 
-/// Unpacks `pins` into one tree under the cache, once; returns its root. The directory is named
-/// `name` plus a digest of the pins, so a changed list never reuses an old tree.
-pub fn unpacked(name: &str, pins: &[Pin]) -> Result<PathBuf> {
+/// The tree `unpacked` makes: `name` plus a digest of the pins, so a changed list never reuses
+/// an old tree.
+fn tree_path(name: &str, pins: &[Pin]) -> PathBuf {
     use sha2::{Digest, Sha256};
     let specs: Vec<String> = pins.iter().map(Pin::apt_spec).collect();
     let digest = Sha256::digest(specs.join("\n").as_bytes());
     let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    let root = cache::root().join("trees").join(format!("{name}-{tag}"));
-    let stamp = root.join(".zevac-complete");
+    cache::root().join("trees").join(format!("{name}-{tag}"))
+}
+
+const COMPLETE: &str = ".zevac-complete";
+
+/// Whether `unpacked(name, pins)` is finished in the cache.
+pub fn is_unpacked(name: &str, pins: &[Pin]) -> bool {
+    tree_path(name, pins).join(COMPLETE).exists()
+}
+
+/// Unpacks `pins` into one tree under the cache, once; returns its root.
+pub fn unpacked(name: &str, pins: &[Pin]) -> Result<PathBuf> {
+    let root = tree_path(name, pins);
+    let stamp = root.join(COMPLETE);
     if stamp.exists() {
         return Ok(root);
     }

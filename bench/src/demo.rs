@@ -44,6 +44,8 @@ pub struct Summary {
     pub scrub_errors: Option<u64>,
     pub manifest_ok: bool,
     pub state: String,
+    /// The Debian versions the guest ran.
+    pub versions: crate::Versions,
 }
 
 /// Runs the demo, printing the guest's progress lines as they arrive.
@@ -115,6 +117,7 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
         scrub_errors: after["scrub"]["errors"].as_u64(),
         manifest_ok: ev.cmd("verify")?.rc == 0,
         state: after["state"].as_str().unwrap_or("?").to_string(),
+        versions: lab.versions(),
     };
     println!("run directory: {}", run.dir.display());
     if watch.rc != 0 {

@@ -72,11 +72,7 @@ pub fn write_partition_table(image: &Path, pool_mib: u64) -> Result<()> {
 
 /// Returns the golden image for `data_mib` MiB of data, building it if it is not cached.
 pub fn golden(lab: &Lab, data_mib: u64) -> Result<Golden> {
-    let key = format!(
-        "{}-{}mib-v{LAYOUT_VERSION}",
-        lab.pair.pins().cache_key(),
-        data_mib
-    );
+    let key = format!("{}-{}mib-v{LAYOUT_VERSION}", lab.pins.cache_key(), data_mib);
     let dir = cache::root().join("golden").join(&key);
     let _lock = cache::lock(&format!("golden-{key}"))?;
     if let Some(g) = load(&dir, data_mib)? {

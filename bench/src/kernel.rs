@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::versions::{PairPins, ZfsPair};
+use crate::versions::PairPins;
 use crate::{apt, cache, cmd};
 
 /// Kernel modules the guest loads before OpenZFS: NVMe for the disks, device mapper for the
@@ -36,23 +36,34 @@ pub struct Kernel {
     pub guest_root: PathBuf,
 }
 
-/// Fetches, unpacks and builds what `pair` needs; every step is skipped when its cache is there.
-pub fn prepare(pair: ZfsPair) -> Result<Kernel> {
-    let pins = pair.pins();
+fn guest_tree_name(pins: &PairPins) -> String {
+    format!("guest-{}", pins.cache_key())
+}
+
+fn modules_dir(pins: &PairPins) -> PathBuf {
+    cache::root().join("modules").join(pins.cache_key())
+}
+
+/// Whether everything `prepare` builds for `pins` is in the cache, so no download is needed.
+pub fn is_cached(pins: &PairPins) -> bool {
+    modules_dir(pins).join("modules.dep").exists()
+        && apt::is_unpacked(&guest_tree_name(pins), &pins.guest_packages())
+}
+
+/// Fetches, unpacks and builds what `pins` name; every step is skipped when its cache is there.
+pub fn prepare(pins: &PairPins) -> Result<Kernel> {
+    let release = pins.kernel.release.as_str();
     let _lock = cache::lock(&format!("kernel-{}", pins.cache_key()))?;
-    let guest_root = apt::unpacked(
-        &format!("guest-{}", pins.cache_key()),
-        &pins.guest_packages(),
-    )?;
-    let zfs_dir = build_zfs_modules(&pins)?;
-    let mod_root = guest_root.join("lib/modules").join(pins.kernel_release);
+    let guest_root = apt::unpacked(&guest_tree_name(pins), &pins.guest_packages())?;
+    let zfs_dir = build_zfs_modules(pins)?;
+    let mod_root = guest_root.join("lib/modules").join(release);
     if !mod_root.join("modules.dep").exists() {
         // Debian makes modules.dep at install time; the package does not carry it.
         cmd::run(
             Command::new("depmod")
                 .arg("-b")
                 .arg(&guest_root)
-                .arg(pins.kernel_release),
+                .arg(release),
         )?;
     }
     let mut modules = resolve_modules(&mod_root, GUEST_MODULES)?
@@ -65,10 +76,8 @@ pub fn prepare(pair: ZfsPair) -> Result<Kernel> {
             .map(|m| zfs_dir.join(m)),
     );
     Ok(Kernel {
-        release: pins.kernel_release.to_string(),
-        vmlinuz: guest_root
-            .join("boot")
-            .join(format!("vmlinuz-{}", pins.kernel_release)),
+        release: release.to_string(),
+        vmlinuz: guest_root.join("boot").join(format!("vmlinuz-{release}")),
         modules,
         guest_root,
     })
@@ -174,12 +183,12 @@ fn decompressed(mod_root: &Path, rel: &str) -> Result<PathBuf> {
 /// Builds spl.ko and zfs.ko for the pair's kernel, or returns the cached ones. The key holds every
 /// version involved, so a second run never rebuilds.
 fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
-    let out_dir = cache::root().join("modules").join(pins.cache_key());
+    let out_dir = modules_dir(pins);
     if out_dir.join("modules.dep").exists() {
         return Ok(out_dir);
     }
     tracing::info!(
-        kernel = pins.kernel_release,
+        kernel = pins.kernel.release,
         zfs = pins.zfs_version,
         "building the OpenZFS kernel modules (a few minutes, once)"
     );
@@ -188,8 +197,8 @@ fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
         &pins.build_packages(),
     )?;
     let src_base = build_root.join("usr/src");
-    let common = src_base.join(pins.headers_common.package);
-    let arch = src_base.join(pins.headers_arch.package);
+    let common = src_base.join(&pins.kernel.headers_common.package);
+    let arch = src_base.join(&pins.kernel.headers_arch.package);
     // The arch headers include the common Makefile by its installed absolute path.
     let makefile = arch.join("Makefile");
     let text = std::fs::read_to_string(&makefile)?;

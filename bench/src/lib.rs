@@ -20,8 +20,10 @@ pub mod golden;
 pub mod initramfs;
 pub mod kernel;
 pub mod peers;
+pub mod pins;
 pub mod plots;
 pub mod qmp;
+pub mod resolve;
 pub mod selftest;
 pub mod sweep;
 pub mod versions;
@@ -36,7 +38,7 @@ use anyhow::{Context, Result};
 
 pub use disks::{Disk, DiskKind, Throttle};
 pub use events::{CmdRecord, Event, Events};
-pub use versions::ZfsPair;
+pub use versions::{PairPins, Versions, ZfsPair};
 pub use vm::{BootSpec, Outcome, Vm};
 
 use initramfs::Initramfs;
@@ -48,6 +50,8 @@ const LIB: &str = include_str!("../guest/lib.sh");
 /// A prepared lab for one kernel/OpenZFS pair: assets fetched and built, base initramfs assembled.
 pub struct Lab {
     pub pair: ZfsPair,
+    /// The Debian versions this lab runs, resolved from the mirror or from the cached build.
+    pub pins: PairPins,
     pub kernel: Kernel,
     base: Initramfs,
     lib_dirs: Vec<PathBuf>,
@@ -104,10 +108,22 @@ impl Run {
 
 impl Lab {
     /// Sets the host up and builds what is missing: slow the first time, seconds after that.
+    /// Uses the cached build unless `ZEVAC_LAB_REFRESH=1` ([`pins::choose`]).
     pub fn prepare(pair: ZfsPair) -> Result<Lab> {
+        Self::prepare_with(pair, pins::refresh_from_env())
+    }
+
+    /// [`Lab::prepare`]; with `refresh`, the versions are resolved from the mirror again.
+    pub fn prepare_with(pair: ZfsPair, refresh: bool) -> Result<Lab> {
         apt::ensure_host().context("setting up the host for the lab")?;
-        let kernel = kernel::prepare(pair)
-            .with_context(|| format!("preparing the guest kernel for OpenZFS {pair}"))?;
+        let pins = pins::choose(pair, refresh)?;
+        let kernel = kernel::prepare(&pins).with_context(|| {
+            format!(
+                "preparing the guest kernel for OpenZFS {pair} ({})",
+                pins.summary()
+            )
+        })?;
+        pins::record(&pins).context("recording the resolved versions")?;
         let root = &kernel.guest_root;
         let lib_dirs = vec![
             root.join("lib/x86_64-linux-gnu"),
@@ -117,10 +133,16 @@ impl Lab {
         let base = base_initramfs(&kernel, &lib_dirs).context("assembling the guest initramfs")?;
         Ok(Lab {
             pair,
+            pins,
             kernel,
             base,
             lib_dirs,
         })
+    }
+
+    /// The versions this lab runs, as results record them.
+    pub fn versions(&self) -> Versions {
+        self.pins.summary()
     }
 
     /// A new run directory under `$ZEVAC_LAB_RUNS` (default: the cache's `runs/`).

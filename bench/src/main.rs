@@ -71,10 +71,30 @@ struct PairArg {
 
 #[derive(Subcommand)]
 enum LabCmd {
-    /// Sets the host up and builds what is missing (kernel modules are cached); prints the paths.
+    /// Sets the host up and builds what is missing (kernel modules are cached); prints the
+    /// versions and the paths. The versions are resolved from the mirror the first time and then
+    /// kept with the build, even once the mirror has moved on.
     ///
-    /// Example: zevac-bench lab setup --zfs 2.1
-    Setup(PairArg),
+    /// Example: zevac-bench lab setup --zfs 2.1 --refresh
+    Setup {
+        #[command(flatten)]
+        pair: PairArg,
+        /// Resolves the versions from the mirror again even when a build is cached (the newest
+        /// complete kernel of the series; a new one is built). Also: ZEVAC_LAB_REFRESH=1.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Resolves the pair's versions from the mirror as set-up would, builds nothing, and prints
+    /// them as JSON; with --record, also writes apt's answer there (a fixture for the resolver's
+    /// unit tests).
+    ///
+    /// Example: zevac-bench lab resolve --zfs 2.1 --record bench/fixtures/apt/madison-2.1.txt
+    Resolve {
+        #[command(flatten)]
+        pair: PairArg,
+        #[arg(long)]
+        record: Option<PathBuf>,
+    },
     /// Builds (or finds in the cache) the golden EBS image for a data size; prints its directory.
     ///
     /// Example: zevac-bench lab golden --data-mib 1024
@@ -197,7 +217,7 @@ fn demo(args: DemoArgs) -> Result<()> {
     opts.zevac = zevac_bench::build_zevac()?;
     let summary = zevac_bench::demo::run(&lab, &opts)?;
     println!(
-        "\nsummary: boot blocked {:.1} s by zevac apply; copy {} at {}; scrub {}; data {}",
+        "\nsummary: boot blocked {:.1} s by zevac apply; copy {} at {}; scrub {}; data {}; {}",
         summary.boot_blocking_seconds,
         summary
             .copy_seconds
@@ -213,7 +233,8 @@ fn demo(args: DemoArgs) -> Result<()> {
             "intact"
         } else {
             "CHANGED"
-        }
+        },
+        summary.versions
     );
     println!("{}", serde_json::to_string(&summary)?);
     if summary.state != "verified" || !summary.manifest_ok {
@@ -224,12 +245,23 @@ fn demo(args: DemoArgs) -> Result<()> {
 
 fn lab(cmd: LabCmd) -> Result<()> {
     match cmd {
-        LabCmd::Setup(p) => {
-            let lab = Lab::prepare(p.pair)?;
+        LabCmd::Setup { pair, refresh } => {
+            let lab =
+                Lab::prepare_with(pair.pair, refresh || zevac_bench::pins::refresh_from_env())?;
+            println!("versions: {}", lab.versions());
             println!("kernel: {}", lab.kernel.vmlinuz.display());
             for m in &lab.kernel.modules {
                 println!("module: {}", m.display());
             }
+        }
+        LabCmd::Resolve { pair, record } => {
+            zevac_bench::apt::ensure_host()?;
+            let (pins, madison) = zevac_bench::pins::from_mirror(pair.pair)?;
+            if let Some(path) = record {
+                std::fs::write(&path, madison)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            println!("{}", serde_json::to_string_pretty(&pins)?);
         }
         LabCmd::Golden { pair, data_mib } => {
             let lab = Lab::prepare(pair.pair)?;

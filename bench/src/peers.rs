@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::Events;
 use crate::sweep::{CellResult, Latency, Workload, FIO_SECONDS};
-use crate::{golden, BootSpec, Lab, Throttle, ZfsPair};
+use crate::{golden, BootSpec, Lab, Throttle, Versions};
 
 const MIB: f64 = 1048576.0;
 
@@ -90,6 +90,9 @@ impl PeerCell {
 pub struct PeerResult {
     pub peer: Peer,
     pub zfs: String,
+    /// The Debian versions the cell ran on (not recorded before the lab resolved them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
     pub data_mib: u64,
     pub throttle_mib: u64,
     #[serde(default = "no_workload")]
@@ -187,14 +190,19 @@ pub fn run_peer(lab: &Lab, cell: &PeerCell) -> Result<PeerResult> {
         spec = crate::sweep::with_fio(spec)?;
     }
     let outcome = lab.run(&run, &spec)?;
-    let result = measure(lab.pair, cell, &outcome.events, &run.dir)?;
+    let result = measure(&lab.versions(), cell, &outcome.events, &run.dir)?;
     if result.manifest_ok {
         run.remove_images()?;
     }
     Ok(result)
 }
 
-fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Result<PeerResult> {
+fn measure(
+    versions: &Versions,
+    cell: &PeerCell,
+    ev: &Events,
+    run_dir: &Path,
+) -> Result<PeerResult> {
     if let Some(reason) = ev.failure() {
         bail!("the {} peer failed: {reason}", cell.peer.name());
     }
@@ -245,7 +253,8 @@ fn measure(pair: ZfsPair, cell: &PeerCell, ev: &Events, run_dir: &Path) -> Resul
     };
     Ok(PeerResult {
         peer: cell.peer,
-        zfs: pair.pins().zfs_version.to_string(),
+        zfs: versions.zfs.clone(),
+        versions: Some(versions.clone()),
         data_mib: cell.data_mib,
         throttle_mib: cell.throttle_mib,
         workload: cell.workload,

@@ -39,6 +39,8 @@ impl Default for Options {
 pub struct Report {
     pub zfs_version: String,
     pub kernel: String,
+    /// The Debian versions the lab resolved for this guest.
+    pub versions: crate::Versions,
     pub data_mib: u64,
     /// Bytes the removal copied: `removal_stats.copied` on 2.3, the origin vdev's ALLOC on 2.1
     /// (which has no exact counter).
@@ -89,14 +91,26 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Report> {
         spec = spec.binary("/bin/zevac", zevac);
     }
     let outcome = lab.run(&run, &spec)?;
-    let report = report(&outcome.events, &origin_serial, opts, throttle)?;
+    let report = report(
+        &outcome.events,
+        &origin_serial,
+        opts,
+        throttle,
+        lab.versions(),
+    )?;
     if report.passed() {
         run.remove_images()?;
     }
     Ok(report)
 }
 
-fn report(ev: &Events, origin_serial: &str, opts: &Options, throttle: Throttle) -> Result<Report> {
+fn report(
+    ev: &Events,
+    origin_serial: &str,
+    opts: &Options,
+    throttle: Throttle,
+    versions: crate::Versions,
+) -> Result<Report> {
     let origin_alloc = vdev_alloc(&ev.cmd("list_before")?.stdout, origin_serial)?;
     let remove = ev.cmd("remove")?;
     let wait = ev.cmd("wait")?;
@@ -113,6 +127,7 @@ fn report(ev: &Events, origin_serial: &str, opts: &Options, throttle: Throttle) 
     Ok(Report {
         zfs_version: ready.field("zfs_version")?.to_string(),
         kernel: boot.field("kernel")?.to_string(),
+        versions,
         data_mib: opts.data_mib,
         evacuated_bytes: evacuated,
         origin_alloc_bytes: origin_alloc,

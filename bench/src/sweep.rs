@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::events::Events;
-use crate::{golden, BootSpec, Lab, Throttle, ZfsPair};
+use crate::{golden, BootSpec, Lab, Throttle, Versions, ZfsPair};
 
 const MIB: f64 = 1_048_576.0;
 
@@ -338,6 +338,9 @@ pub struct CellResult {
     #[serde(flatten)]
     pub cell: Cell,
     pub zfs: String,
+    /// The Debian versions the cell ran on (not recorded before the lab resolved them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
     /// The cap in force (`None`: no cap).
     pub cap_mib_per_second: Option<f64>,
     /// Wall time of `zevac apply` in the guest: what the initrd step holds the boot for.
@@ -506,7 +509,7 @@ pub fn run_cell(lab: &Lab, cell: &Cell, zevac: &Path) -> Result<CellResult> {
         spec = with_fio(spec)?;
     }
     let outcome = lab.run(&run, &spec)?;
-    let result = measure(cell, lab.pair, &outcome.events, &run.dir)?;
+    let result = measure(cell, &lab.versions(), &outcome.events, &run.dir)?;
     if result.ok() {
         run.remove_images()?;
     }
@@ -541,7 +544,7 @@ pub(crate) fn fio_phase(ev: &Events, phase: &str) -> Result<Option<Latency>> {
 }
 
 /// Reads a cell's numbers from its guest's command records.
-fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<CellResult> {
+fn measure(cell: &Cell, versions: &Versions, ev: &Events, run_dir: &Path) -> Result<CellResult> {
     let apply = ev.cmd("apply")?;
     if apply.rc != 0 {
         bail!("zevac apply failed (exit {}): {}", apply.rc, apply.stderr);
@@ -589,7 +592,8 @@ fn measure(cell: &Cell, pair: ZfsPair, ev: &Events, run_dir: &Path) -> Result<Ce
     });
     Ok(CellResult {
         cell: cell.clone(),
-        zfs: pair.pins().zfs_version.to_string(),
+        zfs: versions.zfs.clone(),
+        versions: Some(versions.clone()),
         cap_mib_per_second: cap,
         boot_blocking_seconds: apply.seconds(),
         import_seconds: import_seconds(&apply.stdout),
@@ -1140,11 +1144,28 @@ pub fn machine() -> String {
     format!("{cpu}, {cores} cores, {qemu}")
 }
 
+/// The versions the cells ran on, each once, as the summary's first words.
+fn versions_line(results: &[CellResult], pair: ZfsPair) -> String {
+    let mut seen: Vec<String> = vec![];
+    for v in results.iter().filter_map(|r| r.versions.as_ref()) {
+        let text = v.to_string();
+        if !seen.contains(&text) {
+            seen.push(text);
+        }
+    }
+    if seen.is_empty() {
+        let zfs = results
+            .first()
+            .map_or(pair.series().zfs.upstream, |r| &r.zfs);
+        return format!("OpenZFS {zfs} (its Debian versions not recorded in these results)");
+    }
+    seen.join("; ")
+}
+
 /// `summary.md`: the table a user reads, and the goals.
 pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
-    let pins = pair.pins();
     let mut s = format!(
-        "# zevac sweep\n\nOpenZFS {}, kernel {}, in the QEMU lab on {} (software emulation: \
+        "# zevac sweep\n\n{}, in the QEMU lab on {} (software emulation: \
          disks and CPU are emulated, so read the ratios, not the seconds). Each cell: the \
          golden image on an EBS volume throttled by QEMU, two blank instance stores, `zevac \
          apply` in the initrd, `zevac watch` after it to a verified end. \"rate\": the EBS \
@@ -1153,8 +1174,7 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
          its last read before the copy's end (sampled twice a second; ZFS marks the removal done \
          a txg sync or two later), over that time and the cap: the initrd's uncapped start is \
          in it, and the foreground's reads of EBS, which the cap counts too.\n\n",
-        pins.zfs_version,
-        pins.kernel_release,
+        versions_line(results, pair),
         machine()
     );
     s.push_str(

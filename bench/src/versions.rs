@@ -1,22 +1,29 @@
-//! Every pinned package version of the lab, in one place.
+//! What the lab pins, and what it resolves from the mirror at set-up time.
 //!
-//! Debian keeps only the newest build of a kernel in `bookworm-security`, so a pin here can leave the
-//! mirror. When it does, `apt-get download` fails and the lab says which package; change the version
-//! in this file (`apt-cache madison <package>` lists what the mirror has) and the caches re-key by
-//! themselves, because every cache directory is named after these strings.
+//! A pair pins what it tests: the kernel series (6.12 from bookworm-backports and -security, or
+//! 6.1 from bookworm) and the OpenZFS release (2.3.2 or 2.1.11); the guest's user space pins each
+//! package's upstream release. The Debian versions of these are resolved when the lab is set up
+//! ([`crate::resolve`]): Debian keeps only the newest build of a kernel in `bookworm-security`,
+//! so a pinned Debian version leaves the mirror within weeks. The resolved versions are recorded
+//! beside the cached builds and in every result.
 
 use std::fmt;
 
-/// A Debian package pinned to one version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+/// A Debian package at one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pin {
-    pub package: &'static str,
-    pub version: &'static str,
+    pub package: String,
+    pub version: String,
 }
 
 impl Pin {
-    const fn new(package: &'static str, version: &'static str) -> Self {
-        Self { package, version }
+    pub fn new(package: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            package: package.into(),
+            version: version.into(),
+        }
     }
 
     /// `package=version`, as apt-get takes it.
@@ -32,7 +39,9 @@ impl fmt::Display for Pin {
 }
 
 /// Which kernel and OpenZFS pair the guest runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, Deserialize,
+)]
 pub enum ZfsPair {
     /// bookworm-backports' kernel 6.12 with OpenZFS 2.3.2 (has `zpool status -j`).
     #[value(name = "2.3")]
@@ -53,114 +62,188 @@ impl fmt::Display for ZfsPair {
     }
 }
 
-/// The packages that make up one guest: a kernel, its build headers and an OpenZFS release.
-#[derive(Debug, Clone)]
-pub struct PairPins {
-    /// `uname -r` of the guest kernel.
-    pub kernel_release: &'static str,
-    pub kernel_image: Pin,
-    pub headers_arch: Pin,
-    pub headers_common: Pin,
-    pub kbuild: Pin,
-    /// The OpenZFS version as upstream names it (also the directory under /usr/src in zfs-dkms).
-    pub zfs_version: &'static str,
-    pub zfs_dkms: Pin,
-    pub zfsutils: Pin,
-    /// The OpenZFS user-space libraries zfsutils-linux links.
-    pub zfs_libs: [Pin; 4],
+/// Packages that must be at one Debian version, of one upstream release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    pub packages: &'static [&'static str],
+    /// The upstream release, whole (`2.3.2`) or as a series (`252` takes `252.39`, not `253`).
+    pub upstream: &'static str,
+}
+
+impl Group {
+    const fn new(packages: &'static [&'static str], upstream: &'static str) -> Self {
+        Self { packages, upstream }
+    }
+}
+
+/// What a pair holds fixed; [`crate::resolve::resolve`] turns it into [`PairPins`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairSeries {
+    pub pair: ZfsPair,
+    /// The kernel series, as Debian names its packages (`linux-image-6.12.117+deb12-amd64`).
+    pub kernel_series: &'static str,
+    /// OpenZFS: zfs-dkms, zfsutils-linux and the libraries zfsutils-linux links.
+    pub zfs: Group,
 }
 
 impl ZfsPair {
     pub const ALL: [ZfsPair; 2] = [ZfsPair::V2_3, ZfsPair::V2_1];
 
-    pub fn pins(self) -> PairPins {
+    pub fn series(self) -> PairSeries {
         match self {
-            ZfsPair::V2_3 => {
-                const K: &str = "6.12.117-1~deb12u1";
-                const Z: &str = "2.3.2-2~bpo12+2";
-                PairPins {
-                    kernel_release: "6.12.117+deb12-amd64",
-                    kernel_image: Pin::new("linux-image-6.12.117+deb12-amd64-unsigned", K),
-                    headers_arch: Pin::new("linux-headers-6.12.117+deb12-amd64", K),
-                    headers_common: Pin::new("linux-headers-6.12.117+deb12-common", K),
-                    kbuild: Pin::new("linux-kbuild-6.12.117+deb12", K),
-                    zfs_version: "2.3.2",
-                    zfs_dkms: Pin::new("zfs-dkms", Z),
-                    zfsutils: Pin::new("zfsutils-linux", Z),
-                    zfs_libs: [
-                        Pin::new("libzfs6linux", Z),
-                        Pin::new("libzpool6linux", Z),
-                        Pin::new("libnvpair3linux", Z),
-                        Pin::new("libuutil3linux", Z),
+            ZfsPair::V2_3 => PairSeries {
+                pair: self,
+                kernel_series: "6.12",
+                zfs: Group::new(
+                    &[
+                        "zfs-dkms",
+                        "zfsutils-linux",
+                        "libzfs6linux",
+                        "libzpool6linux",
+                        "libnvpair3linux",
+                        "libuutil3linux",
                     ],
-                }
-            }
-            ZfsPair::V2_1 => {
-                const K: &str = "6.1.192-2";
-                const Z: &str = "2.1.11-1+deb12u1";
-                PairPins {
-                    kernel_release: "6.1.0-56-amd64",
-                    kernel_image: Pin::new("linux-image-6.1.0-56-amd64-unsigned", K),
-                    headers_arch: Pin::new("linux-headers-6.1.0-56-amd64", K),
-                    headers_common: Pin::new("linux-headers-6.1.0-56-common", K),
-                    kbuild: Pin::new("linux-kbuild-6.1", K),
-                    zfs_version: "2.1.11",
-                    zfs_dkms: Pin::new("zfs-dkms", Z),
-                    zfsutils: Pin::new("zfsutils-linux", Z),
-                    zfs_libs: [
-                        Pin::new("libzfs4linux", Z),
-                        Pin::new("libzpool5linux", Z),
-                        Pin::new("libnvpair3linux", Z),
-                        Pin::new("libuutil3linux", Z),
+                    "2.3.2",
+                ),
+            },
+            ZfsPair::V2_1 => PairSeries {
+                pair: self,
+                kernel_series: "6.1",
+                zfs: Group::new(
+                    &[
+                        "zfs-dkms",
+                        "zfsutils-linux",
+                        "libzfs4linux",
+                        "libzpool5linux",
+                        "libnvpair3linux",
+                        "libuutil3linux",
                     ],
-                }
-            }
+                    "2.1.11",
+                ),
+            },
         }
     }
 }
 
+/// Guest user space shared by both pairs (bookworm's own), by upstream release.
+pub const GUEST_COMMON: &[Group] = &[
+    Group::new(&["busybox-static"], "1.35.0"),
+    // udev needs libsystemd-shared of its own version; bookworm-backports' 254 is another series.
+    Group::new(&["udev", "libsystemd-shared"], "252"),
+    Group::new(&["dosfstools"], "4.2"),
+    // blkid -p (the blank-disk probe), blockdev, wipefs.
+    Group::new(&["util-linux"], "2.38.1"),
+    // mke2fs: the lab puts file systems on disks that must then count as not blank.
+    Group::new(&["e2fsprogs"], "1.47.0"),
+    // dmsetup and its library (and udev rules): the immutable origin's snapshot.
+    Group::new(&["dmsetup", "libdevmapper1.02.1"], "1.02.185"),
+];
+
+/// The kernel packages of one ABI, at the versions resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelPins {
+    /// Debian's ABI name (`6.1.0-57`, `6.12.117+deb12`).
+    pub abi: String,
+    /// `uname -r` of the guest kernel.
+    pub release: String,
+    pub image: Pin,
+    pub headers_arch: Pin,
+    pub headers_common: Pin,
+    pub kbuild: Pin,
+    /// kbuild is the series' shared package at a newer version than the rest, as the headers'
+    /// `Depends: linux-kbuild-<series> (>= version)` allows.
+    pub kbuild_mixed: bool,
+}
+
+/// The packages that make up one guest, resolved: a kernel, its build headers, an OpenZFS
+/// release and the guest's user space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairPins {
+    pub pair: ZfsPair,
+    pub kernel: KernelPins,
+    /// The OpenZFS version as upstream names it (also the directory under /usr/src in zfs-dkms).
+    pub zfs_version: String,
+    /// zfs-dkms first, then zfsutils-linux and its libraries.
+    pub zfs: Vec<Pin>,
+    pub guest_common: Vec<Pin>,
+}
+
 impl PairPins {
+    pub fn zfs_dkms(&self) -> &Pin {
+        &self.zfs[0]
+    }
+
     /// Packages whose files go into the guest's initramfs (not the build-only headers).
     pub fn guest_packages(&self) -> Vec<Pin> {
-        let mut pins = vec![self.kernel_image, self.zfsutils];
-        pins.extend(self.zfs_libs);
-        pins.extend(GUEST_COMMON);
+        let mut pins = vec![self.kernel.image.clone()];
+        pins.extend(self.zfs[1..].iter().cloned());
+        pins.extend(self.guest_common.iter().cloned());
         pins
     }
 
     /// Packages needed to build spl.ko and zfs.ko for this kernel.
     pub fn build_packages(&self) -> Vec<Pin> {
+        let k = &self.kernel;
         vec![
-            self.headers_arch,
-            self.headers_common,
-            self.kbuild,
-            self.zfs_dkms,
+            k.headers_arch.clone(),
+            k.headers_common.clone(),
+            k.kbuild.clone(),
+            self.zfs_dkms().clone(),
         ]
     }
 
-    /// A name for caches that changes whenever any pin of this pair changes.
+    /// A name for caches that changes whenever the kernel or OpenZFS build changes.
     pub fn cache_key(&self) -> String {
         format!(
             "linux-{}_zfs-{}",
-            self.kernel_image.version, self.zfs_dkms.version
+            self.kernel.image.version,
+            self.zfs_dkms().version
         )
+    }
+
+    /// What results record: the versions as one short line.
+    pub fn summary(&self) -> Versions {
+        Versions {
+            pair: self.pair,
+            kernel: self.kernel.release.clone(),
+            kernel_package: self.kernel.image.version.clone(),
+            kbuild: self.kernel.kbuild.to_string(),
+            kbuild_mixed: self.kernel.kbuild_mixed,
+            zfs: self.zfs_version.clone(),
+            zfs_package: self.zfs_dkms().version.clone(),
+        }
     }
 }
 
-/// Guest user space shared by both pairs (bookworm's own).
-pub const GUEST_COMMON: [Pin; 8] = [
-    Pin::new("busybox-static", "1:1.35.0-4+deb12u1+b1"),
-    Pin::new("udev", "252.39-1~deb12u2"),
-    Pin::new("libsystemd-shared", "252.39-1~deb12u2"),
-    Pin::new("dosfstools", "4.2-1"),
-    // blkid -p (the blank-disk probe), blockdev, wipefs.
-    Pin::new("util-linux", "2.38.1-5+deb12u3"),
-    // mke2fs: the lab puts file systems on disks that must then count as not blank.
-    Pin::new("e2fsprogs", "1.47.0-2+b2"),
-    // dmsetup and its library (and udev rules): the immutable origin's snapshot.
-    Pin::new("dmsetup", "2:1.02.185-2"),
-    Pin::new("libdevmapper1.02.1", "2:1.02.185-2"),
-];
+/// The resolved versions a result was measured with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Versions {
+    pub pair: ZfsPair,
+    /// `uname -r`.
+    pub kernel: String,
+    /// The Debian version of the kernel image.
+    pub kernel_package: String,
+    pub kbuild: String,
+    pub kbuild_mixed: bool,
+    /// The OpenZFS release (`2.3.2`).
+    pub zfs: String,
+    /// The Debian version of zfs-dkms and zfsutils-linux.
+    pub zfs_package: String,
+}
+
+impl fmt::Display for Versions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "kernel {} ({}), OpenZFS {} ({})",
+            self.kernel, self.kernel_package, self.zfs, self.zfs_package
+        )?;
+        if self.kbuild_mixed {
+            write!(f, ", with {} (shared by the series)", self.kbuild)?;
+        }
+        Ok(())
+    }
+}
 
 /// Installed on the host: the emulator, pahole for zfs' configure, and the shared libraries the
 /// guest's binaries are linked against (copied from the host into the initramfs; the host is
