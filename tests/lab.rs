@@ -60,9 +60,20 @@ fn selftest_on(pair: ZfsPair) {
     assert_eq!(report.kernel, lab.pins.kernel.release, "{report:?}");
     assert!(report.manifest_ok, "the data changed: {report:?}");
     assert_eq!(report.scrub_errors, 0, "{report:?}");
-    // Everything allocated on EBS was copied (2.3 counts it exactly; 2.1 reports the ALLOC).
+    // Everything allocated on EBS was copied: 2.3 counts it (removal_stats); on 2.1 the other
+    // vdevs' ALLOC grew by it. Both are measured apart from the origin's ALLOC they are held to.
+    let expected = match pair {
+        ZfsPair::V2_3 => selftest::Evacuated::RemovalStats,
+        ZfsPair::V2_1 => selftest::Evacuated::OtherVdevsAlloc,
+    };
+    assert_eq!(report.evacuated_from, expected, "{report:?}");
+    assert!(report.origin_gone, "the EBS vdev is still listed: {report:?}");
     assert!(
         report.evacuated_bytes >= report.origin_alloc_bytes * 9 / 10,
+        "{report:?}"
+    );
+    assert!(
+        report.other_vdevs_growth_bytes >= report.origin_alloc_bytes * 9 / 10,
         "{report:?}"
     );
     assert!(
@@ -292,6 +303,14 @@ fn apply_evacuates(pair: ZfsPair) {
         again.stdout.contains("nothing to do") && again.stdout.contains("finished"),
         "{}",
         again.stdout
+    );
+    // The copy went through the origin's snapshot, and the second apply released it.
+    let mapped = |name: &str| ev.cmd(name).unwrap().stdout.contains("zevac-origin");
+    assert!(mapped("dm_applied"), "apply made no snapshot mapping");
+    assert!(
+        !mapped("dm_again"),
+        "the second apply left the snapshot: {}",
+        ev.cmd("dm_again").unwrap().stdout
     );
     // The immutable origin: ZFS wrote its labels into the snapshot's store, not to EBS.
     let changed = changed_blocks(&golden.image, &ebs);
@@ -553,6 +572,12 @@ fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
         let mut vm = lab.boot(&run, &spec).unwrap();
         let reached = vm.wait_mark("reached", Duration::from_secs(300)).unwrap();
         vm.kill().unwrap();
+        // Mid-copy: ZFS still had the removal running when the guest marked the kill point.
+        let at_kill = json_of(&vm.events, "status_reached");
+        assert_eq!(
+            at_kill["state"], "evacuating",
+            "the kill at {percent}% did not land mid-copy: {at_kill}"
+        );
         done_mib += reached.fields["read_mib"].parse::<u64>().unwrap();
         let apply = vm.events.cmd("apply").unwrap();
         assert_eq!(apply.rc, 0, "{}", apply.stderr);
@@ -954,18 +979,21 @@ fn profiles_apply_and_restore(pair: ZfsPair) {
     let Scene { lab, golden, _turn } = scene(pair);
     let run = lab.new_run("profiles").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 0);
-    let outcome = boot_with_zevac(
-        &lab,
-        &run,
-        &golden,
-        disks,
-        include_str!("guest/profiles.sh"),
-        None,
+    // The guest reads back every parameter a shipped profile sets.
+    let all = zevac::profile::all(std::path::Path::new("/nonexistent")).unwrap();
+    let mut names: Vec<&str> = all.values().flat_map(|p| p.all_params()).collect();
+    names.push("zfs_removal_suspend_progress");
+    names.sort();
+    names.dedup();
+    let script = format!(
+        "PARAMS=\"{}\"\n{}",
+        names.join(" "),
+        include_str!("guest/profiles.sh")
     );
+    let outcome = boot_with_zevac(&lab, &run, &golden, disks, &script, None);
     let ev = &outcome.events;
     let initial = params(ev, "params_initial");
     println!("{pair}: module defaults {initial:?}");
-    let all = zevac::profile::all(std::path::Path::new("/nonexistent")).unwrap();
     for (name, profile) in &all {
         for phase in [
             zevac::profile::Phase::Boot,
@@ -976,8 +1004,16 @@ fn profiles_apply_and_restore(pair: ZfsPair) {
             assert_eq!(tune.rc, 0, "{}{}", tune.stdout, tune.stderr);
             let now = params(ev, &format!("params_{name}_{phase}"));
             for (param, value) in profile.phase(phase) {
-                if let Some(read) = now.get(param) {
-                    assert_eq!(read, value, "{name} {phase}: {param}");
+                // Read back, or absent from this module and reported as not set.
+                match now.get(param) {
+                    Some(read) => assert_eq!(read, value, "{name} {phase}: {param}"),
+                    None => {
+                        let said = format!("{}{}", tune.stdout, tune.stderr);
+                        assert!(
+                            !initial.contains_key(param) && said.contains(param.as_str()),
+                            "{name} {phase}: {param} was not read back: {said}"
+                        );
+                    }
                 }
             }
         }
@@ -1331,9 +1367,17 @@ fn cap_and_sigterm(pair: ZfsPair) {
         capped / mib,
         uncapped / mib
     );
+    // The cap averages from the copy's start, so 12 s into stage 2 the copy is still paying back
+    // its uncapped stretch: at most the cap here (half again for ZFS's copied counter, which
+    // moves only at txg syncs), and clearly faster once the cap is lifted.
     assert!(
-        capped < uncapped * 0.5,
-        "the cap must slow the copy clearly: {capped} vs {uncapped}"
+        capped <= 1.5 * mib,
+        "a 1 MiB/s cap let the copy run at {:.2} MiB/s",
+        capped / mib
+    );
+    assert!(
+        uncapped >= 2.0 * mib && capped < uncapped * 0.5,
+        "without the cap the copy must be clearly faster: {capped} vs {uncapped}"
     );
     let b = json_of(ev, "capped_b");
     assert_eq!(b["cap_bytes_per_second"], 1 << 20, "{b}");
@@ -1561,8 +1605,14 @@ fn sweep_quick_runs_its_cells_and_writes_the_results() {
         summary.contains("| 256 MiB | 16 MiB/s | randread | L2ARC on the instance stores |"),
         "{summary}"
     );
-    assert!(
-        summary.contains("| cap accuracy, the copy alone | within 10 % |"),
-        "{summary}"
-    );
+    // The capped cell with random reads measures the copy's own rate against the cap, and the
+    // summary reports that measure (not "not measured").
+    let goals = sweep::goals(&done.cells);
+    let own = goals
+        .iter()
+        .find(|g| g.name.starts_with("the copy's own rate / cap"))
+        .expect("the goal of the copy's own rate");
+    let measured = own.measured.as_deref().expect("measured by the quick cell");
+    assert!(summary.contains(measured), "{measured} not in {summary}");
+    assert!(r.copy_rate_to_cap().is_some(), "{r:?}");
 }

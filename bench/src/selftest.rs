@@ -42,9 +42,15 @@ pub struct Report {
     /// The Debian versions the lab resolved for this guest.
     pub versions: crate::Versions,
     pub data_mib: u64,
-    /// Bytes the removal copied: `removal_stats.copied` on 2.3, the origin vdev's ALLOC on 2.1
-    /// (which has no exact counter).
+    /// Bytes the removal copied: `removal_stats.copied` on 2.3; on 2.1, which has no such
+    /// counter, what the other vdevs' ALLOC grew by from `zpool add` to the removal's end.
     pub evacuated_bytes: u64,
+    /// Where `evacuated_bytes` comes from.
+    pub evacuated_from: Evacuated,
+    /// What the other vdevs' ALLOC grew by (both versions), beside ZFS's own counter on 2.3.
+    pub other_vdevs_growth_bytes: u64,
+    /// The EBS vdev is no longer in `zpool list -v` once the removal is done.
+    pub origin_gone: bool,
     /// ALLOC of the EBS vdev before the removal (`zpool list -Hpv`).
     pub origin_alloc_bytes: u64,
     /// From `zpool remove` starting to `zpool wait -t remove` returning: what a user waits, including
@@ -65,6 +71,16 @@ pub struct Report {
     pub scrub_errors: u64,
     /// What `zevac --version` printed in the guest, if the binary was carried in.
     pub zevac_version: Option<String>,
+}
+
+/// How the self-test knows what was copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evacuated {
+    /// `zpool status -j`'s `removal_stats.copied` (OpenZFS 2.3+).
+    RemovalStats,
+    /// The growth of the other vdevs' ALLOC (2.1, no JSON).
+    OtherVdevsAlloc,
 }
 
 impl Report {
@@ -91,12 +107,14 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Report> {
         spec = spec.binary("/bin/zevac", zevac);
     }
     let outcome = lab.run(&run, &spec)?;
+    let json_expected = lab.pair == crate::ZfsPair::V2_3;
     let report = report(
         &outcome.events,
         &origin_serial,
         opts,
         throttle,
         lab.versions(),
+        json_expected,
     )?;
     if report.passed() {
         run.remove_images()?;
@@ -110,15 +128,29 @@ fn report(
     opts: &Options,
     throttle: Throttle,
     versions: crate::Versions,
+    json_expected: bool,
 ) -> Result<Report> {
     let origin_alloc = vdev_alloc(&ev.cmd("list_before")?.stdout, origin_serial)?;
+    let list_after = ev.cmd("list_after")?.stdout;
+    let growth = other_vdevs_alloc(&list_after, origin_serial)?
+        .saturating_sub(other_vdevs_alloc(&ev.cmd("list_added")?.stdout, origin_serial)?);
     let remove = ev.cmd("remove")?;
     let wait = ev.cmd("wait")?;
     let json = ev.cmd("status_json")?;
+    if json_expected && json.rc != 0 {
+        bail!(
+            "zpool status -j failed (exit {}) on a release that has it: {}",
+            json.rc,
+            json.stderr.trim()
+        );
+    }
     let stats = (json.rc == 0)
         .then(|| removal_stats(&json.stdout))
         .transpose()?;
-    let evacuated = stats.as_ref().map_or(origin_alloc, |s| s.copied);
+    let (evacuated, evacuated_from) = match &stats {
+        Some(s) => (s.copied, Evacuated::RemovalStats),
+        None => (growth, Evacuated::OtherVdevsAlloc),
+    };
     let zfs_copy_seconds = stats.as_ref().map(|s| (s.end_time - s.start_time) as f64);
     let bps = throttle.bytes_per_second as f64;
     let evacuation_seconds = wait.end - remove.start;
@@ -130,6 +162,9 @@ fn report(
         versions,
         data_mib: opts.data_mib,
         evacuated_bytes: evacuated,
+        evacuated_from,
+        other_vdevs_growth_bytes: growth,
+        origin_gone: vdev_alloc(&list_after, origin_serial).is_err(),
         origin_alloc_bytes: origin_alloc,
         evacuation_seconds,
         throttle_bytes_per_second: throttle.bytes_per_second,
@@ -162,6 +197,24 @@ pub fn vdev_alloc(list: &str, serial: &str) -> Result<u64> {
         }
     }
     bail!("zpool list shows no vdev with serial {serial}:\n{list}")
+}
+
+/// The ALLOC of every vdev but the one whose name holds `origin_serial`, from `zpool list -Hpv`.
+pub fn other_vdevs_alloc(list: &str, origin_serial: &str) -> Result<u64> {
+    let mut sum = 0;
+    for line in list.lines().filter(|l| l.starts_with('\t')) {
+        let fields: Vec<&str> = line.split('\t').filter(|f| !f.is_empty()).collect();
+        if fields.first().is_some_and(|name| name.contains(origin_serial)) {
+            continue;
+        }
+        let alloc = fields
+            .get(2)
+            .context("zpool list: vdev row without ALLOC")?;
+        sum += alloc
+            .parse::<u64>()
+            .with_context(|| format!("zpool list: ALLOC {alloc:?}"))?;
+    }
+    Ok(sum)
 }
 
 /// The fields of `removal_stats` the self-test reads.
@@ -221,6 +274,20 @@ mod tests {
             280080384
         );
         assert!(vdev_alloc(&list, "AWS0000").is_err());
+    }
+
+    #[test]
+    fn the_other_vdevs_alloc_leaves_the_origin_out() {
+        // Recorded on OpenZFS 2.1.11 right after `zpool add`: the instance stores hold nothing yet.
+        let added = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/zfs-2.1.11/states/added_list.stdout"
+        ))
+        .unwrap();
+        assert_eq!(other_vdevs_alloc(&added, "vol0b2bbaafa22850faa").unwrap(), 0);
+        let before = fixture("list_before.stdout");
+        assert_eq!(other_vdevs_alloc(&before, "vol0b2bbaafa22850faa").unwrap(), 0);
+        assert_eq!(other_vdevs_alloc(&before, "AWS").unwrap(), 280080384);
     }
 
     #[test]

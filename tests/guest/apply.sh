@@ -5,6 +5,7 @@ run devices zevac devices
 run plan_before zevac plan --import
 run apply zevac apply
 run status_applied zevac status --json
+run dm_applied dmsetup ls
 must wait zpool wait -t remove rpool
 run status_done zevac status --json
 must zstatus zpool status -p rpool
@@ -13,5 +14,6 @@ must scrub zpool scrub -w rpool
 must status_scrubbed zpool status -p rpool
 must export zpool export rpool
 run apply_again zevac apply
+run dm_again dmsetup ls
 run status_again zpool status -p rpool
 must export_again zpool export rpool

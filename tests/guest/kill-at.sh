@@ -15,5 +15,7 @@ read_mib() { echo $(( $(awk '{print $3}' "$stat") / 2048 )); }
 start=$(read_mib)
 mark applied left_mib="$left_mib" need_mib="$need"
 while [ $(( $(read_mib) - start )) -lt "$need" ]; do sleep 0.2; done
-mark reached read_mib=$(( $(read_mib) - start ))
+reached=$(( $(read_mib) - start ))
+run status_reached zevac status --json
+mark reached read_mib="$reached"
 while true; do sleep 10; done
