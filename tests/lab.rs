@@ -67,7 +67,10 @@ fn selftest_on(pair: ZfsPair) {
         ZfsPair::V2_1 => selftest::Evacuated::OtherVdevsAlloc,
     };
     assert_eq!(report.evacuated_from, expected, "{report:?}");
-    assert!(report.origin_gone, "the EBS vdev is still listed: {report:?}");
+    assert!(
+        report.origin_gone,
+        "the EBS vdev is still listed: {report:?}"
+    );
     assert!(
         report.evacuated_bytes >= report.origin_alloc_bytes * 9 / 10,
         "{report:?}"

@@ -39,7 +39,9 @@ fn nixpkgs_lib() -> PathBuf {
     };
     let digest = zevac_bench::disks::sha256(&tarball)
         .unwrap_or_else(|e| panic!("cannot read {}: {e:#}", tarball.display()));
-    let dir = zevac_bench::cache::root().join("nixpkgs").join(&digest[..16]);
+    let dir = zevac_bench::cache::root()
+        .join("nixpkgs")
+        .join(&digest[..16]);
     let _lock = zevac_bench::cache::lock("nixpkgs-lib").unwrap();
     let done = dir.join(".zevac-complete");
     if !done.exists() {

@@ -132,8 +132,10 @@ fn report(
 ) -> Result<Report> {
     let origin_alloc = vdev_alloc(&ev.cmd("list_before")?.stdout, origin_serial)?;
     let list_after = ev.cmd("list_after")?.stdout;
-    let growth = other_vdevs_alloc(&list_after, origin_serial)?
-        .saturating_sub(other_vdevs_alloc(&ev.cmd("list_added")?.stdout, origin_serial)?);
+    let growth = other_vdevs_alloc(&list_after, origin_serial)?.saturating_sub(other_vdevs_alloc(
+        &ev.cmd("list_added")?.stdout,
+        origin_serial,
+    )?);
     let remove = ev.cmd("remove")?;
     let wait = ev.cmd("wait")?;
     let json = ev.cmd("status_json")?;
@@ -204,7 +206,10 @@ pub fn other_vdevs_alloc(list: &str, origin_serial: &str) -> Result<u64> {
     let mut sum = 0;
     for line in list.lines().filter(|l| l.starts_with('\t')) {
         let fields: Vec<&str> = line.split('\t').filter(|f| !f.is_empty()).collect();
-        if fields.first().is_some_and(|name| name.contains(origin_serial)) {
+        if fields
+            .first()
+            .is_some_and(|name| name.contains(origin_serial))
+        {
             continue;
         }
         let alloc = fields
@@ -284,9 +289,15 @@ mod tests {
             "/fixtures/zfs-2.1.11/states/added_list.stdout"
         ))
         .unwrap();
-        assert_eq!(other_vdevs_alloc(&added, "vol0b2bbaafa22850faa").unwrap(), 0);
+        assert_eq!(
+            other_vdevs_alloc(&added, "vol0b2bbaafa22850faa").unwrap(),
+            0
+        );
         let before = fixture("list_before.stdout");
-        assert_eq!(other_vdevs_alloc(&before, "vol0b2bbaafa22850faa").unwrap(), 0);
+        assert_eq!(
+            other_vdevs_alloc(&before, "vol0b2bbaafa22850faa").unwrap(),
+            0
+        );
         assert_eq!(other_vdevs_alloc(&before, "AWS").unwrap(), 280080384);
     }
 
