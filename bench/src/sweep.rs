@@ -149,6 +149,22 @@ pub struct Matrix {
     /// Peers to run at each data size and throttle, after zevac's cells (default: none).
     #[serde(default)]
     pub peers: Vec<crate::peers::Peer>,
+    /// Boots of each zevac cell (default 1): the emulated lab is noisy, so a claim rests on the
+    /// spread of several.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub repeats: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn no_workload() -> Vec<Workload> {
@@ -174,6 +190,7 @@ impl Matrix {
                 crate::peers::Peer::Eager,
                 crate::peers::Peer::Lvmcache,
             ],
+            repeats: 1,
         }
     }
 
@@ -187,6 +204,7 @@ impl Matrix {
             caps: vec![CapSpec::OfThrottle(0.5)],
             workloads: vec![Workload::Randread],
             peers: vec![crate::peers::Peer::L2arc],
+            repeats: 1,
         }
     }
 
@@ -249,13 +267,14 @@ impl Matrix {
                 for profile in &self.profiles {
                     for &cap in &self.caps {
                         for &workload in &self.workloads {
-                            cells.push(Cell {
+                            cells.extend((0..self.repeats.max(1)).map(|repeat| Cell {
                                 data_mib,
                                 throttle_mib,
                                 profile: profile.clone(),
                                 cap,
                                 workload,
-                            });
+                                repeat,
+                            }));
                         }
                     }
                 }
@@ -280,6 +299,9 @@ pub struct Cell {
     pub profile: String,
     pub cap: CapSpec,
     pub workload: Workload,
+    /// Which boot of the cell, from 0 (`Matrix::repeats`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeat: u32,
 }
 
 impl Cell {
@@ -320,10 +342,26 @@ impl Cell {
     }
 
     fn label(&self) -> String {
+        let repeat = if self.repeat > 0 {
+            format!(", repeat {}", self.repeat)
+        } else {
+            String::new()
+        };
         format!(
-            "{} MiB, EBS {} MiB/s, {}, cap {}, workload {}",
+            "{} MiB, EBS {} MiB/s, {}, cap {}, workload {}{repeat}",
             self.data_mib, self.throttle_mib, self.profile, self.cap, self.workload
         )
+    }
+
+    /// The same cell, whatever its repeat.
+    pub fn same_settings(&self, other: &Cell) -> bool {
+        Cell {
+            repeat: 0,
+            ..self.clone()
+        } == Cell {
+            repeat: 0,
+            ..other.clone()
+        }
     }
 }
 
@@ -1092,6 +1130,55 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
     goals
 }
 
+/// "lo to hi (n)" of the values `f` gives, or "-".
+fn spread(cells: &[&CellResult], f: impl Fn(&CellResult) -> Option<f64>) -> String {
+    let v: Vec<f64> = cells.iter().filter_map(|r| f(r)).collect();
+    if v.is_empty() {
+        return "-".into();
+    }
+    let (lo, hi) = min_max(&v);
+    format!("{lo:.2} to {hi:.2} ({})", v.len())
+}
+
+/// The spread of each cell that ran more than once, for claims that rest on repeats.
+fn repeats_section(results: &[CellResult]) -> String {
+    let mut groups: Vec<Vec<&CellResult>> = vec![];
+    for r in results {
+        match groups.iter_mut().find(|g| g[0].cell.same_settings(&r.cell)) {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    groups.retain(|g| g.len() > 1);
+    if groups.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n## Repeats\n\nEach cell that ran more than once, its spread (lowest to highest, and how \
+         many boots measured it).\n\n| data | EBS throttle | profile | cap | workload | boots | \
+         boot held (s) | cap in force (MiB/s) | the copy's own / cap | p99 during / before | \
+         fio overlap with the copy |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for g in groups {
+        let c = &g[0].cell;
+        s.push_str(&format!(
+            "| {} MiB | {} MiB/s | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            c.data_mib,
+            c.throttle_mib,
+            c.profile,
+            c.cap,
+            c.workload,
+            g.len(),
+            spread(&g, |r| Some(r.boot_blocking_seconds)),
+            spread(&g, |r| r.cap_mib_per_second),
+            spread(&g, |r| r.copy_rate_to_cap()),
+            spread(&g, |r| Some(r.during?.p99_ms / r.before?.p99_ms)),
+            spread(&g, |r| r.during_copy_overlap),
+        ));
+    }
+    s
+}
+
 /// The share of fio's `during` run that must overlap the copy for its p99 to count.
 const MIN_OVERLAP: f64 = 0.5;
 
@@ -1304,6 +1391,7 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
             ));
         }
     }
+    s.push_str(&repeats_section(results));
     s.push_str("\n## Goals\n\n| goal | target | measured | met |\n|---|---|---|---|\n");
     for g in goals(results) {
         s.push_str(&format!(
@@ -1423,6 +1511,28 @@ mod tests {
     }
 
     #[test]
+    fn repeats_make_one_cell_per_boot_and_read_back() {
+        let text = "data_mib = [1024]\nthrottle_mib = [16, 64]\nprofiles = [\"gentle\"]\n\
+                    caps = [\"profile\"]\nworkloads = [\"randread\"]\nrepeats = 3\n";
+        let m: Matrix = toml::from_str(text).unwrap();
+        let cells = m.cells();
+        assert_eq!(cells.len(), 6);
+        assert_eq!(
+            cells.iter().map(|c| c.repeat).collect::<Vec<_>>(),
+            [0, 1, 2, 0, 1, 2]
+        );
+        assert!(cells[0].same_settings(&cells[2]) && !cells[0].same_settings(&cells[3]));
+        let again: Matrix = toml::from_str(&toml::to_string(&m).unwrap()).unwrap();
+        assert_eq!(again.cells(), cells);
+        // A result of an earlier sweep has no repeat field: it is boot 0.
+        let old: Cell = serde_json::from_str(
+            r#"{"data_mib":256,"throttle_mib":16,"profile":"gentle","cap":"none","workload":"none"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.repeat, 0);
+    }
+
+    #[test]
     fn a_cell_config_names_its_cap() {
         let cell = |profile: &str, cap| Cell {
             data_mib: 256,
@@ -1430,6 +1540,7 @@ mod tests {
             profile: profile.into(),
             cap,
             workload: Workload::None,
+            repeat: 0,
         };
         let c = cell("balanced", CapSpec::OfThrottle(0.25))
             .config(&[])
