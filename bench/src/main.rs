@@ -243,26 +243,33 @@ fn demo(args: DemoArgs) -> Result<()> {
     Ok(())
 }
 
+/// `lab setup`: prints the versions, the kernel and its modules.
+fn setup(pair: ZfsPair, refresh: bool) -> Result<()> {
+    let lab = Lab::prepare_with(pair, refresh || zevac_bench::pins::refresh_from_env())?;
+    println!("versions: {}", lab.versions());
+    println!("kernel: {}", lab.kernel.vmlinuz.display());
+    for m in &lab.kernel.modules {
+        println!("module: {}", m.display());
+    }
+    Ok(())
+}
+
+/// `lab resolve`: what the mirror gives `pair` today, and apt's answer into `record`.
+fn resolve(pair: ZfsPair, record: Option<PathBuf>) -> Result<()> {
+    zevac_bench::apt::ensure_host()?;
+    let (pins, madison) = zevac_bench::pins::from_mirror(pair)?;
+    if let Some(path) = record {
+        std::fs::write(&path, madison)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!("{}", serde_json::to_string_pretty(&pins)?);
+    Ok(())
+}
+
 fn lab(cmd: LabCmd) -> Result<()> {
     match cmd {
-        LabCmd::Setup { pair, refresh } => {
-            let lab =
-                Lab::prepare_with(pair.pair, refresh || zevac_bench::pins::refresh_from_env())?;
-            println!("versions: {}", lab.versions());
-            println!("kernel: {}", lab.kernel.vmlinuz.display());
-            for m in &lab.kernel.modules {
-                println!("module: {}", m.display());
-            }
-        }
-        LabCmd::Resolve { pair, record } => {
-            zevac_bench::apt::ensure_host()?;
-            let (pins, madison) = zevac_bench::pins::from_mirror(pair.pair)?;
-            if let Some(path) = record {
-                std::fs::write(&path, madison)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            println!("{}", serde_json::to_string_pretty(&pins)?);
-        }
+        LabCmd::Setup { pair, refresh } => setup(pair.pair, refresh)?,
+        LabCmd::Resolve { pair, record } => resolve(pair.pair, record)?,
         LabCmd::Golden { pair, data_mib } => {
             let lab = Lab::prepare(pair.pair)?;
             let g = golden::golden(&lab, data_mib)?;

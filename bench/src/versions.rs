@@ -3,7 +3,7 @@
 //! A pair pins what it tests: the kernel series (6.12 from bookworm-backports and -security, or
 //! 6.1 from bookworm) and the OpenZFS release (2.3.2 or 2.1.11); the guest's user space pins each
 //! package's upstream release. The Debian versions of these are resolved when the lab is set up
-//! ([`crate::resolve`]): Debian keeps only the newest build of a kernel in `bookworm-security`,
+//! (`resolve.rs`): Debian keeps only the newest build of a kernel in `bookworm-security`,
 //! so a pinned Debian version leaves the mirror within weeks. The resolved versions are recorded
 //! beside the cached builds and in every result.
 
@@ -76,7 +76,7 @@ impl Group {
     }
 }
 
-/// What a pair holds fixed; [`crate::resolve::resolve`] turns it into [`PairPins`].
+/// What a pair holds fixed; the resolver (`resolve.rs`) turns it into [`PairPins`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PairSeries {
     pub pair: ZfsPair,
