@@ -47,6 +47,10 @@ use kernel::Kernel;
 const INIT: &str = include_str!("../guest/init.sh");
 const LIB: &str = include_str!("../guest/lib.sh");
 
+/// How long a guest may take from QEMU's start to its scenario's start before it is booted
+/// again: a normal boot takes 5 to 15 s of guest time.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// A prepared lab for one kernel/OpenZFS pair: assets fetched and built, base initramfs assembled.
 pub struct Lab {
     pub pair: ZfsPair,
@@ -158,8 +162,27 @@ impl Lab {
         })
     }
 
-    /// Boots the guest; the returned handle reads events, waits, kills.
+    /// Boots the guest; the returned handle reads events, waits, kills. The guest has started
+    /// its scenario when this returns, unless it stopped or ran out of time first.
+    ///
+    /// Under QEMU's software emulation a guest kernel sometimes stalls in early boot (RCU stall
+    /// reports on the console, no progress for minutes; seen once in the lab's test runs). Until
+    /// the scenario starts nothing has touched the disks, so such a boot is killed and the guest
+    /// booted once more; the first boot's console stays in the run directory.
     pub fn boot(&self, run: &Run, spec: &BootSpec) -> Result<Vm> {
+        let mut vm = self.boot_once(run, spec)?;
+        if vm.wait_ready(READY_TIMEOUT)? || vm.past_deadline() {
+            return Ok(vm);
+        }
+        vm.kill()?;
+        tracing::warn!(
+            console = %vm.files.console.display(),
+            "the guest did not start its scenario within {READY_TIMEOUT:?}: booting it once more"
+        );
+        self.boot_once(run, spec)
+    }
+
+    fn boot_once(&self, run: &Run, spec: &BootSpec) -> Result<Vm> {
         let n = run.boots.fetch_add(1, Ordering::SeqCst);
         let files = vm::RunFiles::new(&run.dir, n);
         vm::write_initramfs(&self.base, spec, &self.lib_dirs, &files.initrd)?;

@@ -315,9 +315,12 @@ fn lab(cmd: LabCmd) -> Result<()> {
                 .binary("/bin/zevac", zevac_bench::build_zevac()?);
             let mut vm = lab.boot(&run, &spec)?;
             if let Some(secs) = kill_after {
-                vm.wait_for("the scenario to start", Duration::from_secs(300), |e| {
-                    e.event == "ready"
-                })?;
+                if !vm.wait_ready(Duration::from_secs(300))? {
+                    anyhow::bail!(
+                        "the scenario did not start; console: {}",
+                        vm.files.console.display()
+                    );
+                }
                 std::thread::sleep(Duration::from_secs(secs));
                 vm.kill()?;
                 eprintln!("killed; disks and logs in {}", run.dir.display());

@@ -190,6 +190,8 @@ pub struct Vm {
     partial: String,
     /// Every event received so far.
     pub events: Events,
+    /// How many of `events` a wait has looked at: the next wait starts after them.
+    scanned: usize,
     exit: Option<ExitStatus>,
 }
 
@@ -257,6 +259,7 @@ impl Vm {
             events_pos: 0,
             partial: String::new(),
             events: Events::default(),
+            scanned: 0,
             exit: None,
         })
     }
@@ -327,13 +330,12 @@ impl Vm {
         pred: impl Fn(&Event) -> bool,
     ) -> Result<Event> {
         let until = (Instant::now() + timeout).min(self.deadline);
-        let mut seen = self.events.0.len();
         loop {
             self.poll()?;
-            if let Some(e) = self.events.0[seen..].iter().find(|e| pred(e)) {
-                return Ok(e.clone());
+            if let Some(e) = self.take_next(&pred) {
+                return Ok(e);
             }
-            seen = self.events.0.len();
+            self.scanned = self.events.0.len();
             if let Some(reason) = self.events.failure() {
                 bail!(
                     "the guest failed while waiting for {what}: {reason} ({})",
@@ -343,8 +345,8 @@ impl Vm {
             if self.exited() {
                 // One more read: the last lines may have landed just before QEMU exited.
                 self.poll()?;
-                if let Some(e) = self.events.0[seen..].iter().find(|e| pred(e)) {
-                    return Ok(e.clone());
+                if let Some(e) = self.take_next(&pred) {
+                    return Ok(e);
                 }
                 bail!("the guest stopped before {what} ({})", self.context());
             }
@@ -358,6 +360,39 @@ impl Vm {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Waits until the guest's init has started the scenario (its `ready` event, which may have
+    /// come already), it exited, or `timeout` passed (`false`; never past the boot's deadline).
+    pub fn wait_ready(&mut self, timeout: Duration) -> Result<bool> {
+        let until = (Instant::now() + timeout).min(self.deadline);
+        loop {
+            self.poll()?;
+            if let Some(i) = self.events.0.iter().position(|e| e.event == "ready") {
+                self.scanned = self.scanned.max(i + 1);
+                return Ok(true);
+            }
+            if self.exited() {
+                return Ok(true);
+            }
+            if Instant::now() >= until {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The first event after those already looked at that matches `pred`; the next wait starts
+    /// after it, so an event that arrived in the same read is not lost.
+    fn take_next(&mut self, pred: &impl Fn(&Event) -> bool) -> Option<Event> {
+        let at = self.events.0[self.scanned..].iter().position(pred)?;
+        self.scanned += at + 1;
+        Some(self.events.0[self.scanned - 1].clone())
+    }
+
+    /// Whether the boot's own deadline has passed.
+    pub fn past_deadline(&self) -> bool {
+        Instant::now() >= self.deadline
     }
 
     /// Waits for a `mark` event named `name`.
