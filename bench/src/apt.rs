@@ -124,17 +124,9 @@ pub fn ensure_installed(packages: &[&str]) -> Result<()> {
 
 /// The versions of `package` the mirror offers, for the error message of a pin that left it.
 fn offered_versions(package: &str) -> String {
-    let out = Command::new("apt-cache")
-        .args(["madison", package])
-        .output();
-    let versions: Vec<String> = out
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .filter_map(|l| l.split('|').nth(1).map(|v| v.trim().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let text =
+        cmd::stdout(Command::new("apt-cache").args(["madison", package])).unwrap_or_default();
+    let versions = Offers::from_madison(&text).versions(package);
     if versions.is_empty() {
         "none".into()
     } else {

@@ -184,46 +184,46 @@ fn report(
     })
 }
 
-/// ALLOC of the vdev whose name holds `serial`, from `zpool list -Hpv` (tab-separated; vdev rows
-/// are indented with a tab).
-pub fn vdev_alloc(list: &str, serial: &str) -> Result<u64> {
-    for line in list.lines() {
+/// The vdev rows of `zpool list -Hpv` (tab-separated, indented with a tab): each name and its
+/// ALLOC, `None` where ZFS prints `-` (the removed vdev's remains, `indirect-0`).
+fn vdev_rows(list: &str) -> Result<Vec<(&str, Option<u64>)>> {
+    let mut rows = vec![];
+    for line in list.lines().filter(|l| l.starts_with('\t')) {
         let fields: Vec<&str> = line.split('\t').filter(|f| !f.is_empty()).collect();
-        if fields.first().is_some_and(|name| name.contains(serial)) {
-            let alloc = fields
-                .get(2)
-                .context("zpool list: vdev row without ALLOC")?;
-            return alloc
-                .parse()
-                .with_context(|| format!("zpool list: ALLOC {alloc:?}"));
-        }
+        let (Some(name), Some(alloc)) = (fields.first(), fields.get(2)) else {
+            bail!("zpool list: vdev row without ALLOC: {line:?}");
+        };
+        let alloc = match *alloc {
+            "-" => None,
+            a => Some(
+                a.parse()
+                    .with_context(|| format!("zpool list: ALLOC {a:?}"))?,
+            ),
+        };
+        rows.push((*name, alloc));
     }
-    bail!("zpool list shows no vdev with serial {serial}:\n{list}")
+    Ok(rows)
+}
+
+/// ALLOC of the vdev whose name holds `serial`, from `zpool list -Hpv`.
+pub fn vdev_alloc(list: &str, serial: &str) -> Result<u64> {
+    match vdev_rows(list)?
+        .into_iter()
+        .find(|(name, _)| name.contains(serial))
+    {
+        Some((_, Some(alloc))) => Ok(alloc),
+        Some((name, None)) => bail!("zpool list shows no ALLOC for {name}"),
+        None => bail!("zpool list shows no vdev with serial {serial}:\n{list}"),
+    }
 }
 
 /// The ALLOC of every vdev but the one whose name holds `origin_serial`, from `zpool list -Hpv`.
 pub fn other_vdevs_alloc(list: &str, origin_serial: &str) -> Result<u64> {
-    let mut sum = 0;
-    for line in list.lines().filter(|l| l.starts_with('\t')) {
-        let fields: Vec<&str> = line.split('\t').filter(|f| !f.is_empty()).collect();
-        if fields
-            .first()
-            .is_some_and(|name| name.contains(origin_serial))
-        {
-            continue;
-        }
-        let alloc = fields
-            .get(2)
-            .context("zpool list: vdev row without ALLOC")?;
-        // The removed vdev's remains (`indirect-0`) have no ALLOC of their own.
-        if *alloc == "-" {
-            continue;
-        }
-        sum += alloc
-            .parse::<u64>()
-            .with_context(|| format!("zpool list: ALLOC {alloc:?}"))?;
-    }
-    Ok(sum)
+    Ok(vdev_rows(list)?
+        .into_iter()
+        .filter(|(name, _)| !name.contains(origin_serial))
+        .filter_map(|(_, alloc)| alloc)
+        .sum())
 }
 
 /// The fields of `removal_stats` the self-test reads.

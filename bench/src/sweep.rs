@@ -1277,14 +1277,20 @@ pub fn machine() -> String {
     format!("{cpu}, {cores} cores, {qemu}")
 }
 
-/// The hosts the cells ran on, each once.
-fn machines_line(results: &[CellResult]) -> String {
-    let mut seen: Vec<&str> = vec![];
-    for m in results.iter().filter_map(|r| r.machine.as_deref()) {
-        if !seen.contains(&m) {
-            seen.push(m);
+/// Each distinct value of `values`, in the order they first come.
+fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen: Vec<String> = vec![];
+    for v in values {
+        if !seen.contains(&v) {
+            seen.push(v);
         }
     }
+    seen
+}
+
+/// The hosts the cells ran on, each once.
+fn machines_line(results: &[CellResult]) -> String {
+    let seen = distinct(results.iter().filter_map(|r| r.machine.clone()));
     match (seen.is_empty(), results.iter().any(|r| r.machine.is_none())) {
         (true, _) => "on machines these results do not record".into(),
         (false, false) => format!("on {}", seen.join("; ")),
@@ -1294,13 +1300,11 @@ fn machines_line(results: &[CellResult]) -> String {
 
 /// The versions the cells ran on, each once, as the summary's first words.
 fn versions_line(results: &[CellResult], pair: ZfsPair) -> String {
-    let mut seen: Vec<String> = vec![];
-    for v in results.iter().filter_map(|r| r.versions.as_ref()) {
-        let text = v.to_string();
-        if !seen.contains(&text) {
-            seen.push(text);
-        }
-    }
+    let seen = distinct(
+        results
+            .iter()
+            .filter_map(|r| r.versions.as_ref().map(ToString::to_string)),
+    );
     if seen.is_empty() {
         let zfs = results
             .first()
