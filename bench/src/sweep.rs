@@ -1113,7 +1113,7 @@ fn gentle_p99(ok: &[&CellResult]) -> Goal {
     let uncapped = p99_ratio(false);
     let short = gentle.iter().filter(|r| !overlapped(r)).count();
     goal(
-        "random-read p99 during the copy / before it, `gentle` with a cap (as it ships)",
+        "random-read p99 during the copy / before it, `gentle` with a cap (its own or the matrix's)",
         "at most 1.5x",
         highest_at_most(&p99_ratio(true), 1.5).map(|(text, met)| {
             let mut apart = String::new();
