@@ -230,6 +230,9 @@ in
           Type = "oneshot";
           RemainAfterExit = true;
           ExecStart = "${cfg.package}/bin/zevac apply --config /etc/zevac.toml";
+          # Also after a kill or a timeout: if no local disk joined the pool yet, give the pool
+          # on EBS back to the import unit (zevac does this itself when it fails).
+          ExecStopPost = "${cfg.package}/bin/zevac recover --config /etc/zevac.toml";
           StandardOutput = "journal+console";
           # apply imports with the copy paused and returns in seconds; a hang must not hold
           # the boot for ever.

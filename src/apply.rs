@@ -212,11 +212,52 @@ pub fn apply(
             });
         }
     }
+    let disks = first.disks;
+    carry_out(exec, config, profile, paths, disks, &decision).map_err(|e| {
+        let back = fall_back(exec, config, paths);
+        e.context(back)
+    })
+}
+
+/// [`origin::give_back`] on this machine's disks (`zevac recover`, and `apply` on failure).
+pub fn recover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<origin::GiveBack> {
+    let disks = discover(exec, config, paths)?;
+    let outcome = origin::give_back(exec, config, &disks)?;
+    match outcome {
+        origin::GiveBack::NoSnapshot => {}
+        origin::GiveBack::Kept { guarded } => tracing::error!(guarded, "{}", outcome.describe()),
+        origin::GiveBack::Undone { exported } => {
+            tracing::error!(exported, "{}", outcome.describe())
+        }
+    }
+    Ok(outcome)
+}
+
+/// After a failed `apply`: [`recover`], said in the error.
+fn fall_back(exec: &dyn Executor, config: &Config, paths: &Paths) -> String {
+    match recover(exec, config, paths) {
+        Ok(outcome) => outcome.describe().into(),
+        Err(e) => {
+            tracing::error!("zevac failed, and could not give the pool on EBS back: {e:#}");
+            format!("giving the pool on EBS back failed too: {e:#}")
+        }
+    }
+}
+
+/// The part of `apply` that changes things, from the first partition on.
+fn carry_out(
+    exec: &dyn Executor,
+    config: &Config,
+    profile: &Profile,
+    paths: &Paths,
+    disks: Vec<BlockDevice>,
+    decision: &Decision,
+) -> Result<Report> {
     // What must come before the writable import: the local partitions, and (immutable) the
     // snapshot the import goes through. Then the disks are read again for their new partitions.
-    let mut disks = first.disks;
+    let mut disks = disks;
     let mut before: Vec<Step> = Vec::new();
-    if let Decision::Steps { steps } = &decision {
+    if let Decision::Steps { steps } = decision {
         before = steps
             .iter()
             .take_while(|s| matches!(s, Step::Partition(_) | Step::Snapshot(_)))
@@ -236,6 +277,7 @@ pub fn apply(
         ..
     } = survey_disks(exec, config, paths, disks, Import::Writable)?;
     let pool = pool.context("the pool vanished between two imports")?;
+    crate::faults::after("import")?;
     let disks = &disks;
     let decision = plan::plan(config, disks, &pool);
     let boot_phase = || -> Result<()> {
@@ -356,6 +398,7 @@ fn run_steps(
                 Ok(())
             }
         });
+        let done = done.and_then(|()| crate::faults::after(step.kind()));
         if let Err(e) = done {
             let now = pool_summary(&zpool, steps);
             return Err(e.context(format!(
@@ -428,7 +471,7 @@ mod tests {
         exec.answer_recorded("zpool version", &dir, "version")
             .unwrap();
         exec.answer_recorded(
-            "zpool status -j --json-int -p rpool",
+            "zpool status -j --json-int -p -g rpool",
             &dir,
             "checkpointed_status_json",
         )

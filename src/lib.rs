@@ -9,6 +9,7 @@ pub mod config;
 pub mod devmapper;
 pub mod discover;
 pub mod exec;
+pub mod faults;
 pub mod inspect;
 pub mod origin;
 pub mod partition;

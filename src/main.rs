@@ -73,6 +73,17 @@ enum Cmd {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// After `apply` failed or was killed: gives the boot its pool on EBS back if no local disk
+    /// has joined the pool yet (exports it, removes the snapshot, zeroes its store's header,
+    /// makes EBS writable), so the boot's own import finds it; that import then writes EBS.
+    /// Once a local disk is in the pool it changes nothing. Does nothing when systemd says the
+    /// unit succeeded (`SERVICE_RESULT=success`, in `ExecStopPost=`). Safe to repeat.
+    ///
+    /// Example: zevac recover
+    Recover {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Where the evacuation stands: state, copied of total, percent, rate, ETA, profile and cap,
     /// origin and new disks; after the end, when and how long, and the scrub's result. Does not
     /// need the watcher.
@@ -317,6 +328,15 @@ fn run(cli: Cli) -> Result<u8> {
                 println!("imported pool {} in {s:.2} s", config.pool);
             }
             print_decision(&report.decision, false)
+        }
+        Cmd::Recover { config } => {
+            if std::env::var("SERVICE_RESULT").is_ok_and(|r| r == "success") {
+                return Ok(exit::OK);
+            }
+            let config = apply::load_config(config.as_deref())?;
+            let outcome = apply::recover(&exec, &config, &paths)?;
+            println!("{}", outcome.describe());
+            Ok(exit::OK)
         }
         Cmd::Status {
             pool,

@@ -131,6 +131,168 @@ pub fn release(exec: &dyn Executor, disks: &[BlockDevice]) -> Result<Option<Stri
     Ok(Some(cow))
 }
 
+/// What [`give_back`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GiveBack {
+    /// No snapshot (or the in-place mode): the pool is reached on EBS as it is.
+    NoSnapshot,
+    /// A local disk is in the pool already: its state is on the local disks and in the store,
+    /// so the snapshot stays (the next `zevac apply` carries on from there). `guarded`: the
+    /// snapshot vdev takes no new blocks (its removal runs or is done, or it is not allocating),
+    /// so the store holds labels only; `false` where zevac could not get there (2.1 when ZFS
+    /// refuses the removal, or a pool zevac could not import through the snapshot).
+    Kept { guarded: bool },
+    /// The snapshot is gone, its store's header zeroed and EBS writable again; the pool was
+    /// exported first when `exported`.
+    Undone { exported: bool },
+}
+
+impl GiveBack {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NoSnapshot => "no snapshot: EBS is as the boot's own import expects it",
+            Self::Kept { guarded: true } => {
+                "the local disks are in the pool: the snapshot stays, takes no new blocks, and \
+                 zevac apply carries on from here"
+            }
+            Self::Kept { guarded: false } => {
+                "the local disks are in the pool: the snapshot stays, but zevac could not stop \
+                 ZFS writing new blocks to it; if its store fills, the pool suspends: run zevac \
+                 apply again"
+            }
+            Self::Undone { .. } => {
+                "zevac removed its snapshot before the local disks joined the pool and left the \
+                 pool exported on EBS: the boot's own import finds it there, and writes EBS (the \
+                 immutable origin is given up for this boot)"
+            }
+        }
+    }
+}
+
+/// After zevac failed or was killed in the initrd: gives the boot its pool on EBS back whenever
+/// no local disk has joined the pool yet. Until then the snapshot's store would be the pool's
+/// only write target (a full store invalidates the snapshot and suspends the pool), and the
+/// raw EBS partition is held by the mapping where the boot's own import looks for it. So:
+/// export the pool if it is imported, remove the mapping, zero the store's header (a later boot
+/// must not load a snapshot of an EBS this boot's import goes on to write), and clear the
+/// read-only flags. What that costs: the fallback import writes EBS. Safe to repeat.
+pub fn give_back(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Result<GiveBack> {
+    let dm = Dmsetup::new(exec);
+    if config.origin.mode == OriginMode::InPlace || !dm.exists(devmapper::SNAPSHOT_NAME)? {
+        return Ok(GiveBack::NoSnapshot);
+    }
+    let zpool = crate::zfs::Zpool::new(exec);
+    let imported = zpool.is_imported(&config.pool)?;
+    if imported {
+        let version = zpool.version()?;
+        let status = zpool.status(&config.pool, version)?;
+        let joined = status.vdevs.iter().any(|v| {
+            v.leaves.iter().any(|l| {
+                disks
+                    .iter()
+                    .any(|d| d.role == Role::Local && d.owns_path(l))
+            })
+        });
+        if joined {
+            let guarded = guard_snapshot_vdev(&zpool, &config.pool, version, &status);
+            return Ok(GiveBack::Kept { guarded });
+        }
+    } else if locals_carry_pool(exec, config, disks)? {
+        // The boot's own import cannot reach the pool (the snapshot has no by-id link where
+        // NixOS looks, and EBS is held by it): import it here, through the snapshot.
+        let devices = Origin::new(config, disks).import_devices(disks, Access::Snapshot);
+        if let Err(e) = zpool.import(&config.pool, &devices, false) {
+            tracing::error!("cannot import {} through the snapshot: {e:#}", config.pool);
+            return Ok(GiveBack::Kept { guarded: false });
+        }
+        let version = zpool.version()?;
+        let status = zpool.status(&config.pool, version)?;
+        let guarded = guard_snapshot_vdev(&zpool, &config.pool, version, &status);
+        return Ok(GiveBack::Kept { guarded });
+    }
+    if imported {
+        zpool
+            .export(&config.pool)
+            .context("exporting the pool imported through the snapshot")?;
+    }
+    dm.remove(devmapper::SNAPSHOT_NAME)?;
+    if let Some(cow) = cow_partition(disks) {
+        devmapper::zero_cow_header(&cow)?;
+    }
+    for d in disks.iter().filter(|d| d.role == Role::Origin) {
+        let devices = std::iter::once(d.stable_path().to_string())
+            .chain(d.partitions.iter().map(|p| p.paths[0].clone()));
+        for dev in devices {
+            exec.check("blockdev", &["--setrw".into(), dev.clone()])
+                .with_context(|| format!("making {dev} writable again"))?;
+        }
+    }
+    Ok(GiveBack::Undone { exported: imported })
+}
+
+/// Makes sure the snapshot vdev of a pool that has its local disks takes no new blocks: its
+/// removal running or done, else started now, else (2.2+) `allocating=off`. Whether it does.
+fn guard_snapshot_vdev(
+    zpool: &crate::zfs::Zpool,
+    pool: &str,
+    version: crate::zfs::ZfsVersion,
+    status: &PoolStatus,
+) -> bool {
+    use crate::zfs::RemovalState;
+    let Some(vdev) = status
+        .vdevs
+        .iter()
+        .find(|v| v.path.as_deref().is_some_and(Origin::is_snapshot))
+    else {
+        return true; // gone: the copy is done
+    };
+    if vdev.removing
+        || status
+            .removal
+            .as_ref()
+            .is_some_and(|r| r.state == RemovalState::InProgress)
+    {
+        return true;
+    }
+    let path = vdev.path.clone().unwrap_or_default();
+    match zpool.remove(pool, &path) {
+        Ok(()) => return true,
+        Err(e) => tracing::error!("cannot start the removal of {path}: {e:#}"),
+    }
+    if (version.major, version.minor) < (2, 2) {
+        return false;
+    }
+    zpool
+        .stop_allocating(pool, &path)
+        .map_err(|e| tracing::error!("cannot stop allocations on {path}: {e:#}"))
+        .is_ok()
+}
+
+/// Whether one of zevac's local partitions carries a ZFS label of the pool (what `zpool add`
+/// writes first): read with `blkid -p`, for a pool that is not imported.
+fn locals_carry_pool(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Result<bool> {
+    for p in disks
+        .iter()
+        .filter(|d| d.role == Role::Local)
+        .flat_map(|d| &d.partitions)
+        .filter(|p| {
+            matches!(
+                p.label.as_deref(),
+                Some(DATA_LABEL | SPECIAL_LABEL | CACHE_LABEL)
+            )
+        })
+    {
+        let fields = crate::discover::probe(exec, &p.paths[0])?.unwrap_or_default();
+        if fields.get("TYPE").map(String::as_str) == Some("zfs_member")
+            && fields.get("LABEL") == Some(&config.pool)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Bytes read so far from the disk under the origin vdev `path`, from sysfs under `sys`: the
 /// EBS disk itself, or the one under the immutable origin's snapshot (its table's origin,
 /// looked up once into `snapshot_origin`: the snapshot device's own counters move in jumps of

@@ -41,14 +41,9 @@ pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u3
         .logical_block_size(lb)
         .create_from_device(dev, None)?;
     disk.update_partitions(BTreeMap::new())?;
-    // 1 MiB alignment at the start, GPT's backup at the end, and a MiB of slack.
-    let data = bytes
-        .saturating_sub(layout.special_bytes + layout.cache_bytes + layout.cow_bytes + 3 * MIB)
-        / MIB
-        * MIB;
-    if data < 64 * MIB {
+    let Some(data) = layout.data_bytes(bytes) else {
         bail!("{} is too small for a data partition", layout.disk);
-    }
+    };
     let zfs = gpt::partition_types::MACOS_ZFS; // 6A898CC3-...: what `zpool create` uses on Linux.
     let align = Some(MIB / u64::from(logical_sector));
     for (label, _, size) in layout.partitions() {

@@ -14,8 +14,15 @@ use crate::zfs::{render, RemovalState, VdevClass, VdevKind};
 pub const DATA_LABEL: &str = "zevac-data";
 pub const SPECIAL_LABEL: &str = "zevac-special";
 pub const CACHE_LABEL: &str = "zevac-cache";
-/// The immutable origin's copy-on-write store (one, on the first local disk).
+/// The immutable origin's copy-on-write store (one, on the largest local disk partitioned).
 pub const COW_LABEL: &str = "zevac-cow";
+
+/// ZFS's smallest vdev (`SPA_MINDEVSIZE`): a smaller data partition cannot be added.
+pub const MIN_DATA_BYTES: u64 = 64 << 20;
+/// What zevac's GPT costs besides its partitions: 1 MiB alignment at the start, the backup GPT
+/// at the end, and a MiB of slack.
+const GPT_OVERHEAD: u64 = 3 << 20;
+const MIB: u64 = 1 << 20;
 
 /// The smallest slop ZFS keeps free (`spa_min_slop`, 128 MiB), and its share (1/32).
 const MIN_SLOP: u64 = 128 << 20;
@@ -66,6 +73,15 @@ impl DiskLayout {
         parts
     }
 
+    /// The data partition's size on a disk of `disk_bytes`: what the other partitions and the
+    /// GPT leave, in whole MiB; `None` when that is less than ZFS's smallest vdev. The planner
+    /// and the partitioner both size by this.
+    pub fn data_bytes(&self, disk_bytes: u64) -> Option<u64> {
+        let others = self.special_bytes + self.cache_bytes + self.cow_bytes + GPT_OVERHEAD;
+        let data = disk_bytes.checked_sub(others)? / MIB * MIB;
+        (data >= MIN_DATA_BYTES).then_some(data)
+    }
+
     /// The path the partition `label` will have.
     pub fn path_of(&self, label: &str) -> Option<String> {
         self.partitions()
@@ -97,6 +113,16 @@ pub enum Step {
 }
 
 impl Step {
+    /// The step's kind, as its JSON names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Partition(_) => "partition",
+            Step::Snapshot(_) => "snapshot",
+            Step::Add { .. } => "add",
+            Step::Remove { .. } => "remove",
+        }
+    }
+
     /// The step as the command it runs, or in words where it is not a command.
     pub fn describe(&self) -> String {
         match self {
@@ -173,6 +199,42 @@ enum LocalState<'a> {
     Partitioned(&'a BlockDevice),
     /// Blank, or allowed to be wiped: partition it.
     ToPartition(&'a BlockDevice, bool),
+}
+
+/// The disk for the store: the largest of those to partition (the most room beside it); ties go
+/// to the first stable path, so the kernel's probe order never decides.
+fn store_disk(states: &[LocalState]) -> Option<String> {
+    states
+        .iter()
+        .filter_map(|s| match s {
+            LocalState::ToPartition(d, _) => Some(*d),
+            _ => None,
+        })
+        .min_by(|a, b| {
+            b.size_bytes
+                .cmp(&a.size_bytes)
+                .then_with(|| a.stable_path().cmp(b.stable_path()))
+        })
+        .map(|d| d.stable_path().to_string())
+}
+
+/// Whether `layout`'s partitions fit disk `d` as the partitioner sizes them; why not.
+fn fits(d: &BlockDevice, l: &DiskLayout) -> Result<(), String> {
+    match l.data_bytes(d.size_bytes) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "local disk {} ({} MiB) is too small for zevac's partitions: the GPT's {} MiB, {} MiB \
+             of special, {} MiB of cache and {} MiB of copy-on-write store leave less than the {} \
+             MiB ZFS needs for a data vdev",
+            l.disk,
+            d.size_bytes >> 20,
+            GPT_OVERHEAD >> 20,
+            l.special_bytes >> 20,
+            l.cache_bytes >> 20,
+            l.cow_bytes >> 20,
+            MIN_DATA_BYTES >> 20
+        )),
+    }
 }
 
 /// Decides. `pool` is the inspected pool (imported).
@@ -328,15 +390,10 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
         states.push(state);
     }
 
-    // The store: one, on the first disk to partition, unless a disk of ours already has it.
+    // The store: one, on the largest disk to partition, unless a disk of ours already has it.
     let has_cow = crate::origin::cow_partition(disks).is_some();
     let cow_disk = (config.cow_bytes() > 0 && !has_cow)
-        .then(|| {
-            states.iter().find_map(|s| match s {
-                LocalState::ToPartition(d, _) => Some(d.stable_path().to_string()),
-                _ => None,
-            })
-        })
+        .then(|| store_disk(&states))
         .flatten();
     if needs_snapshot && !has_cow && cow_disk.is_none() {
         return refuse(format!(
@@ -344,13 +401,25 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
              the immutable origin; set origin.mode = \"in-place\", or wipe them"
         ));
     }
-    let cow_bytes = |d: &BlockDevice| {
-        if cow_disk.as_deref() == Some(d.stable_path()) {
+    let layout_of = |d: &BlockDevice, wipe: bool| DiskLayout {
+        disk: d.stable_path().to_string(),
+        special_bytes: special,
+        cache_bytes: cache,
+        cow_bytes: if cow_disk.as_deref() == Some(d.stable_path()) {
             config.cow_bytes()
         } else {
             0
-        }
+        },
+        wipe,
     };
+    // Every partition counted against its disk: what the partitioner would fail on, refused now.
+    for s in &states {
+        if let LocalState::ToPartition(d, wipe) = s {
+            if let Err(reason) = fits(d, &layout_of(d, *wipe)) {
+                return refuse(reason);
+            }
+        }
+    }
 
     // Room: the new vdevs must hold everything on the origin plus ZFS's slop. A read-only import
     // reports 0 allocated; the datasets' `used` (plus room for the pool's own metadata) stands in.
@@ -380,10 +449,10 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
                 total += data;
                 room += data * USABLE_PERCENT / 100;
             }
-            LocalState::ToPartition(d, _) => {
-                let data = d
-                    .size_bytes
-                    .saturating_sub(special + cache + cow_bytes(d) + (2 << 20));
+            LocalState::ToPartition(d, wipe) => {
+                let data = layout_of(d, *wipe)
+                    .data_bytes(d.size_bytes)
+                    .unwrap_or_default();
                 total += data;
                 room += data * USABLE_PERCENT / 100;
             }
@@ -421,13 +490,7 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
                 }
             }
             LocalState::ToPartition(d, wipe) => {
-                let layout = DiskLayout {
-                    disk: d.stable_path().to_string(),
-                    special_bytes: special,
-                    cache_bytes: cache,
-                    cow_bytes: cow_bytes(d),
-                    wipe: *wipe,
-                };
+                let layout = layout_of(d, *wipe);
                 data.extend(layout.path_of(DATA_LABEL));
                 specials.extend(layout.path_of(SPECIAL_LABEL));
                 caches.extend(layout.path_of(CACHE_LABEL));
@@ -500,6 +563,27 @@ mod tests {
             .into_iter()
             .filter(|d| d.role != Role::Local || d.paths[0] == IS0 || d.paths[0] == IS1)
             .collect()
+    }
+
+    /// The recorded machine for the immutable mode's first boot. The recorded sysfs dump has no
+    /// partition sizes: the EBS partition's is the recorded `blkid -p`'s PART_ENTRY_SIZE.
+    fn immutable_machine() -> Vec<BlockDevice> {
+        let sectors: u64 = crate::testing::fixture("2.3.2", "blkid_origin.stdout")
+            .lines()
+            .find_map(|l| l.strip_prefix("PART_ENTRY_SIZE="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut disks = machine("2.3.2");
+        let ebs = disks.iter_mut().find(|d| d.role == Role::Origin).unwrap();
+        for p in ebs
+            .partitions
+            .iter_mut()
+            .filter(|p| p.paths.iter().any(|q| q == EBS_PART))
+        {
+            p.size_bytes = sectors * 512;
+        }
+        disks
     }
 
     fn steps(d: Decision) -> Vec<Step> {
@@ -772,23 +856,7 @@ mod tests {
     /// store on the first disk only), makes the snapshot, and adds and removes through it.
     #[test]
     fn immutable_first_boot_snapshots_the_origin_before_adding() {
-        // The recorded sysfs dump has no partition sizes: the EBS partition's is the recorded
-        // `blkid -p`'s PART_ENTRY_SIZE (2097152 sectors).
-        let sectors: u64 = crate::testing::fixture("2.3.2", "blkid_origin.stdout")
-            .lines()
-            .find_map(|l| l.strip_prefix("PART_ENTRY_SIZE="))
-            .unwrap()
-            .parse()
-            .unwrap();
-        let mut disks = machine("2.3.2");
-        let ebs = disks.iter_mut().find(|d| d.role == Role::Origin).unwrap();
-        for p in ebs
-            .partitions
-            .iter_mut()
-            .filter(|p| p.paths.iter().any(|q| q == EBS_PART))
-        {
-            p.size_bytes = sectors * 512;
-        }
+        let disks = immutable_machine();
         let s = steps(plan(&Config::default(), &disks, &recorded_readonly_pool()));
         let kinds: Vec<&str> = s
             .iter()
@@ -809,14 +877,21 @@ mod tests {
         let Step::Partition(second) = &s[1] else {
             unreachable!()
         };
-        assert_eq!(first.cow_bytes, 256 << 20);
-        assert_eq!(second.cow_bytes, 0, "one store, on the first disk");
+        // Disks of one size: the store goes to the first stable path, whatever the kernel's order.
+        let (with, without) = if first.cow_bytes > 0 {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        assert_eq!(with.cow_bytes, 256 << 20);
+        assert_eq!(without.cow_bytes, 0, "one store");
+        assert!(with.disk < without.disk, "{with:?} {without:?}");
         let Step::Snapshot(snap) = &s[2] else {
             unreachable!()
         };
         assert_eq!(snap.origin, EBS_PART);
-        assert_eq!(snap.cow, first.path_of(COW_LABEL).unwrap());
-        assert_eq!(snap.cow, format!("{}-part2", first.disk));
+        assert_eq!(snap.cow, with.path_of(COW_LABEL).unwrap());
+        assert_eq!(snap.cow, format!("{}-part2", with.disk));
         let ebs = disks.iter().find(|d| d.role == Role::Origin).unwrap();
         assert_eq!(
             snap.sectors, 2097152,
@@ -859,5 +934,130 @@ mod tests {
             .for_each(with_zfs_whole_disk_partition);
         let d = plan(&Config::default(), &disks, &pool);
         assert!(reason(&d).contains("in-place evacuation began"), "{d:?}");
+    }
+
+    /// The immutable machine with its instance stores replaced by blank ones of `mib` MiB each,
+    /// in this (kernel name) order; their serials are fixed by index, so any order of the same
+    /// sizes is the same hardware.
+    fn uneven_machine(stores: &[(usize, u64)]) -> Vec<BlockDevice> {
+        static MACHINE: std::sync::OnceLock<Vec<BlockDevice>> = std::sync::OnceLock::new();
+        let mut disks = MACHINE.get_or_init(immutable_machine).clone();
+        let template = disks
+            .iter()
+            .find(|d| d.role == Role::Local)
+            .unwrap()
+            .clone();
+        disks.retain(|d| d.role != Role::Local);
+        for (k, (id, mib)) in stores.iter().enumerate() {
+            let mut d = template.clone();
+            d.name = format!("nvme{}n1", k + 1);
+            d.serial = format!("AWS{id:017X}");
+            d.paths = vec![
+                format!(
+                    "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_{}",
+                    d.serial
+                ),
+                format!("/dev/{}", d.name),
+            ];
+            d.size_bytes = mib << 20;
+            disks.push(d);
+        }
+        disks
+    }
+
+    fn layouts(steps: &[Step]) -> Vec<DiskLayout> {
+        let mut l: Vec<DiskLayout> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Partition(l) => Some(l.clone()),
+                _ => None,
+            })
+            .collect();
+        l.sort_by(|a, b| a.disk.cmp(&b.disk));
+        l
+    }
+
+    /// The case of the report: a 200 MiB store first in the kernel's order, two of 1 GiB after.
+    #[test]
+    fn the_store_goes_on_the_largest_disk_whatever_the_kernel_order() {
+        let small_first = [(0, 200), (1, 1024), (2, 1024)];
+        let small_last = [(1, 1024), (2, 1024), (0, 200)];
+        let a = steps(plan(
+            &Config::default(),
+            &uneven_machine(&small_first),
+            &recorded_readonly_pool(),
+        ));
+        let b = steps(plan(
+            &Config::default(),
+            &uneven_machine(&small_last),
+            &recorded_readonly_pool(),
+        ));
+        assert_eq!(layouts(&a), layouts(&b));
+        let with_cow: Vec<_> = layouts(&a)
+            .into_iter()
+            .filter(|l| l.cow_bytes > 0)
+            .collect();
+        assert_eq!(with_cow.len(), 1);
+        assert!(
+            with_cow[0].disk.ends_with("AWS00000000000000001"),
+            "{with_cow:?}"
+        );
+    }
+
+    #[test]
+    fn a_disk_too_small_for_its_partitions_is_refused_by_the_plan() {
+        // 64 MiB: no data partition fits beside the GPT. One store that small among big ones is
+        // refused too: zevac adds every local disk or none.
+        for stores in [vec![(0, 64)], vec![(0, 64), (1, 1024)], vec![(0, 300)]] {
+            let d = plan(
+                &Config::default(),
+                &uneven_machine(&stores),
+                &recorded_readonly_pool(),
+            );
+            assert!(reason(&d).contains("too small"), "{stores:?}: {d:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any sizes, any order: a plan is the same for every order of the same disks; every
+        /// partition it writes fits its disk as the partitioner sizes it; one store, on a largest
+        /// disk; and disks of 1 GiB and more (room for the recorded pool) always get a plan.
+        #[test]
+        fn uneven_disks_in_any_order(
+            sizes in proptest::collection::vec(16u64..4096, 1..5),
+            rotate in 0usize..5,
+        ) {
+            let stores: Vec<(usize, u64)> = sizes.iter().copied().enumerate().collect();
+            let mut other = stores.clone();
+            let n = other.len();
+            other.rotate_left(rotate % n);
+            other.reverse();
+            static POOL: std::sync::OnceLock<PoolState> = std::sync::OnceLock::new();
+            let pool = POOL.get_or_init(recorded_readonly_pool);
+            let a = plan(&Config::default(), &uneven_machine(&stores), pool);
+            let b = plan(&Config::default(), &uneven_machine(&other), pool);
+            match (&a, &b) {
+                (Decision::Steps { steps: sa }, Decision::Steps { steps: sb }) => {
+                    proptest::prop_assert_eq!(layouts(sa), layouts(sb));
+                    let disks = uneven_machine(&stores);
+                    let size = |path: &str| disks.iter().find(|d| d.stable_path() == path).unwrap().size_bytes;
+                    let all = layouts(sa);
+                    proptest::prop_assert_eq!(all.len(), n);
+                    for l in &all {
+                        proptest::prop_assert!(l.data_bytes(size(&l.disk)).is_some(), "{:?}", l);
+                    }
+                    let cows: Vec<_> = all.iter().filter(|l| l.cow_bytes > 0).collect();
+                    proptest::prop_assert_eq!(cows.len(), 1);
+                    let largest = sizes.iter().max().unwrap() << 20;
+                    proptest::prop_assert_eq!(size(&cows[0].disk), largest);
+                }
+                (Decision::Refuse { reason: ra }, Decision::Refuse { reason: rb }) => {
+                    proptest::prop_assert!(ra.contains("too small"), "{}", ra);
+                    proptest::prop_assert!(rb.contains("too small"), "{}", rb);
+                    proptest::prop_assert!(sizes.iter().any(|&m| m < 1024), "{:?}: {}", sizes, ra);
+                }
+                _ => proptest::prop_assert!(false, "{:?} / {:?}", a, b),
+            }
+        }
     }
 }

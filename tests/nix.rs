@@ -164,6 +164,10 @@ fn the_module_evaluates_with_nixpkgs_lib() {
         exec.ends_with("-zevac/bin/zevac apply --config /etc/zevac.toml"),
         "{exec}"
     );
+    assert!(unit["serviceConfig"]["ExecStopPost"]
+        .as_str()
+        .unwrap()
+        .ends_with("-zevac/bin/zevac recover --config /etc/zevac.toml"));
     // The unit's binary, its config and every tool zevac calls besides zpool/zfs are in the initrd.
     assert!(strings(&d["initrdStorePaths"])
         .iter()

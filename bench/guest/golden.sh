@@ -1,14 +1,24 @@
-# Builds the golden EBS image like a NixOS amazon-image-zfs AMI: an ESP, and pool rpool on partition 2
-# with nixpkgs' datasets and properties, filled with DATA_MIB MiB of incompressible files.
+# Builds the golden EBS image like a NixOS AMI with a ZFS root, filled with DATA_MIB MiB of
+# incompressible files in nixpkgs' datasets and properties. LAYOUT (bench/src/golden.rs):
+#   partition   one volume: an ESP, and pool rpool on partition 2;
+#   whole-disk  nixpkgs' make-multi-disk-zfs-image.nix: the ESP on the boot volume's partition 2,
+#               and pool tank made by zpool on the whole second volume ($LAB_EBSROOT), as
+#               nixpkgs does it (no ashift: ZFS takes the volume's 4096-byte sectors).
 . /lab/golden.env
-must mkfs_esp mkfs.fat -F 32 -n ESP "$LAB_EBS-part1"
-must create zpool create -o ashift=12 -o autoexpand=on \
-	-O compression=on -O atime=off -O xattr=sa -O acltype=posixacl -O mountpoint=legacy \
-	rpool "$LAB_EBS-part2"
+FS_PROPS="-O compression=on -O atime=off -O xattr=sa -O acltype=posixacl -O mountpoint=legacy"
+if [ "$LAYOUT" = whole-disk ]; then
+	must mkfs_esp mkfs.fat -F 32 -n ESP "$LAB_EBS-part2"
+	# shellcheck disable=SC2086
+	must create zpool create -o autoexpand=on $FS_PROPS "$POOL" "$LAB_EBSROOT"
+else
+	must mkfs_esp mkfs.fat -F 32 -n ESP "$LAB_EBS-part1"
+	# shellcheck disable=SC2086
+	must create zpool create -o ashift=12 -o autoexpand=on $FS_PROPS "$POOL" "$LAB_EBS-part2"
+fi
 for ds in system system/root system/var local local/nix user user/home; do
-	must "create_$ds" zfs create "rpool/$ds"
+	must "create_$ds" zfs create "$POOL/$ds"
 done
-mount_pool rpool /mnt || die "cannot mount the new datasets"
+mount_pool "$POOL" /mnt || die "cannot mount the new datasets"
 
 # fill DIR MIB: MIB MiB in 4 MiB files of random data.
 fill() {
@@ -34,5 +44,6 @@ mark filled secs="$(echo "$(now) $t0" | awk '{print $1 - $2}')"
 must manifest sh -c 'cd /mnt && find . -type f | sort | xargs sha256sum'
 must du du -sk /mnt /mnt/nix /mnt/var /mnt/home
 umount_pool /mnt || die "cannot unmount"
-must list zpool list -Hpv rpool
-must export zpool export rpool
+must list zpool list -Hpv "$POOL"
+must status zpool status -P "$POOL"
+must export zpool export "$POOL"

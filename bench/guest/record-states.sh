@@ -8,10 +8,11 @@ JSON=no
 zpool status -j > /dev/null 2>&1 && JSON=yes
 
 # state NAME: everything zevac inspects, recorded under NAME_*.
+# The commands zevac runs (src/zfs/mod.rs says why -g and -P).
 state() {
-	run "$1_status" zpool status -p rpool
-	[ $JSON = yes ] && run "$1_status_json" zpool status -j --json-int -p rpool
-	run "$1_list" zpool list -Hpv rpool
+	run "$1_status" zpool status -p -P rpool
+	[ $JSON = yes ] && run "$1_status_json" zpool status -j --json-int -p -g rpool
+	run "$1_list" zpool list -Hpv -P rpool
 	run "$1_get" zpool get -Hp all rpool
 }
 
@@ -53,6 +54,6 @@ state canceled
 must export_end zpool export rpool
 # A raidz pool is refused for removal.
 must raidz_create zpool create -f -o ashift=12 tank raidz "$LAB_IS2" "$LAB_IS3" "$LAB_IS4"
-run raidz_status zpool status -p tank
-[ $JSON = yes ] && run raidz_status_json zpool status -j --json-int -p tank
+run raidz_status zpool status -p -P tank
+[ $JSON = yes ] && run raidz_status_json zpool status -j --json-int -p -g tank
 must raidz_destroy zpool destroy tank

@@ -1,6 +1,6 @@
-//! The golden EBS image, like an AMI: GPT with an ESP and pool `rpool` laid out as nixpkgs'
-//! `amazon-image-zfs` lays it out, filled with incompressible data and described by a sha256
-//! manifest. Built once per OpenZFS pair and size, cached; boots work on copies.
+//! The golden EBS image, like an AMI, in one of two layouts ([`Layout`]), filled with
+//! incompressible data in nixpkgs' datasets and described by a sha256 manifest. Built once per
+//! OpenZFS pair, layout and size, cached; boots work on copies.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,11 +18,47 @@ const ESP_MIB: u64 = 64;
 
 const SCRIPT: &str = include_str!("../guest/golden.sh");
 
+/// How the image lays its pool out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One volume: a GPT with an ESP and pool `rpool` on partition 2.
+    Partition,
+    /// nixpkgs' own (`nixos/lib/make-multi-disk-zfs-image.nix`, which `amazon-image.nix` uses
+    /// with `ec2.zfs.enable`): a boot volume with a BIOS boot partition and an ESP, and pool
+    /// `tank` made by `zpool create` on a whole second volume, so ZFS partitions that volume
+    /// itself (its data on `-part1`).
+    WholeDisk,
+}
+
+impl Layout {
+    pub fn pool(self) -> &'static str {
+        match self {
+            Self::Partition => "rpool",
+            Self::WholeDisk => "tank",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Partition => "partition",
+            Self::WholeDisk => "whole-disk",
+        }
+    }
+}
+
+/// nixpkgs' boot volume size (`bootSize = 1000` in `amazon-image.nix`: "1G is the minimum EBS
+/// volume"); sparse here.
+const BOOT_VOLUME_MIB: u64 = 1000;
+
 /// A built golden image.
 #[derive(Debug, Clone)]
 pub struct Golden {
     pub dir: PathBuf,
+    pub layout: Layout,
+    /// The volume holding the pool.
     pub image: PathBuf,
+    /// The separate boot volume ([`Layout::WholeDisk`]).
+    pub boot_image: Option<PathBuf>,
     /// `sha256sum` lines of every file, paths relative to the mounted root.
     pub manifest: String,
     pub data_mib: u64,
@@ -37,6 +73,31 @@ pub fn pool_partition_mib(data_mib: u64) -> u64 {
 
 /// Writes a protective MBR and a GPT with the ESP (partition 1) and the pool partition (2).
 pub fn write_partition_table(image: &Path, pool_mib: u64) -> Result<()> {
+    // Same GUID as sgdisk's BF00 "Solaris /usr & Apple ZFS", which zpool uses.
+    write_gpt(
+        image,
+        &[
+            ("ESP", ESP_MIB * MIB, gpt::partition_types::EFI),
+            ("rpool", pool_mib * MIB, gpt::partition_types::MACOS_ZFS),
+        ],
+    )
+}
+
+/// The boot volume of [`Layout::WholeDisk`], as nixpkgs' `parted` script makes it: a 1 MiB
+/// BIOS boot partition, then the ESP up to the last MiB.
+fn write_boot_volume_table(image: &Path) -> Result<()> {
+    let esp = (BOOT_VOLUME_MIB - 3) * MIB;
+    write_gpt(
+        image,
+        &[
+            ("no-fs", MIB, gpt::partition_types::BIOS),
+            ("ESP", esp, gpt::partition_types::EFI),
+        ],
+    )
+}
+
+/// A protective MBR and a GPT of `parts` (name, bytes, type), each aligned to 1 MiB.
+fn write_gpt(image: &Path, parts: &[(&str, u64, gpt::partition_types::Type)]) -> Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -51,41 +112,74 @@ pub fn write_partition_table(image: &Path, pool_mib: u64) -> Result<()> {
         .create_from_device(file, None)
         .context("creating the GPT")?;
     disk.update_partitions(BTreeMap::new())?;
-    disk.add_partition(
-        "ESP",
-        ESP_MIB * MIB,
-        gpt::partition_types::EFI,
-        0,
-        Some(2048),
-    )?;
-    // Same GUID as sgdisk's BF00 "Solaris /usr & Apple ZFS", which zpool uses.
-    disk.add_partition(
-        "rpool",
-        pool_mib * MIB,
-        gpt::partition_types::MACOS_ZFS,
-        0,
-        Some(2048),
-    )?;
+    for (name, bytes, kind) in parts {
+        disk.add_partition(name, *bytes, kind.clone(), 0, Some(2048))?;
+    }
     disk.write().context("writing the GPT")?;
     Ok(())
 }
 
-/// Returns the golden image for `data_mib` MiB of data, building it if it is not cached.
+/// The images of a golden build, created blank with their partition tables, and the disks the
+/// guest gets: the pool's volume (`LAB_EBS`, or `LAB_EBSROOT` beside the boot volume `LAB_EBS`).
+fn blank_images(run: &crate::Run, layout: Layout, data_mib: u64) -> Result<Vec<Disk>> {
+    let pool_mib = pool_partition_mib(data_mib);
+    let image = run.path("ebs.img");
+    match layout {
+        Layout::Partition => {
+            disks::create_blank(&image, (ESP_MIB + pool_mib + 4) * MIB)?;
+            write_partition_table(&image, pool_mib)?;
+            Ok(vec![Disk::ebs(&image)])
+        }
+        Layout::WholeDisk => {
+            let boot = run.path("boot.img");
+            disks::create_blank(&boot, BOOT_VOLUME_MIB * MIB)?;
+            write_boot_volume_table(&boot)?;
+            // ZFS's own partitions: its data on part1, and 8 MiB reserved on part9.
+            disks::create_blank(&image, (pool_mib + 16) * MIB)?;
+            Ok(vec![
+                Disk::ebs(&boot),
+                Disk::ebs_volume(&image, ROOT_VOLUME_ID),
+            ])
+        }
+    }
+}
+
+/// The QEMU id of [`Layout::WholeDisk`]'s pool volume (`LAB_EBSROOT` in the guest).
+pub const ROOT_VOLUME_ID: &str = "ebsroot";
+
+/// Returns the golden image for `data_mib` MiB of data in the default [`Layout::Partition`].
 pub fn golden(lab: &Lab, data_mib: u64) -> Result<Golden> {
-    let key = format!("{}-{}mib-v{LAYOUT_VERSION}", lab.pins.cache_key(), data_mib);
+    golden_in(lab, Layout::Partition, data_mib)
+}
+
+/// Returns the golden image of `layout` for `data_mib` MiB of data, building it if it is not
+/// cached.
+pub fn golden_in(lab: &Lab, layout: Layout, data_mib: u64) -> Result<Golden> {
+    // The partition layout keeps the key it had before layouts existed: its cached images stay.
+    let suffix = match layout {
+        Layout::Partition => String::new(),
+        other => format!("-{}", other.name()),
+    };
+    let key = format!(
+        "{}-{}mib-v{LAYOUT_VERSION}{suffix}",
+        lab.pins.cache_key(),
+        data_mib
+    );
     let dir = cache::root().join("golden").join(&key);
     let _lock = cache::lock(&format!("golden-{key}"))?;
-    if let Some(g) = load(&dir, data_mib)? {
+    if let Some(g) = load(&dir, layout, data_mib)? {
         return Ok(g);
     }
-    tracing::info!(data_mib, pair = %lab.pair, "building the golden image");
-    let run = lab.new_run(&format!("golden-{data_mib}mib"))?;
-    let image = run.path("ebs.img");
-    let pool_mib = pool_partition_mib(data_mib);
-    disks::create_blank(&image, (ESP_MIB + pool_mib + 4) * MIB)?;
-    write_partition_table(&image, pool_mib)?;
-    let spec = BootSpec::new("golden", vec![Disk::ebs(&image)], SCRIPT)
-        .file("/lab/golden.env", format!("DATA_MIB={data_mib}\n"));
+    tracing::info!(data_mib, pair = %lab.pair, layout = layout.name(), "building the golden image");
+    let run = lab.new_run(&format!("golden-{data_mib}mib-{}", layout.name()))?;
+    let disks = blank_images(&run, layout, data_mib)?;
+    let images: Vec<PathBuf> = disks.iter().map(|d| d.image.clone()).collect();
+    let env = format!(
+        "DATA_MIB={data_mib}\nPOOL={}\nLAYOUT={}\n",
+        layout.pool(),
+        layout.name()
+    );
+    let spec = BootSpec::new("golden", disks, SCRIPT).file("/lab/golden.env", env);
     let outcome = lab
         .run(&run, &spec)
         .context("building the golden image in the guest")?;
@@ -100,7 +194,12 @@ pub fn golden(lab: &Lab, data_mib: u64) -> Result<Golden> {
         std::fs::remove_dir_all(&staging)?;
     }
     cache::dir(staging.clone())?;
-    std::fs::rename(&image, staging.join("ebs.img"))?;
+    for image in &images {
+        std::fs::rename(
+            image,
+            staging.join(image.file_name().context("an image name")?),
+        )?;
+    }
     std::fs::write(staging.join("manifest.sha256"), &manifest)?;
     std::fs::write(staging.join("pool-alloc-bytes"), alloc.to_string())?;
     if dir.exists() {
@@ -108,23 +207,26 @@ pub fn golden(lab: &Lab, data_mib: u64) -> Result<Golden> {
     }
     std::fs::rename(&staging, &dir)?;
     run.remove_images()?;
-    load(&dir, data_mib)?.context("the golden image vanished after it was built")
+    load(&dir, layout, data_mib)?.context("the golden image vanished after it was built")
 }
 
-fn load(dir: &Path, data_mib: u64) -> Result<Option<Golden>> {
+fn load(dir: &Path, layout: Layout, data_mib: u64) -> Result<Option<Golden>> {
     let image = dir.join("ebs.img");
+    let boot_image = (layout == Layout::WholeDisk).then(|| dir.join("boot.img"));
     let (Ok(manifest), Ok(alloc)) = (
         std::fs::read_to_string(dir.join("manifest.sha256")),
         std::fs::read_to_string(dir.join("pool-alloc-bytes")),
     ) else {
         return Ok(None);
     };
-    if !image.exists() {
+    if !image.exists() || boot_image.as_ref().is_some_and(|b| !b.exists()) {
         return Ok(None);
     }
     Ok(Some(Golden {
         dir: dir.to_path_buf(),
+        layout,
         image,
+        boot_image,
         manifest,
         data_mib,
         pool_alloc_bytes: alloc.trim().parse().context("pool-alloc-bytes")?,

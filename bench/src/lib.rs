@@ -73,9 +73,9 @@ impl Run {
         self.dir.join(name)
     }
 
-    /// The disks of an EC2 instance booted from `golden`: a sparse copy of it as the EBS volume
-    /// (throttled unless `throttle` is `None`), then `stores` blank instance stores of
-    /// `store_mib` MiB each.
+    /// The disks of an EC2 instance booted from `golden`: sparse copies of its volumes as EBS
+    /// (the pool's volume throttled unless `throttle` is `None`; a boot volume, first, is
+    /// not), then `stores` blank instance stores of `store_mib` MiB each.
     pub fn ec2_disks(
         &self,
         golden: &golden::Golden,
@@ -85,11 +85,20 @@ impl Run {
     ) -> Result<Vec<Disk>> {
         let ebs = self.path("ebs.img");
         disks::copy_sparse(&golden.image, &ebs)?;
-        let mut ebs = Disk::ebs(&ebs);
+        let mut list = Vec::new();
+        let mut pool_volume = match &golden.boot_image {
+            None => Disk::ebs(&ebs),
+            Some(boot) => {
+                let copy = self.path("boot.img");
+                disks::copy_sparse(boot, &copy)?;
+                list.push(Disk::ebs(&copy));
+                Disk::ebs_volume(&ebs, golden::ROOT_VOLUME_ID)
+            }
+        };
         if let Some(t) = throttle {
-            ebs = ebs.throttled(t);
+            pool_volume = pool_volume.throttled(t);
         }
-        let mut list = vec![ebs];
+        list.push(pool_volume);
         for i in 0..stores {
             let img = self.path(&format!("is{i}.img"));
             disks::create_blank(&img, store_mib << 20)?;

@@ -103,14 +103,15 @@ impl<'a> Zpool<'a> {
         self.zpool(s(&["export", pool])).map(drop)
     }
 
-    /// The pool's topology and removal state: JSON on 2.3+, text plus `zpool list` before.
+    /// The pool's topology and removal state: JSON on 2.3+ (by guid, [`status`] says why), text
+    /// plus `zpool list` before (full paths: the short names drop a whole disk's `-part1`).
     pub fn status(&self, pool: &str, version: ZfsVersion) -> Result<PoolStatus> {
         if version.has_json() {
-            let json = self.zpool(s(&["status", "-j", "--json-int", "-p", pool]))?;
+            let json = self.zpool(s(&["status", "-j", "--json-int", "-p", "-g", pool]))?;
             return status::from_json(&json, pool);
         }
-        let text = self.zpool(s(&["status", "-p", pool]))?;
-        let list = self.zpool(s(&["list", "-Hpv", pool]))?;
+        let text = self.zpool(s(&["status", "-p", "-P", pool]))?;
+        let list = self.zpool(s(&["list", "-Hpv", "-P", pool]))?;
         text::status_from_text(&text, &list, pool)
     }
 
@@ -190,6 +191,13 @@ impl<'a> Zpool<'a> {
     /// `zpool remove POOL VDEV`: starts the evacuation; returns when ZFS has taken it on.
     pub fn remove(&self, pool: &str, vdev: &str) -> Result<()> {
         self.zpool(s(&["remove", pool, vdev])).map(drop)
+    }
+
+    /// `zpool set allocating=off POOL VDEV` (a vdev property, OpenZFS 2.2+): ZFS puts no new
+    /// blocks on the vdev.
+    pub fn stop_allocating(&self, pool: &str, vdev: &str) -> Result<()> {
+        self.zpool(s(&["set", "allocating=off", pool, vdev]))
+            .map(drop)
     }
 }
 

@@ -66,6 +66,6 @@ mod tests {
         assert!(plain.device_removal_available());
         assert_eq!(plain.ashift(), Some(12));
         let cp = PoolProps::parse(&fixture("2.3.2", "checkpointed_get.stdout")).unwrap();
-        assert_eq!(cp.checkpoint_bytes().unwrap(), Some(172032));
+        assert_eq!(cp.checkpoint_bytes().unwrap(), Some(147456), "as recorded");
     }
 }

@@ -1,5 +1,14 @@
 //! A pool's topology and removal state, as zevac needs them, and their parser from OpenZFS 2.3's
-//! `zpool status -j --json-int -p`.
+//! `zpool status -j --json-int -p -g`.
+//!
+//! Why `-g`: the JSON writer (`fill_vdev_info` in `cmd/zpool/zpool_main.c`) adds a vdev's type,
+//! guid, path, class and state only after looking the vdev up again by the name it prints
+//! (`zpool_find_vdev`). For a vdev ZFS made on a whole disk that name is the path's last
+//! component with the partition suffix stripped, and the lookup appends a suffix again
+//! (`zfs_strcmp_pathname`, `zfs_append_partition`: `-part1`, `p1` or `1`). A device whose name
+//! has no such suffix, such as zevac's snapshot `/dev/mapper/zevac-origin` of a whole-disk
+//! pool's partition, is then not found, and its entry holds only its name and counters. With
+//! `-g` the printed name is the guid, which the lookup always finds.
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
@@ -72,7 +81,8 @@ impl VdevClass {
 /// A top-level vdev (or cache/spare device).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopVdev {
-    /// The name `zpool status` shows (a by-id name, `raidz1-0`, ...).
+    /// How zevac names it: a leaf's device path; a mirror's or raidz's name in the text form
+    /// (`raidz1-0`), or its type and guid from the JSON (`raidz 1378...`).
     pub name: String,
     /// The device path for a leaf (`/dev/disk/by-id/...`), `None` for mirrors/raidz.
     pub path: Option<String>,
@@ -156,6 +166,8 @@ struct JsonPool {
 
 #[derive(Deserialize)]
 struct JsonRemoval {
+    /// The removed vdev's full path (printed with `VDEV_NAME_PATH`), or `indirect` once done.
+    name: Option<String>,
     path: Option<String>,
     state: String,
     start_time: u64,
@@ -168,7 +180,8 @@ struct JsonRemoval {
 #[derive(Deserialize)]
 struct JsonVdev {
     name: String,
-    vdev_type: String,
+    /// Absent when libzfs could not look the vdev up by its printed name (see the module's doc).
+    vdev_type: Option<String>,
     path: Option<String>,
     class: Option<String>,
     alloc_space: Option<u64>,
@@ -187,22 +200,36 @@ impl JsonVdev {
         self.vdevs.values().flat_map(JsonVdev::leaves).collect()
     }
 
-    fn top(&self, class: VdevClass) -> TopVdev {
-        TopVdev {
-            name: self.name.clone(),
+    fn top(&self, class: VdevClass) -> Result<TopVdev> {
+        let Some(vdev_type) = &self.vdev_type else {
+            bail!(
+                "`zpool status -j`: vdev {} has no type or path (libzfs could not find it by the \
+                 name it printed; run with -g)",
+                self.name
+            );
+        };
+        let name = match (&self.path, self.vdevs.is_empty()) {
+            (Some(path), true) => path.clone(),
+            _ if self.name.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("{vdev_type} {}", self.name)
+            }
+            _ => self.name.clone(),
+        };
+        Ok(TopVdev {
+            name,
             path: self.path.clone(),
-            kind: VdevKind::from_type(&self.vdev_type),
+            kind: VdevKind::from_type(vdev_type),
             class: self.class.as_deref().map_or(class, VdevClass::from_json),
             // The JSON leaves alloc_space out when it is 0 (a vdev just added).
             alloc: self.alloc_space.or(self.total_space.map(|_| 0)),
             size: self.total_space,
             removing: self.removing != 0,
             leaves: self.leaves(),
-        }
+        })
     }
 }
 
-/// Parses `zpool status -j --json-int -p POOL`.
+/// Parses `zpool status -j --json-int -p -g POOL`.
 pub fn from_json(json: &str, pool: &str) -> Result<PoolStatus> {
     let status: JsonStatus = serde_json::from_str(json).context("parsing `zpool status -j`")?;
     let p = status
@@ -217,13 +244,15 @@ pub fn from_json(json: &str, pool: &str) -> Result<PoolStatus> {
         .vdevs
         .values()
         .map(|v| v.top(VdevClass::Normal))
-        .collect();
+        .collect::<Result<_>>()?;
     for (map, class) in [
         (&p.logs, VdevClass::Log),
         (&p.l2cache, VdevClass::Cache),
         (&p.spares, VdevClass::Spare),
     ] {
-        vdevs.extend(map.values().map(|v| v.top(class)));
+        for v in map.values() {
+            vdevs.push(v.top(class)?);
+        }
     }
     let removal = p
         .removal_stats
@@ -237,7 +266,10 @@ pub fn from_json(json: &str, pool: &str) -> Result<PoolStatus> {
             };
             Ok(Removal {
                 state,
-                path: r.path.clone(),
+                path: r
+                    .path
+                    .clone()
+                    .or_else(|| r.name.clone().filter(|n| n.starts_with('/'))),
                 copied: r.copied,
                 to_copy: r.to_copy,
                 start_time: Some(r.start_time),
@@ -301,4 +333,35 @@ mod tests {
         assert_eq!(s.vdevs[0].kind, VdevKind::Raidz);
         assert_eq!(s.vdevs[0].leaves.len(), 3);
     }
+
+    /// nixpkgs' whole-disk pool `tank` reached through zevac's snapshot, mid-copy, recorded on
+    /// 2.3.2 (`tests/guest/apply.sh`). Without `-g` the snapshot vdev's entry has only its name
+    /// (`zevac-origin`) and counters: the parser says so rather than guess. With `-g` it is
+    /// complete, and the removal names it by its path.
+    #[test]
+    fn a_whole_disk_vdev_through_the_snapshot_is_complete_only_by_guid() {
+        let rec = |name: &str| crate::testing::fixture_in("2.3.2", "whole-disk", name);
+        let short = rec("applied_status_json_short.stdout");
+        assert!(short.contains(r#""name":"zevac-origin""#), "{short}");
+        let err = from_json(&short, "tank").unwrap_err().to_string();
+        assert!(
+            err.contains("vdev zevac-origin has no type or path"),
+            "{err}"
+        );
+        let s = from_json(&rec("applied_status_json.stdout"), "tank").unwrap();
+        let origin = s.vdev_with_path(SNAPSHOT).unwrap();
+        assert_eq!(origin.name, SNAPSHOT);
+        assert_eq!(origin.kind, VdevKind::Disk);
+        assert!(origin.removing);
+        assert_eq!(s.removal.unwrap().path.as_deref(), Some(SNAPSHOT));
+        // The instance stores: the partitions zevac made.
+        assert_eq!(s.vdevs.len(), 3, "{:?}", s.vdevs);
+        assert!(s
+            .vdevs
+            .iter()
+            .filter(|v| !v.removing)
+            .all(|v| v.path.as_deref().is_some_and(|p| p.ends_with("-part1"))));
+    }
+
+    const SNAPSHOT: &str = "/dev/mapper/zevac-origin";
 }

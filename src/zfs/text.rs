@@ -1,5 +1,9 @@
-//! Strict parsers of OpenZFS' text output, for 2.1/2.2 (no `-j`): `zpool status -p`,
-//! `zpool list -Hpv` and `zdb -l`. Anything unexpected is an error, never a guess.
+//! Strict parsers of OpenZFS' text output, for 2.1/2.2 (no `-j`): `zpool status -p -P`,
+//! `zpool list -Hpv -P` and `zdb -l`. Anything unexpected is an error, never a guess.
+//!
+//! `-P`: without it libzfs prints a device's last path component, and for a vdev made on a
+//! whole disk it also strips the partition ZFS made (`zfs_strip_partition`), so the name says
+//! the disk (`nvme-...`) where the labels are on its `-part1`.
 
 use anyhow::{bail, Context, Result};
 
@@ -130,7 +134,7 @@ fn list_vdevs(list: &str) -> Vec<(String, Option<u64>, Option<u64>)> {
         .collect()
 }
 
-/// Builds a [`PoolStatus`] from `zpool status -p POOL` and `zpool list -Hpv POOL` text.
+/// Builds a [`PoolStatus`] from `zpool status -p -P POOL` and `zpool list -Hpv -P POOL` text.
 pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStatus> {
     let rows = config_rows(status)?;
     let sizes = list_vdevs(list);
@@ -156,8 +160,10 @@ pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStat
                     .iter()
                     .find(|(n, ..)| *n == name)
                     .map_or((None, None), |(_, s, a)| (*s, *a));
-                let path =
-                    matches!(kind, VdevKind::Disk | VdevKind::File).then(|| device_path(&name));
+                let path = match kind {
+                    VdevKind::Disk | VdevKind::File => device_path(&name)?,
+                    _ => None,
+                };
                 vdevs.push(TopVdev {
                     leaves: path.clone().into_iter().collect(),
                     path,
@@ -173,25 +179,19 @@ pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStat
                 let top = vdevs
                     .last_mut()
                     .context("a leaf before its vdev in `zpool status`")?;
-                top.leaves.push(device_path(&name));
+                top.leaves.extend(device_path(&name)?);
             }
         }
     }
     let removal = removal(status)?;
     // 2.3 marks the vdev "(removing)"; 2.1 does not, and names it only in the `remove:` line.
-    // That line names a whole-disk vdev by the partition ZFS made on it (`-part1`), the config
-    // by the disk: the vdev takes the partition's path, as in the JSON.
     if let Some(Removal {
         state,
         path: Some(path),
         ..
     }) = &removal
     {
-        let disk = path.strip_suffix("-part1");
-        for v in vdevs.iter_mut().filter(|v| {
-            v.path.as_ref() == Some(path) || (disk.is_some() && v.path.as_deref() == disk)
-        }) {
-            v.path = Some(path.clone());
+        for v in vdevs.iter_mut().filter(|v| v.path.as_ref() == Some(path)) {
             v.removing = *state == RemovalState::InProgress;
         }
     }
@@ -202,16 +202,16 @@ pub fn status_from_text(status: &str, list: &str, pool: &str) -> Result<PoolStat
     })
 }
 
-/// The path of a device `zpool status` names. libzfs shows a path's last component only
-/// (`zfs_strip_path`): the by-id names zevac imports from, and zevac's origin snapshot
-/// (`/dev/mapper/zevac-origin`), which has no by-id name ZFS could have used.
-fn device_path(name: &str) -> String {
+/// The path of a device row: with `-P` it is the row's name; a device ZFS cannot open is
+/// named by its guid and has none. A short name is refused rather than guessed: it may lack a
+/// whole disk's partition suffix.
+fn device_path(name: &str) -> Result<Option<String>> {
     if name.starts_with('/') {
-        name.to_string()
-    } else if name == crate::devmapper::SNAPSHOT_NAME {
-        crate::devmapper::SNAPSHOT_PATH.to_string()
+        Ok(Some(name.to_string()))
+    } else if name.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(None)
     } else {
-        format!("/dev/disk/by-id/{name}")
+        bail!("`zpool status -P` names a device {name:?} without its path")
     }
 }
 
@@ -234,7 +234,7 @@ pub fn label_ashift(text: &str) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::fixture;
+    use crate::testing::{fixture, fixture_in};
 
     #[test]
     fn sizes() {
@@ -293,6 +293,31 @@ mod tests {
         );
     }
 
+    /// 2.1.11's text with full paths, of nixpkgs' whole-disk pool through zevac's snapshot
+    /// mid-copy (`tests/guest/apply.sh`): the snapshot vdev, and the instance stores' partitions.
+    #[test]
+    fn a_whole_disk_pool_through_the_snapshot_on_2_1() {
+        let rec = |name: &str| fixture_in("2.1.11", "whole-disk", name);
+        let s = status_from_text(
+            &rec("applied_status.stdout"),
+            &rec("applied_list.stdout"),
+            "tank",
+        )
+        .unwrap();
+        let origin = s.vdev_with_path("/dev/mapper/zevac-origin").unwrap();
+        assert!(origin.removing, "{s:?}");
+        assert!(origin.alloc.unwrap() > 0);
+        assert_eq!(s.vdevs.len(), 3);
+        assert_eq!(
+            s.removal.unwrap().path.as_deref(),
+            Some("/dev/mapper/zevac-origin")
+        );
+        // A short name is refused, not guessed into a path.
+        let short =
+            rec("applied_status.stdout").replace("/dev/mapper/zevac-origin", "zevac-origin");
+        assert!(status_from_text(&short, &rec("applied_list.stdout"), "tank").is_err());
+    }
+
     /// The text parser agrees with the JSON one on every recorded 2.3 state.
     #[test]
     fn text_and_json_agree_on_2_3() {
@@ -316,12 +341,20 @@ mod tests {
                 "rpool",
             )
             .unwrap();
-            // Both show the same names; a whole-disk vdev's path differs (text cannot know `-part1`).
+            // Both name a leaf by its full path (a whole disk's `-part1` included).
             let key = |s: &PoolStatus| {
                 let mut k: Vec<_> = s
                     .vdevs
                     .iter()
-                    .map(|v| (v.name.clone(), v.kind.clone(), v.removing, v.alloc))
+                    .map(|v| {
+                        (
+                            v.name.clone(),
+                            v.path.clone(),
+                            v.kind.clone(),
+                            v.removing,
+                            v.alloc,
+                        )
+                    })
                     .collect();
                 k.sort_by(|a, b| a.0.cmp(&b.0));
                 k
