@@ -250,7 +250,13 @@ impl<'a> Dmsetup<'a> {
         if !self.exists(SNAPSHOT_NAME)? {
             return Ok(None);
         }
-        self.usage(SNAPSHOT_NAME).map(Some)
+        match self.usage(SNAPSHOT_NAME) {
+            Ok(usage) => Ok(Some(usage)),
+            // Released in between: the watcher removes the mapping once the copy is verified (a
+            // `zevac status --watch` in the lab met exactly that).
+            Err(_) if !self.exists(SNAPSHOT_NAME)? => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

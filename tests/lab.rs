@@ -783,13 +783,16 @@ fn uneven_instance_stores_evacuate_or_are_refused_before_anything_changes() {
 /// `zevac apply` made to fail right after each of its steps (a debug-build switch), and killed
 /// outright at a random moment of its run; after each, what a NixOS initrd does next: the
 /// unit's `ExecStopPost` (`zevac recover`), nixpkgs' import as it renders it (no device-mapper
-/// by-id links), the root's mounts, and 512 MiB of writes (twice the snapshot's store). The pool
+/// by-id links), the root's mounts, and 1 GiB of writes (four times the snapshot's store). The pool
 /// always imports, takes the writes and stays healthy. EBS: unchanged once the local disks are
 /// in the pool; written by the boot's own import when zevac gave the pool back before that.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
-    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let _turn = one_at_a_time();
+    let lab = Lab::prepare(ZfsPair::V2_3).expect("preparing the lab");
+    // Room on EBS alone for the golden data and the 1 GiB the boot writes after a fall-back.
+    let golden = golden::golden_sized(&lab, Layout::Partition, 256, 2048).unwrap();
     let kill_secs = 1 + std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -807,13 +810,14 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
     let mut table = Vec::new();
     for (fault, ebs_kept) in faults {
         let run = lab.new_run(&format!("fault-{fault}")).unwrap();
-        let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+        // Unthrottled: what is tested is where the pool lands, not how fast.
+        let disks = run.ec2_disks(&golden, None, 2, 2048).unwrap();
         let (fail_after, kill_after) = match fault {
             "kill" => (String::new(), kill_secs.to_string()),
             step => (step.to_string(), String::new()),
         };
         let script = format!(
-            "POOL=rpool\nWRITE_MIB=512\nFAIL_AFTER={fail_after}\nKILL_AFTER={kill_after}\n{}",
+            "POOL=rpool\nWRITE_MIB=1024\nFAIL_AFTER={fail_after}\nKILL_AFTER={kill_after}\n{}",
             include_str!("guest/fault.sh")
         );
         let outcome = boot_with_zevac(&lab, &run, &golden, disks.clone(), &script, None);

@@ -121,8 +121,7 @@ fn write_gpt(image: &Path, parts: &[(&str, u64, gpt::partition_types::Type)]) ->
 
 /// The images of a golden build, created blank with their partition tables, and the disks the
 /// guest gets: the pool's volume (`LAB_EBS`, or `LAB_EBSROOT` beside the boot volume `LAB_EBS`).
-fn blank_images(run: &crate::Run, layout: Layout, data_mib: u64) -> Result<Vec<Disk>> {
-    let pool_mib = pool_partition_mib(data_mib);
+fn blank_images(run: &crate::Run, layout: Layout, pool_mib: u64) -> Result<Vec<Disk>> {
     let image = run.path("ebs.img");
     match layout {
         Layout::Partition => {
@@ -155,11 +154,20 @@ pub fn golden(lab: &Lab, data_mib: u64) -> Result<Golden> {
 /// Returns the golden image of `layout` for `data_mib` MiB of data, building it if it is not
 /// cached.
 pub fn golden_in(lab: &Lab, layout: Layout, data_mib: u64) -> Result<Golden> {
-    // The partition layout keeps the key it had before layouts existed: its cached images stay.
-    let suffix = match layout {
+    golden_sized(lab, layout, data_mib, pool_partition_mib(data_mib))
+}
+
+/// [`golden_in`] with a pool of `pool_mib` MiB (its partition, or its whole volume's data), for
+/// a scenario that writes more than the default's free space.
+pub fn golden_sized(lab: &Lab, layout: Layout, data_mib: u64, pool_mib: u64) -> Result<Golden> {
+    // The default shapes keep the keys they had before shapes existed: their cached images stay.
+    let mut suffix = match layout {
         Layout::Partition => String::new(),
         other => format!("-{}", other.name()),
     };
+    if pool_mib != pool_partition_mib(data_mib) {
+        suffix += &format!("-pool{pool_mib}mib");
+    }
     let key = format!(
         "{}-{}mib-v{LAYOUT_VERSION}{suffix}",
         lab.pins.cache_key(),
@@ -172,7 +180,7 @@ pub fn golden_in(lab: &Lab, layout: Layout, data_mib: u64) -> Result<Golden> {
     }
     tracing::info!(data_mib, pair = %lab.pair, layout = layout.name(), "building the golden image");
     let run = lab.new_run(&format!("golden-{data_mib}mib-{}", layout.name()))?;
-    let disks = blank_images(&run, layout, data_mib)?;
+    let disks = blank_images(&run, layout, pool_mib)?;
     let images: Vec<PathBuf> = disks.iter().map(|d| d.image.clone()).collect();
     let env = format!(
         "DATA_MIB={data_mib}\nPOOL={}\nLAYOUT={}\n",
