@@ -76,7 +76,7 @@ in
         `"immutable"`: the pool is imported through a device-mapper snapshot of its EBS
         partition whose copy-on-write store is a small partition on the first instance store,
         so EBS is never written and a stop/start (blank instance stores) boots the image as it
-        was. `"in-place"`: the EBS partition itself is the vdev ZFS removes (seed 000's plain
+        was. `"in-place"`: the EBS partition itself is the vdev ZFS removes (the plain
         add-then-remove): after the copy the pool needs the instance stores, and a stop/start
         leaves a machine that cannot import it.
       '';

@@ -45,7 +45,7 @@ pub enum OriginMode {
     #[default]
     Immutable,
     /// The EBS partition itself: ZFS writes its labels there and, once the copy is done, the
-    /// pool needs the local disks to import (seed 000's plain add-then-remove).
+    /// pool needs the local disks to import (the plain add-then-remove).
     InPlace,
 }
 

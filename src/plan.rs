@@ -248,7 +248,7 @@ pub fn plan(config: &Config, disks: &[BlockDevice], pool: &PoolState) -> Decisio
         };
     }
 
-    // Preconditions of OpenZFS device removal (FACTS; vdev_removal.c).
+    // Preconditions of OpenZFS device removal (OpenZFS's vdev_removal.c, spa_vdev_remove_top_check).
     if let Some(v) = pool
         .status
         .vdevs

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::profile::{Phase, Profile};
 use crate::runfile;
 
-/// Pauses the removal copy while non-zero (FACTS: documented as test-only; works).
+/// Pauses the removal copy while non-zero (zfs(4) documents it for testing; it works, in the lab).
 pub const REMOVAL_SUSPEND: &str = "zfs_removal_suspend_progress";
 
 /// What `/run/zevac/tunables.json` holds.
@@ -148,7 +148,7 @@ impl Tunables {
 
     /// Runs `f` with the removal copy paused, restoring the previous value whatever `f` returns.
     /// An import of a pool whose removal is running carries the copy on inside its txg waits and
-    /// blocks for as long as that takes on a slow disk (FACTS); paused, it returns at once.
+    /// blocks for as long as that takes on a slow disk (the lab); paused, it returns at once.
     pub fn with_removal_paused<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         let before = self.read_existing(REMOVAL_SUSPEND)?;
         self.write(REMOVAL_SUSPEND, "1")?;
@@ -162,7 +162,7 @@ impl Tunables {
 mod tests {
     use super::*;
 
-    /// A parameter directory with the 2.3.2 defaults FACTS lists (read in the lab's guest).
+    /// A parameter directory with OpenZFS 2.3.2's defaults (read in the lab's guest).
     fn scratch(tag: &str) -> (PathBuf, Tunables) {
         let root =
             std::env::temp_dir().join(format!("zevac-tunables-{tag}-{}", std::process::id()));

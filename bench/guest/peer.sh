@@ -4,7 +4,7 @@
 #   l2arc  the same, with both instance stores added as L2ARC (cache) devices;
 #   eager  before the root is mounted, the whole pool goes from EBS onto a new pool on the
 #          instance stores (zfs send -R | zfs recv), and the boot waits for all of it;
-#   lvmcache  the block-level cache of seed 000: dm-cache in writeback mode with the smq policy
+#   lvmcache  the block-level cache: dm-cache in writeback mode with the smq policy
 #          (what lvmcache sets up), the pool's EBS partition as its origin, the first instance
 #          store as its cache and 8 MiB of the second as its metadata; ZFS imports through it.
 # What holds the boot runs from `import` to the `ready` mark. With a WORKLOAD, fio runs right

@@ -20,7 +20,7 @@ pub enum DiskKind {
     Ebs,
     /// A local NVMe disk: `Amazon EC2 NVMe Instance Storage`, serial `AWS` + 17 hex digits.
     InstanceStore,
-    /// A virtio-blk disk, as OpenStack (the SCS flavors of seed 004) attaches volumes and
+    /// A virtio-blk disk, as OpenStack (the Sovereign Cloud Stack's flavors) attaches volumes and
     /// ephemeral disks: no model at all, so only zevac's explicit disk lists can tell them apart.
     Virtio,
 }
@@ -97,7 +97,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Disk {
-    /// The EBS boot volume: 512-byte logical, 4096-byte physical sectors, as seed 000's lsblk shows.
+    /// The EBS boot volume: 512-byte logical, 4096-byte physical sectors, as an EC2 instance's lsblk shows.
     pub fn ebs(image: impl Into<PathBuf>) -> Self {
         Self::ebs_volume(image, "ebs")
     }

@@ -172,7 +172,7 @@ fn no_workload() -> Vec<Workload> {
 }
 
 impl Matrix {
-    /// The full sweep of issue 6's matrix: 108 cells of zevac and 48 of its peers.
+    /// The full sweep of the full matrix: 108 cells of zevac and 48 of its peers.
     pub fn full() -> Self {
         Self {
             data_mib: vec![256, 1024],
@@ -981,7 +981,7 @@ pub struct Goal {
     pub met: Option<bool>,
 }
 
-/// The goals this harness can judge so far (issue 6), as ratios.
+/// The goals this harness can judge so far, as ratios.
 pub fn goals(results: &[CellResult]) -> Vec<Goal> {
     let ok: Vec<&CellResult> = results.iter().filter(|r| r.ok()).collect();
     let mut goals = Vec::new();

@@ -55,7 +55,7 @@ fn by_id_links(dir: &Path) -> Vec<(String, String)> {
             ))
         })
         .collect();
-    // Model-and-serial names first (what FACTS tells us to use), WWID/EUI names after.
+    // Model-and-serial names first (udev's persistent-storage rules, from the NVMe model and serial), WWID/EUI names after.
     links.sort_by_key(|(_, link)| {
         (
             link.contains("/nvme-eui.") || link.contains("/nvme-nvme.") || link.contains("/wwn-"),

@@ -1,5 +1,5 @@
 //! The bandwidth cap. OpenZFS has no MiB/s limit for a removal, only queue depths and a pause
-//! switch (`zfs_removal_suspend_progress`, FACTS). This controller holds the average copy rate
+//! switch (`zfs_removal_suspend_progress`, zfs(4)). This controller holds the average copy rate
 //! at the cap with a token bucket over the bytes read from the origin: the copy runs while the
 //! bytes read are within what the cap has allowed since the start, and pauses while they are
 //! ahead.

@@ -440,7 +440,7 @@ impl<'a> Watcher<'a> {
     }
 
     /// Why ZFS canceled the removal: its debug log says so for I/O errors (any read or write
-    /// error of the copy cancels it, FACTS); `zpool status` does not.
+    /// error of the copy cancels it, OpenZFS's vdev_removal.c); `zpool status` does not.
     fn cancel_reason(&self, started: Option<u64>) -> String {
         let log = std::fs::read_to_string(&self.paths.dbgmsg).unwrap_or_default();
         match crate::zfs::dbgmsg::last_removal_io_errors(&log, started) {

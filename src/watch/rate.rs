@@ -1,5 +1,5 @@
 //! A smoothed copy rate and ETA from samples of ZFS's copied counter. The counter moves only at
-//! txg sync (every few seconds) and sits near zero at first (FACTS), so the rate is taken between
+//! txg sync (every few seconds) and sits near zero at first (measured in the lab), so the rate is taken between
 //! the moments the counter changed, over a window, and is `None` ("estimating") until two changes
 //! at least `MIN_SPAN` apart are seen.
 
