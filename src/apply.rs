@@ -183,7 +183,20 @@ fn survey_disks(
 
 /// Runs the whole flow. Refusals come back as `Decision::Refuse` with nothing changed: the pool
 /// is first imported read-only, and imported for real only when there is something to do.
+/// On any failure, [`recover`] first leaves the pool where the boot's own import finds it.
 pub fn apply(
+    exec: &dyn Executor,
+    config: &Config,
+    profile: &Profile,
+    paths: &Paths,
+) -> Result<Report> {
+    try_apply(exec, config, profile, paths).map_err(|e| {
+        let back = fall_back(exec, config, paths);
+        e.context(back)
+    })
+}
+
+fn try_apply(
     exec: &dyn Executor,
     config: &Config,
     profile: &Profile,
@@ -212,11 +225,7 @@ pub fn apply(
             });
         }
     }
-    let disks = first.disks;
-    carry_out(exec, config, profile, paths, disks, &decision).map_err(|e| {
-        let back = fall_back(exec, config, paths);
-        e.context(back)
-    })
+    carry_out(exec, config, profile, paths, first.disks, &decision)
 }
 
 /// [`origin::give_back`] on this machine's disks (`zevac recover`, and `apply` on failure).
@@ -225,6 +234,7 @@ pub fn recover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<or
     let outcome = origin::give_back(exec, config, &disks)?;
     match outcome {
         origin::GiveBack::NoSnapshot => {}
+        origin::GiveBack::ProbeExported => tracing::warn!("{}", outcome.describe()),
         origin::GiveBack::Kept { guarded } => tracing::error!(guarded, "{}", outcome.describe()),
         origin::GiveBack::Undone { exported } => {
             tracing::error!(exported, "{}", outcome.describe())

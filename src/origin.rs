@@ -137,6 +137,9 @@ pub fn release(exec: &dyn Executor, disks: &[BlockDevice]) -> Result<Option<Stri
 pub enum GiveBack {
     /// No snapshot (or the in-place mode): the pool is reached on EBS as it is.
     NoSnapshot,
+    /// No snapshot, and zevac's read-only probe import was still there (a kill before its
+    /// export): exported, so the boot's own import imports the pool writable.
+    ProbeExported,
     /// A local disk is in the pool already: its state is on the local disks and in the store,
     /// so the snapshot stays (the next `zevac apply` carries on from there). `guarded`: the
     /// snapshot vdev takes no new blocks (its removal runs or is done, or it is not allocating),
@@ -152,6 +155,10 @@ impl GiveBack {
     pub fn describe(self) -> &'static str {
         match self {
             Self::NoSnapshot => "no snapshot: EBS is as the boot's own import expects it",
+            Self::ProbeExported => {
+                "zevac's read-only probe import was still there: exported, so the boot's own \
+                 import imports the pool writable"
+            }
             Self::Kept { guarded: true } => {
                 "the local disks are in the pool: the snapshot stays, takes no new blocks, and \
                  zevac apply carries on from here"
@@ -178,11 +185,16 @@ impl GiveBack {
 /// must not load a snapshot of an EBS this boot's import goes on to write), and clear the
 /// read-only flags. What that costs: the fallback import writes EBS. Safe to repeat.
 pub fn give_back(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Result<GiveBack> {
+    let zpool = crate::zfs::Zpool::new(exec);
+    let probe_exported = export_probe_import(&zpool, &config.pool)?;
     let dm = Dmsetup::new(exec);
     if config.origin.mode == OriginMode::InPlace || !dm.exists(devmapper::SNAPSHOT_NAME)? {
-        return Ok(GiveBack::NoSnapshot);
+        return Ok(if probe_exported {
+            GiveBack::ProbeExported
+        } else {
+            GiveBack::NoSnapshot
+        });
     }
-    let zpool = crate::zfs::Zpool::new(exec);
     let imported = zpool.is_imported(&config.pool)?;
     if imported {
         let version = zpool.version()?;
@@ -267,6 +279,19 @@ fn guard_snapshot_vdev(
         .stop_allocating(pool, &path)
         .map_err(|e| tracing::error!("cannot stop allocations on {path}: {e:#}"))
         .is_ok()
+}
+
+/// Exports the pool if it is imported read-only: zevac's probe import, left by a kill before its
+/// export. The boot's own import skips a pool that is imported, so the root would come up
+/// read-only. Whether it exported one.
+fn export_probe_import(zpool: &crate::zfs::Zpool, pool: &str) -> Result<bool> {
+    if !zpool.is_imported(pool)? || zpool.properties(pool)?.get("readonly") != Some("on") {
+        return Ok(false);
+    }
+    zpool
+        .export(pool)
+        .context("exporting zevac's read-only probe import")?;
+    Ok(true)
 }
 
 /// Whether one of zevac's local partitions carries a ZFS label of the pool (what `zpool add`
