@@ -214,6 +214,7 @@ fn try_apply(
         });
     };
     let decision = plan::plan(config, &first.disks, pool);
+    crate::faults::after("probe")?;
     if first.imported == Import::ReadOnly {
         zpool
             .export(&config.pool)

@@ -1,7 +1,7 @@
 //! Fault injection for the lab's failure tests: with `ZEVAC_TEST_FAIL_AFTER=<step>`, `zevac
-//! apply` fails right after that step (`partition`, `snapshot`, `import`, `add`, `remove`), as
-//! a crash of zevac there would, minus the crash. Debug builds only (the lab tests'): a release
-//! build, what users run, never reads the variable.
+//! apply` fails right after that step (`probe`: the read-only import and the plan; `partition`,
+//! `snapshot`, `import`, `add`, `remove`), as a crash of zevac there would, minus the crash.
+//! Debug builds only (the lab tests'): a release build, what users run, never reads the variable.
 
 /// The variable's name.
 pub const VAR: &str = "ZEVAC_TEST_FAIL_AFTER";

@@ -799,7 +799,8 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
         .as_millis() as u64
         % 8;
     // (fault, EBS unchanged as the design says, or None where it depends on when the kill lands)
-    let faults: [(&str, Option<bool>); 6] = [
+    let faults: [(&str, Option<bool>); 7] = [
+        ("probe", Some(false)),
         ("partition", Some(false)),
         ("snapshot", Some(false)),
         ("import", Some(false)),
