@@ -89,10 +89,7 @@ fn snapshot_of(
                 .collect()
         };
         for (path, bytes) in candidates {
-            let fields = crate::discover::probe(exec, &path)?.unwrap_or_default();
-            if fields.get("TYPE").map(String::as_str) == Some("zfs_member")
-                && fields.get("LABEL") == Some(&config.pool)
-            {
+            if holds_pool(exec, &path, &config.pool)? {
                 found.push(Snapshot {
                     origin: path,
                     origin_disk: d.stable_path().to_string(),
@@ -272,7 +269,7 @@ fn guard_snapshot_vdev(
         Ok(()) => return true,
         Err(e) => tracing::error!("cannot start the removal of {path}: {e:#}"),
     }
-    if (version.major, version.minor) < (2, 2) {
+    if !version.has_vdev_props() {
         return false;
     }
     zpool
@@ -308,14 +305,18 @@ fn locals_carry_pool(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]
             )
         })
     {
-        let fields = crate::discover::probe(exec, &p.paths[0])?.unwrap_or_default();
-        if fields.get("TYPE").map(String::as_str) == Some("zfs_member")
-            && fields.get("LABEL") == Some(&config.pool)
-        {
+        if holds_pool(exec, &p.paths[0], &config.pool)? {
             return Ok(true);
         }
     }
     Ok(false)
+}
+
+/// Whether libblkid calls `path` a `zfs_member` labelled with `pool`'s name.
+fn holds_pool(exec: &dyn Executor, path: &str, pool: &str) -> Result<bool> {
+    let fields = crate::discover::probe(exec, path)?.unwrap_or_default();
+    Ok(fields.get("TYPE").map(String::as_str) == Some("zfs_member")
+        && fields.get("LABEL").map(String::as_str) == Some(pool))
 }
 
 /// Bytes read so far from the disk under the origin vdev `path`, from sysfs under `sys`: the

@@ -32,6 +32,11 @@ impl ZfsVersion {
         (self.major, self.minor) >= (2, 3)
     }
 
+    /// Vdev properties (`zpool set allocating=off POOL VDEV`) exist from 2.2 on.
+    pub fn has_vdev_props(self) -> bool {
+        (self.major, self.minor) >= (2, 2)
+    }
+
     /// Parses `zpool version` (`zfs-2.3.2-2~bpo12+2` then `zfs-kmod-...`).
     pub fn parse(text: &str) -> Result<Self> {
         let line = text
