@@ -232,7 +232,7 @@ fn try_apply(
 /// [`origin::give_back`] on this machine's disks (`zevac recover`, and `apply` on failure).
 pub fn recover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<origin::GiveBack> {
     let disks = discover(exec, config, paths)?;
-    let outcome = origin::give_back(exec, config, &disks)?;
+    let outcome = origin::give_back(exec, config, &disks, &paths.tunables())?;
     match outcome {
         origin::GiveBack::NoSnapshot => {}
         origin::GiveBack::ProbeExported => tracing::warn!("{}", outcome.describe()),

@@ -55,6 +55,7 @@ pub fn reach(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Res
             tracing::info!(table = %snapshot.table(), "re-creating the origin's snapshot over its store");
             dm.create(devmapper::SNAPSHOT_NAME, &snapshot.table())?;
             set_read_only(exec, &snapshot)?;
+            crate::faults::after("snapshot")?;
             Ok(Access::Snapshot)
         }
     }
@@ -181,7 +182,13 @@ impl GiveBack {
 /// export the pool if it is imported, remove the mapping, zero the store's header (a later boot
 /// must not load a snapshot of an EBS this boot's import goes on to write), and clear the
 /// read-only flags. What that costs: the fallback import writes EBS. Safe to repeat.
-pub fn give_back(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Result<GiveBack> {
+/// `tunables` pauses the copy around an import here, as `apply`'s own imports do.
+pub fn give_back(
+    exec: &dyn Executor,
+    config: &Config,
+    disks: &[BlockDevice],
+    tunables: &crate::tunables::Tunables,
+) -> Result<GiveBack> {
     let zpool = crate::zfs::Zpool::new(exec);
     let probe_exported = export_probe_import(&zpool, &config.pool)?;
     let dm = Dmsetup::new(exec);
@@ -209,9 +216,12 @@ pub fn give_back(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) ->
         }
     } else if locals_carry_pool(exec, config, disks)? {
         // The boot's own import cannot reach the pool (the snapshot has no by-id link where
-        // NixOS looks, and EBS is held by it): import it here, through the snapshot.
+        // NixOS looks, and EBS is held by it): import it here, through the snapshot, with the
+        // copy paused (its removal is running, and an unpaused import carries it on inside
+        // itself, holding the boot for the copy; the lab saw it).
         let devices = Origin::new(config, disks).import_devices(disks, Access::Snapshot);
-        if let Err(e) = zpool.import(&config.pool, &devices, false) {
+        let import = tunables.with_removal_paused(|| zpool.import(&config.pool, &devices, false));
+        if let Err(e) = import {
             tracing::error!("cannot import {} through the snapshot: {e:#}", config.pool);
             return Ok(GiveBack::Kept { guarded: false });
         }
@@ -265,7 +275,9 @@ fn guard_snapshot_vdev(
         return true;
     }
     let path = vdev.path.clone().unwrap_or_default();
-    match zpool.remove(pool, &path) {
+    let removal = crate::faults::instead_of("guard", "starting the removal")
+        .and_then(|()| zpool.remove(pool, &path));
+    match removal {
         Ok(()) => return true,
         Err(e) => tracing::error!("cannot start the removal of {path}: {e:#}"),
     }

@@ -780,12 +780,50 @@ fn uneven_instance_stores_evacuate_or_are_refused_before_anything_changes() {
     }
 }
 
-/// `zevac apply` made to fail right after each of its steps (a debug-build switch), and killed
-/// outright at a random moment of its run; after each, what a NixOS initrd does next: the
-/// unit's `ExecStopPost` (`zevac recover`), nixpkgs' import as it renders it (no device-mapper
-/// by-id links), the root's mounts, and 1 GiB of writes (four times the snapshot's store). The pool
-/// always imports, takes the writes and stays healthy. EBS: unchanged once the local disks are
-/// in the pool; written by the boot's own import when zevac gave the pool back before that.
+/// One case of the failure test: `fail_after` for `ZEVAC_TEST_FAIL_AFTER` (empty: a kill at a
+/// random moment), after a first boot killed mid-copy if `rebooted`; whether EBS stays as the
+/// golden image (`None` where it depends on when the kill lands), and who imports the pool.
+struct Fault {
+    fail_after: &'static str,
+    rebooted: bool,
+    ebs_kept: Option<bool>,
+    zevac_imports: Option<bool>,
+    /// nixpkgs' `boot.zfs.devNodes`: its default, or amazon-image.nix's `/dev/`.
+    import_dir: &'static str,
+}
+
+const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
+    Fault {
+        fail_after,
+        rebooted: false,
+        ebs_kept: Some(ebs_kept),
+        zevac_imports: Some(ebs_kept),
+        import_dir: "/dev/disk/by-id",
+    }
+}
+
+/// A first boot that starts the copy (EBS throttled to 4 MiB/s, so that it is still running),
+/// then a kill of the VM: the instance stores now carry the pool.
+fn boot_killed_mid_copy(lab: &Lab, run: &Run, golden: &Golden, disks: &[Disk]) {
+    let script = "run apply zevac apply\nmark applied\nwhile true; do sleep 10; done\n";
+    let spec = zevac_spec("first", disks.to_vec(), script, golden);
+    let mut vm = lab.boot(run, &spec).unwrap();
+    vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
+    vm.kill().unwrap();
+    let apply = vm.events.cmd("apply").unwrap();
+    assert_eq!(apply.rc, 0, "the first boot: {}", apply.stderr);
+    assert!(apply.stdout.contains("zpool remove"), "{}", apply.stdout);
+}
+
+/// `zevac apply` made to fail right after each of its steps (a debug-build switch), killed
+/// outright at a random moment of its run, the fall-back's start of the removal refused (so
+/// that it stops allocations instead), and a failure before the import in a boot after a crash
+/// mid-copy (the pool then needs the snapshot and the instance stores). After each, what a NixOS
+/// initrd does next: the unit's `ExecStopPost` (`zevac recover`), nixpkgs' import as it renders
+/// it (no device-mapper by-id links; `-d /dev/disk/by-id`, nixpkgs' default, and once `-d /dev/`,
+/// amazon-image.nix's), the root's mounts, and 1 GiB of writes (four times the snapshot's store). The pool always imports, takes the writes and stays healthy. EBS:
+/// unchanged once the local disks are in the pool; written by the boot's own import when zevac
+/// gave the pool back before that.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
@@ -798,73 +836,147 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
         .unwrap()
         .as_millis() as u64
         % 8;
-    // (fault, EBS unchanged as the design says, or None where it depends on when the kill lands)
-    let faults: [(&str, Option<bool>); 7] = [
-        ("probe", Some(false)),
-        ("partition", Some(false)),
-        ("snapshot", Some(false)),
-        ("import", Some(false)),
-        ("add", Some(true)),
-        ("remove", Some(true)),
-        ("kill", None),
+    let faults = [
+        fault("probe", false),
+        fault("partition", false),
+        fault("snapshot", false),
+        Fault {
+            import_dir: "/dev/",
+            ..fault("import", false)
+        },
+        fault("add", true),
+        fault("add,guard", true),
+        fault("remove", true),
+        Fault {
+            ebs_kept: None,
+            zevac_imports: None,
+            ..fault("", false)
+        },
+        Fault {
+            rebooted: true,
+            ..fault("snapshot", true)
+        },
     ];
     let mut table = Vec::new();
-    for (fault, ebs_kept) in faults {
-        let run = lab.new_run(&format!("fault-{fault}")).unwrap();
-        // Unthrottled: what is tested is where the pool lands, not how fast.
-        let disks = run.ec2_disks(&golden, None, 2, 2048).unwrap();
-        let (fail_after, kill_after) = match fault {
-            "kill" => (String::new(), kill_secs.to_string()),
-            step => (step.to_string(), String::new()),
+    for case in faults {
+        let mut name = match (case.fail_after, case.rebooted) {
+            ("", _) => "kill".to_string(),
+            (f, false) => f.to_string(),
+            (f, true) => format!("reboot,{f}"),
+        };
+        if case.import_dir == "/dev/" {
+            name.push_str(",dev");
+        }
+        let run = lab
+            .new_run(&format!("fault-{}", name.replace(',', "-")))
+            .unwrap();
+        // Unthrottled but after a crash: what is tested is where the pool lands, not how fast.
+        let throttle = case.rebooted.then(|| Throttle::mib_per_second(4));
+        let disks = run.ec2_disks(&golden, throttle, 2, 2048).unwrap();
+        if case.rebooted {
+            boot_killed_mid_copy(&lab, &run, &golden, &disks);
+        }
+        let kill_after = if case.fail_after.is_empty() {
+            kill_secs.to_string()
+        } else {
+            String::new()
         };
         let script = format!(
-            "POOL=rpool\nWRITE_MIB=1024\nFAIL_AFTER={fail_after}\nKILL_AFTER={kill_after}\n{}",
+            "POOL=rpool\nWRITE_MIB=1024\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n{}",
+            case.fail_after,
+            case.import_dir,
             include_str!("guest/fault.sh")
         );
         let outcome = boot_with_zevac(&lab, &run, &golden, disks.clone(), &script, None);
-        let ev = &outcome.events;
-        let recover = ev.cmd("recover").unwrap();
-        assert_eq!(
-            recover.rc, 0,
-            "{fault}: {}{}",
-            recover.stdout, recover.stderr
-        );
-        if fault != "kill" {
-            let apply = ev.cmd("apply").unwrap();
-            assert_eq!(apply.rc, 1, "{fault}: {}{}", apply.stdout, apply.stderr);
-            assert!(
-                apply
-                    .stderr
-                    .contains(&format!("failing after the {fault} step")),
-                "{fault}: {}",
-                apply.stderr
-            );
-        }
-        let health = ev.cmd("health").unwrap().stdout;
-        assert_eq!(
-            health.trim(),
-            "ONLINE",
-            "{fault}: {}",
-            ev.cmd("zstatus_written").unwrap().stdout
-        );
-        let imported_by = if ev.find("mark", Some("already_imported")).is_ok() {
-            "zevac"
-        } else {
-            "nixpkgs' import"
-        };
-        let unchanged =
-            disks::sha256(&disks[0].image).unwrap() == disks::sha256(&golden.image).unwrap();
-        if let Some(kept) = ebs_kept {
-            assert_eq!(unchanged, kept, "{fault}: EBS unchanged = {unchanged}");
-        }
-        table.push(format!(
-            "{fault:>9} | {} | pool imported by {imported_by} | EBS {}",
-            recover.stdout.trim(),
-            if unchanged { "unchanged" } else { "written" }
+        table.push(check_fault(
+            &outcome.events,
+            &name,
+            &case,
+            &disks[0],
+            &golden,
         ));
         run.remove_images().unwrap();
     }
     println!("killed after {kill_secs} s\n{}", table.join("\n"));
+}
+
+/// The checks of one failure case, and its row of the table.
+fn check_fault(
+    ev: &zevac_bench::events::Events,
+    name: &str,
+    case: &Fault,
+    ebs: &Disk,
+    golden: &Golden,
+) -> String {
+    let recover = ev.cmd("recover").unwrap();
+    assert_eq!(
+        recover.rc, 0,
+        "{name}: {}{}",
+        recover.stdout, recover.stderr
+    );
+    if !case.fail_after.is_empty() {
+        let apply = ev.cmd("apply").unwrap();
+        assert_eq!(apply.rc, 1, "{name}: {}{}", apply.stdout, apply.stderr);
+        let step = case.fail_after.split(',').next().unwrap();
+        assert!(
+            apply
+                .stderr
+                .contains(&format!("failing after the {step} step")),
+            "{name}: {}",
+            apply.stderr
+        );
+    }
+    if case.fail_after.contains("guard") {
+        assert!(
+            apply_or_recover_said(ev, "failing instead of starting the removal"),
+            "{name}: the removal's start was not refused"
+        );
+        let allocating = ev.cmd("allocating").unwrap().stdout;
+        assert_eq!(allocating.trim(), "off", "{name}: {allocating}");
+    }
+    if case.rebooted {
+        // The copy (4 MiB/s) was just under way: an import that carried it on inside itself
+        // would have held the boot for most of it. Paused, the boot's import returns at once.
+        let imported = ev.cmd("zstatus_imported").unwrap().stdout;
+        let done: f64 = imported
+            .split_once("% done")
+            .and_then(|(before, _)| before.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: no copy in progress after the import:\n{imported}"));
+        assert!(
+            done < 50.0,
+            "{name}: the import ran the copy to {done}%:\n{imported}"
+        );
+    }
+    let health = ev.cmd("health").unwrap().stdout;
+    let written = ev.cmd("zstatus_written").unwrap().stdout;
+    assert_eq!(health.trim(), "ONLINE", "{name}: {written}");
+    let by_zevac = ev.find("mark", Some("already_imported")).is_ok();
+    if let Some(expected) = case.zevac_imports {
+        assert_eq!(by_zevac, expected, "{name}: imported by zevac = {by_zevac}");
+    }
+    if by_zevac {
+        // The snapshot stayed and carried the writes' labels only: valid, its store far from full.
+        let dm = ev.cmd("dm_status").unwrap().stdout;
+        assert!(!dm.contains("Invalid"), "{name}: {dm}");
+    }
+    let unchanged = disks::sha256(&ebs.image).unwrap() == disks::sha256(&golden.image).unwrap();
+    if let Some(kept) = case.ebs_kept {
+        assert_eq!(unchanged, kept, "{name}: EBS unchanged = {unchanged}");
+    }
+    format!(
+        "{name:>14} | {} | pool imported by {} | EBS {}",
+        recover.stdout.trim(),
+        if by_zevac { "zevac" } else { "nixpkgs' import" },
+        if unchanged { "unchanged" } else { "written" }
+    )
+}
+
+/// Whether `apply` or `recover` logged `text`.
+fn apply_or_recover_said(ev: &zevac_bench::events::Events, text: &str) -> bool {
+    ["apply", "recover"].iter().any(|c| {
+        ev.cmd(c)
+            .is_ok_and(|o| o.stdout.contains(text) || o.stderr.contains(text))
+    })
 }
 
 /// The immutable origin (the default) through a machine's life: a first boot evacuates through
@@ -1279,6 +1391,14 @@ fn watch_verifies(pair: ZfsPair) {
     assert_eq!(during["profile"], "fast");
     let human = ev.cmd("status_human").unwrap().stdout;
     println!("{human}");
+    let calls: Vec<String> = ["status_during", "status_human", "status_after"]
+        .iter()
+        .map(|c| format!("{:.2} s", ev.cmd(c).unwrap().seconds()))
+        .collect();
+    println!(
+        "{pair}: zevac status took {} in the guest",
+        calls.join(", ")
+    );
     assert!(human.contains("profile fast"), "{human}");
     let metrics = ev.cmd("metrics_during").unwrap().stdout;
     let parsed: std::collections::BTreeMap<String, f64> = metrics

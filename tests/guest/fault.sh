@@ -1,7 +1,9 @@
-# zevac apply fails right after step FAIL_AFTER (the host puts it first; debug builds only), or
-# is killed KILL_AFTER seconds into its run. Then what a NixOS initrd does next: the unit's
+# zevac apply fails right after step FAIL_AFTER (the host puts it first; debug builds only; a
+# list may also name `guard`, where the fall-back's start of the removal fails), or is killed
+# KILL_AFTER seconds into its run. Then what a NixOS initrd does next: the unit's
 # ExecStopPost (`zevac recover`, with systemd's SERVICE_RESULT), and nixpkgs' import as it
-# renders it, unless the pool is imported already (`poolImported`). NixOS's initrd has no
+# renders it (`-d` boot.zfs.devNodes: IMPORT_DIR), unless the pool is imported already
+# (`poolImported`). NixOS's initrd has no
 # by-id links for device-mapper devices: they are removed first. Then the root's mounts and
 # WRITE_MIB MiB of writes, synced, and the pool's health.
 if [ -n "$KILL_AFTER" ]; then
@@ -13,7 +15,8 @@ if [ -n "$KILL_AFTER" ]; then
 	run apply_killed cat /tmp/apply.out
 	result=signal
 else
-	run apply env ZEVAC_TEST_FAIL_AFTER="$FAIL_AFTER" zevac apply
+	export ZEVAC_TEST_FAIL_AFTER="$FAIL_AFTER"
+	run apply zevac apply
 	result=exit-code
 fi
 run recover env SERVICE_RESULT=$result zevac recover
@@ -23,13 +26,18 @@ rm -f /dev/disk/by-id/dm-*
 if zpool list "$POOL" > /dev/null 2>&1; then
 	mark already_imported
 else
-	run nixpkgs_import zpool import -d /dev/disk/by-id -N -f "$POOL"
+	run nixpkgs_import zpool import -d "$IMPORT_DIR" -N -f "$POOL"
 fi
 must zstatus_imported zpool status -P "$POOL"
 mount_pool "$POOL" /mnt || die "cannot mount the root"
-must write dd if=/dev/urandom of=/mnt/var/fault-writes bs=1M count="$WRITE_MIB" conv=fsync
+# 64 MiB of random data written WRITE_MIB/64 times: incompressible, so each MiB is allocated,
+# and quicker than reading urandom for all of it under emulation.
+must chunk dd if=/dev/urandom of=/tmp/chunk bs=1M count=64
+must write sh -c "for i in \$(seq $((WRITE_MIB / 64))); do cat /tmp/chunk || exit 1; done > /mnt/var/fault-writes && sync"
+[ "$(stat -c %s /mnt/var/fault-writes)" -eq $((WRITE_MIB * 1048576)) ] || die "the writes are short"
 must sync_pool zpool sync "$POOL"
 run dm_status dmsetup status
+run allocating zpool get -H -o value allocating "$POOL" /dev/mapper/zevac-origin
 must zstatus_written zpool status -P "$POOL"
 run health zpool list -H -o health "$POOL"
 umount_pool /mnt || die "cannot unmount"
