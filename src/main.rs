@@ -140,6 +140,53 @@ enum Cmd {
         #[arg(long, conflicts_with_all = ["profile", "cap"])]
         restore: bool,
     },
+    /// Writes zevac's man pages into a directory (zevac.1 and one per subcommand), or a shell's
+    /// completions to standard output, made from these very definitions (the Nix package
+    /// installs both).
+    ///
+    /// Example: zevac generate man /tmp/man && zevac generate bash > zevac.bash
+    Generate {
+        #[arg(value_enum)]
+        what: Generated,
+        /// Where the man pages go (`man` only).
+        #[arg(required_if_eq("what", "man"))]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// What `zevac generate` writes.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Generated {
+    /// The man pages (roff): zevac(1) and zevac-<subcommand>(1).
+    Man,
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// `zevac generate`: the man pages into `dir`, or a shell's completions on standard output.
+fn generate(what: Generated, dir: Option<&std::path::Path>) -> Result<()> {
+    use anyhow::Context;
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    use std::io::Write;
+    let mut cmd = Cli::command();
+    let shell = match what {
+        Generated::Man => {
+            let dir = dir.context("zevac generate man needs a directory")?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            return clap_mangen::generate_to(cmd, dir)
+                .with_context(|| format!("writing the man pages into {}", dir.display()));
+        }
+        Generated::Bash => Shell::Bash,
+        Generated::Zsh => Shell::Zsh,
+        Generated::Fish => Shell::Fish,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "zevac", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .context("writing the completions")
 }
 
 fn main() -> ExitCode {
@@ -148,6 +195,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // journald and the initrd's console get plain lines; colours only on a terminal.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match run(cli) {
@@ -243,6 +292,10 @@ fn run(cli: Cli) -> Result<u8> {
     let exec = RealExecutor;
     let paths = Paths::default();
     match cli.command {
+        Cmd::Generate { what, dir } => {
+            generate(what, dir.as_deref())?;
+            Ok(exit::OK)
+        }
         Cmd::Devices { json, config } => {
             let config = apply::load_config(config.as_deref())?;
             let disks = zevac::discover::inventory(

@@ -48,3 +48,31 @@ fn a_bad_configuration_is_exit_2_with_line_and_reason() {
     assert!(err.contains("missing.toml"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn generate_writes_man_pages_and_completions_for_every_subcommand() {
+    let dir = std::env::temp_dir().join(format!("zevac-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (rc, _, err) = zevac(&["generate", "man", dir.to_str().unwrap()]);
+    assert_eq!(rc, 0, "{err}");
+    let page = std::fs::read_to_string(dir.join("zevac.1")).unwrap();
+    assert!(page.contains(".TH zevac 1"), "{page}");
+    assert!(page.contains("Exit codes: 0 done"), "{page}");
+    for sub in [
+        "devices", "plan", "apply", "recover", "status", "watch", "profiles", "tune",
+    ] {
+        let page = std::fs::read_to_string(dir.join(format!("zevac-{sub}.1"))).unwrap();
+        assert!(page.contains("Example: zevac"), "zevac-{sub}.1: {page}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let (rc, out, err) = zevac(&["generate", shell]);
+        assert_eq!(rc, 0, "{shell}: {err}");
+        assert!(
+            out.contains("recover") && out.contains("config"),
+            "{shell}: {out}"
+        );
+    }
+    let (rc, _, err) = zevac(&["generate", "man"]);
+    assert_eq!(rc, 2, "{err}");
+}

@@ -30,7 +30,7 @@ pub fn last_removal_io_errors(log: &str, since: Option<u64>) -> Option<RemovalIo
     let logged_at = |l: &str| l.split_whitespace().next()?.parse::<u64>().ok();
     let line = log.lines().rev().find(|l| {
         l.contains("canceling removal due to IO errors")
-            && since.map_or(true, |s| logged_at(l).is_some_and(|t| t >= s))
+            && since.is_none_or(|s| logged_at(l).is_some_and(|t| t >= s))
     })?;
     let field = |name: &str| -> Option<u64> {
         let rest = &line[line.find(&format!("[{name}="))? + name.len() + 2..];
