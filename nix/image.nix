@@ -14,5 +14,8 @@
   modules = [
     "${nixpkgs}/nixos/maintainers/scripts/ec2/amazon-image.nix"
     ./profiles/ec2-zfs-root.nix
+    # A new image: its state starts at the release it is built from (as nixos-generate-config
+    # writes it for a new machine); an image of your own sets its own.
+    ({ lib, ... }: { system.stateVersion = lib.mkDefault lib.trivial.release; })
   ] ++ extraModules;
 }).config.system.build.amazonImage

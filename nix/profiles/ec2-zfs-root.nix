@@ -29,9 +29,13 @@
   # /boot stays on the ESP (amazon-image.nix mounts it with ec2.zfs): GRUB cannot read a pool
   # with indirect vdevs, which every pool zevac has moved has.
   boot.initrd.systemd.enable = true;
-  # By-id names: after zevac, the pool lives on instance-store partitions, whose nvmeN numbers
-  # change between boots.
-  boot.zfs.devNodes = "/dev/disk/by-id";
+  # boot.zfs.devNodes stays amazon-image.nix's "/dev/" (it sets it for ec2.zfs, without
+  # mkDefault). Only the import unit, which runs when zevac has not imported the pool, reads it,
+  # and "/dev/" serves zevac's failure paths: `zpool import -d /dev/` scans every disk node, so
+  # it finds the instance-store partitions whatever the kernel named them this boot; when zevac
+  # gives the pool back it has removed its mapping, so the scan sees EBS alone, as without
+  # zevac; and a mapping zevac had to keep (/dev/dm-N, which by-id would not list) is found
+  # there too, where the raw EBS partition it holds is busy.
   # ZFS wants a host id; amazon-image.nix sets the same one in every image, which is right for
   # an AMI that boots many instances.
   networking.hostId = lib.mkDefault "00000000";
