@@ -237,6 +237,16 @@ const SOURCED: &[(&str, &str, &str)] = &[
     ("bench/RESULTS.md", "2.1", "OpenZFS 2.1, a release"),
     (
         "bench/RESULTS.md",
+        "37.4",
+        "results/full at commit 3673011: copy_seconds_from_start",
+    ),
+    (
+        "bench/RESULTS.md",
+        "15.7",
+        "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt",
+    ),
+    (
+        "bench/RESULTS.md",
         "1.015",
         "watch::cap::tests::a_copy_ends_near_the_cap (printed)",
     ),
