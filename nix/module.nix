@@ -162,7 +162,7 @@ in
       };
       description = ''
         zevac's configuration file (`/etc/zevac.toml`), as an attribute set; the options
-        above fill it in, and any key zevac knows can be set here (the README lists them).
+        above fill it in, and any key zevac knows can be set here (docs/usage.md lists them).
         zevac rejects unknown keys.
       '';
     };

@@ -95,7 +95,7 @@ enum Cmd {
         pool: Option<String>,
         #[arg(long)]
         config: Option<PathBuf>,
-        /// A stable JSON object (documented in the README).
+        /// A stable JSON object (documented in docs/usage.md).
         #[arg(long, conflicts_with = "watch")]
         json: bool,
         /// Follow the copy live until it ends (a bar on a terminal, a line per change on a pipe).

@@ -19,7 +19,7 @@ use crate::watch::{now_epoch, WatchRecord, WatchState};
 use crate::zfs::text::Scrub;
 use crate::zfs::{PoolStatus, RemovalState, VdevClass, Zpool};
 
-/// The stable JSON of `zevac status --json` (documented in the README). Bytes and seconds are
+/// The stable JSON of `zevac status --json` (documented in docs/usage.md). Bytes and seconds are
 /// integers or floats; absent values are `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusReport {

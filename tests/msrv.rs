@@ -1,5 +1,5 @@
 //! The minimum Rust version in `Cargo.toml` (`rust-version`) holds for what `Cargo.lock` pins:
-//! no dependency built for this platform asks for a newer rustc. That is the version the README
+//! no dependency built for this platform asks for a newer rustc. That is the version docs/nixos.md
 //! names for building zevac (and the nixpkgs releases whose rustc meets it). zevac's own code is
 //! held to it by clippy's `incompatible_msrv` lint, which reads the same field.
 

@@ -237,7 +237,7 @@ impl Disk {
             }
         }
         // virtio-blk passes the physical sector size on to the guest; QEMU 10.0's nvme does not
-        // (README, known limits).
+        // (docs/lab.md, known limits).
         let bus = match self.kind {
             DiskKind::Virtio => "virtio-blk-pci",
             _ => "nvme",

@@ -226,14 +226,33 @@ fn paragraphs(text: &str) -> Vec<Vec<&str>> {
     out
 }
 
+/// In `SOURCED`: the README and any file of `docs/`.
+const USER_DOCS: &str = "README.md, docs/";
+
+/// The documents a `SOURCED` entry names.
+fn named_docs(root: &Path, entry: &str) -> Vec<String> {
+    if entry != USER_DOCS {
+        return vec![entry.to_string()];
+    }
+    let mut docs = vec!["README.md".to_string()];
+    let mut files: Vec<String> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|p| format!("docs/{}", p.unwrap().file_name().into_string().unwrap()))
+        .filter(|p| p.ends_with(".md"))
+        .collect();
+    files.sort();
+    docs.extend(files);
+    docs
+}
+
 /// Numbers the prose quotes that no results file holds, each with where it comes from: a lab
 /// test's printed output (one run), a figure derived from results, or what a number names.
 const SOURCED: &[(&str, &str, &str)] = &[
-    ("README.md", "24.05", "nixpkgs' release"),
-    ("README.md", "25.05", "nixpkgs' release"),
-    ("README.md", "1.77", "rustc of nixpkgs 24.05"),
-    ("README.md", "1.85", "rust-version, and Debian's rustc-web"),
-    ("README.md", "1.86", "rustc of nixpkgs 25.05"),
+    (USER_DOCS, "24.05", "nixpkgs' release"),
+    (USER_DOCS, "25.05", "nixpkgs' release"),
+    (USER_DOCS, "1.77", "rustc of nixpkgs 24.05"),
+    (USER_DOCS, "1.85", "rust-version, and Debian's rustc-web"),
+    (USER_DOCS, "1.86", "rustc of nixpkgs 25.05"),
     ("bench/RESULTS.md", "2.1", "OpenZFS 2.1, a release"),
     (
         "bench/RESULTS.md",
@@ -256,32 +275,32 @@ const SOURCED: &[(&str, &str, &str)] = &[
         "watch::cap::tests::a_copy_ends_near_the_cap (printed)",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "0.16",
         "zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_3",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "0.20",
         "zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_3",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "22.6",
         "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "8.04",
         "a_share_cap_measures_the_origin_then_holds_the_copy_to_its_share",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "2.01",
         "a_share_cap_measures_the_origin_then_holds_the_copy_to_its_share",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "22.3",
         "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt",
     ),
@@ -291,22 +310,22 @@ const SOURCED: &[(&str, &str, &str)] = &[
         "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "0.03",
         "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "0.04",
         "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "52.2",
         "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
     ),
     (
-        "README.md",
+        USER_DOCS,
         "84.7",
         "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
     ),
@@ -354,7 +373,7 @@ fn derived_figures_follow_from_the_results() {
     }
 }
 
-/// Decimals of README.md, bench/RESULTS.md (outside the cell rows the test above checks) and the
+/// Decimals of README.md, docs/, bench/RESULTS.md (outside the cell rows the test above checks) and the
 /// shipped profiles that neither a results file (of the section's own sweeps, where a RESULTS.md
 /// section names them) nor `SOURCED` accounts for. Finding a number is not proving it: the table
 /// test and the closing notes do that; this keeps a typed or stale figure from passing unseen.
@@ -363,7 +382,8 @@ fn prose_numbers_are_found_in_the_results() {
     let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = bench.parent().unwrap();
     let corpus = Corpus::load(&bench.join("results"));
-    let mut docs = vec!["README.md".to_string(), "bench/RESULTS.md".to_string()];
+    let mut docs = named_docs(root, USER_DOCS);
+    docs.push("bench/RESULTS.md".to_string());
     for p in std::fs::read_dir(root.join("zfs-profiles")).unwrap() {
         let name = p.unwrap().file_name().into_string().unwrap();
         docs.push(format!("zfs-profiles/{name}"));
@@ -375,7 +395,9 @@ fn prose_numbers_are_found_in_the_results() {
         for (line, dirs) in scopes.lines {
             for n in decimals(line) {
                 checked += 1;
-                let sourced = SOURCED.iter().any(|(d, s, _)| d == doc && *s == n)
+                let sourced = SOURCED
+                    .iter()
+                    .any(|(d, s, _)| *s == n && named_docs(root, d).contains(doc))
                     || MEAN_BOOT_HELD.iter().any(|(d, s, ..)| d == doc && *s == n);
                 if !sourced && !corpus.holds(&dirs, &n) {
                     missing.push(format!("{doc}: {n} in: {}", line.trim()));
@@ -395,9 +417,12 @@ fn prose_numbers_are_found_in_the_results() {
 fn each_sourced_number_is_still_quoted() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     for (doc, n, source) in SOURCED {
-        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let quoted = named_docs(root, doc).iter().any(|d| {
+            let text = std::fs::read_to_string(root.join(d)).unwrap();
+            decimals(&text).iter().any(|d| d == n)
+        });
         assert!(
-            decimals(&text).iter().any(|d| d == n),
+            quoted,
             "{doc} no longer quotes {n} ({source}): drop it from SOURCED"
         );
     }

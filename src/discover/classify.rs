@@ -1,4 +1,4 @@
-//! What a disk is to zevac, by cloud rules on its NVMe model (AWS, GCP, Azure: the README's configuration table) or by the
+//! What a disk is to zevac, by cloud rules on its NVMe model (AWS, GCP, Azure: the configuration table in docs/usage.md) or by the
 //! configuration's explicit lists (OpenStack, anything else). Pure.
 
 use serde::Serialize;
