@@ -94,7 +94,7 @@ fn write_state(
         decision,
         origin: by_role(Role::Origin),
         local: by_role(Role::Local),
-        written_at: crate::watch::now_epoch(),
+        written_at: crate::records::now_epoch(),
     };
     crate::runfile::save(&paths.run_dir.join("state.json"), &record)
 }
@@ -349,10 +349,10 @@ fn record_copy_start(exec: &dyn Executor, paths: &Paths, pool: &str, vdev: &str)
         );
         return;
     };
-    let start = crate::watch::CopyStart {
+    let start = crate::records::CopyStart {
         pool: pool.to_string(),
-        at: crate::watch::now_epoch_f64(),
-        since_boot: crate::watch::record::since_boot(),
+        at: crate::records::now_epoch_f64(),
+        since_boot: crate::records::since_boot(),
         origin_read_bytes: bytes,
     };
     if let Err(e) = start.save(&paths.run_dir) {

@@ -6,6 +6,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+pub use crate::units::{parse_size, ConfigError};
+
 /// The smallest copy-on-write store zevac accepts: 30 times the 1.9 MiB ZFS wrote there during
 /// a whole copy in the lab (its label writes, bounded: nothing is allocated on a vdev under
 /// removal).
@@ -140,31 +142,6 @@ impl Default for Tunables {
             cap: None,
         }
     }
-}
-
-/// The configuration is wrong (the message says where and why): exit code 2, not a failure.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
-
-/// Bytes from a size such as `"8GiB"`, `"512MiB"`, `"1G"`, `"0"` (binary units).
-pub fn parse_size(s: &str) -> Result<u64> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .with_context(|| format!("{s:?} is not a size (e.g. \"8GiB\")"))?;
-    let shift = match unit.trim() {
-        "" | "B" => 0,
-        "K" | "KiB" => 10,
-        "M" | "MiB" => 20,
-        "G" | "GiB" => 30,
-        "T" | "TiB" => 40,
-        u => bail!("{s:?}: unknown unit {u:?} (use KiB, MiB, GiB or TiB)"),
-    };
-    n.checked_mul(1 << shift)
-        .with_context(|| format!("{s:?} is too large"))
 }
 
 impl Config {

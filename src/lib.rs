@@ -11,13 +11,16 @@ pub mod discover;
 pub mod exec;
 pub mod faults;
 pub mod inspect;
+pub mod layout;
 pub mod origin;
 pub mod partition;
 pub mod plan;
 pub mod profile;
+pub mod records;
 pub mod runfile;
 pub mod status;
 pub mod tunables;
+pub mod units;
 pub mod watch;
 pub mod zfs;
 

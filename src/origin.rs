@@ -11,7 +11,7 @@ use crate::config::{Config, OriginMode};
 use crate::devmapper::{self, CowHeader, Dmsetup, Snapshot};
 use crate::discover::{BlockDevice, Role};
 use crate::exec::Executor;
-use crate::plan::{CACHE_LABEL, COW_LABEL, DATA_LABEL, SPECIAL_LABEL};
+use crate::layout::{CACHE_LABEL, COW_LABEL, DATA_LABEL, SPECIAL_LABEL};
 use crate::zfs::{PoolStatus, TopVdev, VdevClass};
 
 pub use crate::config::OriginMode as Mode;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::exec::Executor;
-use crate::plan::DiskLayout;
+use crate::layout::DiskLayout;
 
 const MIB: u64 = 1 << 20;
 
@@ -48,7 +48,7 @@ pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u3
     let align = Some(MIB / u64::from(logical_sector));
     for (label, _, size) in layout.partitions() {
         // The store is dm-snapshot's, not ZFS's: Linux's generic data type.
-        let kind = if label == crate::plan::COW_LABEL {
+        let kind = if label == crate::layout::COW_LABEL {
             gpt::partition_types::LINUX_FS.clone()
         } else {
             zfs.clone()
@@ -74,7 +74,7 @@ pub fn wait_for_partitions(
         wanted.extend(
             l.partitions()
                 .iter()
-                .map(|(_, n, _)| crate::plan::partition_path(&l.disk, *n)),
+                .map(|(_, n, _)| crate::layout::partition_path(&l.disk, *n)),
         );
     }
     let start = Instant::now();

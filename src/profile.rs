@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{parse_size, ConfigError};
+use crate::units::ConfigError;
+pub use crate::units::{Cap, Rate};
 
 /// The profiles built into zevac, by name.
 pub const SHIPPED: [(&str, &str); 3] = [
@@ -150,104 +151,6 @@ const FORBIDDEN: &[(&str, &str)] = &[
         "zevac drives it itself (the import pause and the bandwidth cap)",
     ),
 ];
-
-/// A bandwidth in bytes per second, written as people write it: `"40 MiB/s"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Rate(pub u64);
-
-impl Rate {
-    pub fn parse(s: &str) -> Result<Self> {
-        let Some(size) = s.trim().strip_suffix("/s") else {
-            bail!("{s:?} is not a rate: write it like \"40 MiB/s\"");
-        };
-        let bytes = parse_size(size).with_context(|| format!("{s:?} is not a rate"))?;
-        if bytes == 0 {
-            bail!("{s:?}: a cap of 0 would never finish; leave the cap out for none");
-        }
-        Ok(Rate(bytes))
-    }
-}
-
-impl TryFrom<String> for Rate {
-    type Error = anyhow::Error;
-    fn try_from(s: String) -> Result<Self> {
-        Rate::parse(&s)
-    }
-}
-
-impl From<Rate> for String {
-    fn from(r: Rate) -> String {
-        r.to_string()
-    }
-}
-
-impl fmt::Display for Rate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0;
-        if b % (1 << 20) == 0 {
-            write!(f, "{} MiB/s", b >> 20)
-        } else if b % (1 << 10) == 0 {
-            write!(f, "{} KiB/s", b >> 10)
-        } else {
-            write!(f, "{b} B/s")
-        }
-    }
-}
-
-/// A bandwidth cap for the copy, as a profile, the config or `zevac tune --cap` writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum Cap {
-    /// `"40 MiB/s"`: that rate.
-    Rate(Rate),
-    /// `"50%"`: that share of the rate the origin delivers, which the watcher measures while
-    /// the copy runs uncapped (EBS volumes differ by type and size, and the machine cannot ask).
-    Share(u8),
-}
-
-impl Cap {
-    pub fn parse(s: &str) -> Result<Self> {
-        let Some(pct) = s.trim().strip_suffix('%') else {
-            return Ok(Cap::Rate(Rate::parse(s)?));
-        };
-        match pct.trim().parse::<u8>() {
-            Ok(p @ 1..=100) => Ok(Cap::Share(p)),
-            _ => bail!("{s:?}: a share of the origin's rate is 1% to 100%"),
-        }
-    }
-
-    /// The rate this cap allows, given the origin's measured rate (bytes per second); `None`
-    /// while a share waits for that measure.
-    pub fn resolve(self, origin_rate: Option<f64>) -> Option<u64> {
-        match self {
-            Cap::Rate(r) => Some(r.0),
-            Cap::Share(p) => origin_rate.map(|r| ((r * f64::from(p) / 100.0) as u64).max(1)),
-        }
-    }
-}
-
-impl TryFrom<String> for Cap {
-    type Error = anyhow::Error;
-    fn try_from(s: String) -> Result<Self> {
-        Cap::parse(&s)
-    }
-}
-
-impl From<Cap> for String {
-    fn from(c: Cap) -> String {
-        c.to_string()
-    }
-}
-
-impl fmt::Display for Cap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Cap::Rate(r) => r.fmt(f),
-            Cap::Share(p) => write!(f, "{p}%"),
-        }
-    }
-}
 
 /// The profile file as written.
 #[derive(Debug, Deserialize)]

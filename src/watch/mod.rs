@@ -7,7 +7,8 @@
 pub mod cap;
 pub mod metrics;
 pub mod rate;
-pub mod record;
+/// The records the watcher keeps, under their old path.
+pub use crate::records as record;
 
 use std::fs::OpenOptions;
 use std::time::{Duration, Instant};
@@ -21,13 +22,15 @@ use crate::devmapper::{CowUsage, Dmsetup};
 use crate::discover::sysfs;
 use crate::exec::Executor;
 use crate::profile::{Cap, Phase, Profile};
+pub use crate::records::{
+    now_epoch, now_epoch_f64, CapOverride, CopyStart, WatchRecord, WatchState,
+};
 use crate::runfile::{PoolRecord, RunRecord};
 use crate::tunables::{Tunables, REMOVAL_SUSPEND};
 use crate::zfs::text::Scrub;
 use crate::zfs::{PoolStatus, RemovalState, VdevClass, ZfsVersion, Zpool};
 use cap::{Action, CapController, OriginRateProbe};
 use rate::RateEstimator;
-pub use record::{now_epoch, now_epoch_f64, CapOverride, CopyStart, WatchRecord, WatchState};
 
 /// How a watch ended without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,7 @@
-//! `/run/zevac/watch.json`: what the watcher is doing, for `zevac status` (which must answer
-//! without the watcher) and for a restarted watcher to pick up where the last one stopped.
+//! The records zevac keeps under `/run/zevac` besides `state.json`, and the clocks they are
+//! stamped with: `watch.json`, what the watcher is doing, for `zevac status` (which must answer
+//! without the watcher) and for a restarted watcher to pick up where the last one stopped;
+//! `cap.json`, a cap set at runtime; `copy-start.json`, where `apply` started the copy.
 
 use serde::{Deserialize, Serialize};
 
