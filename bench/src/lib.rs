@@ -12,6 +12,7 @@
 
 pub mod apt;
 pub mod cache;
+pub mod cell;
 pub mod cmd;
 pub mod demo;
 pub mod disks;

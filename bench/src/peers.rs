@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::cell::{CellResult, Latency, Workload, FIO_SECONDS};
 use crate::events::Events;
-use crate::sweep::{CellResult, Latency, Workload, FIO_SECONDS};
 use crate::{golden, BootSpec, Lab, Throttle, Versions};
 
 const MIB: f64 = 1048576.0;
@@ -174,7 +174,7 @@ pub fn run_peer(lab: &Lab, cell: &PeerCell) -> Result<PeerResult> {
         (cell.data_mib * 3 / 2).max(1024),
     )?;
     if cell.workload == Workload::Fsync {
-        disks.push(crate::sweep::raw_disk(&run)?);
+        disks.push(crate::cell::raw_disk(&run)?);
     }
     let env = format!(
         "PEER={}\nWORKLOAD={}\nFIO_SECONDS={FIO_SECONDS}\nWARM_SECONDS={}\n",
@@ -187,7 +187,7 @@ pub fn run_peer(lab: &Lab, cell: &PeerCell) -> Result<PeerResult> {
         .file("/lab/sweep.env", env)
         .file("/lab/workload.sh", include_str!("../guest/workload.sh"));
     if cell.workload != Workload::None {
-        spec = crate::sweep::with_fio(spec)?;
+        spec = crate::cell::with_fio(spec)?;
     }
     let outcome = lab.run(&run, &spec)?;
     let result = measure(&lab.versions(), cell, &outcome.events, &run.dir)?;
@@ -226,7 +226,7 @@ fn measure(
     let rate = copy_seconds
         .zip(ebs_read_bytes)
         .map(|(s, b)| b as f64 / s / MIB);
-    let fio = |phase: &str| crate::sweep::fio_phase(ev, phase);
+    let fio = |phase: &str| crate::cell::fio_phase(ev, phase);
     let (first, later, raw) = (fio("first")?, fio("later")?, fio("raw")?);
     let arc = arcstats(&ev.cmd("arcstats")?.stdout);
     let l2 = |k: &str| arc.get(k).copied();

@@ -8,8 +8,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::cell::{CapSpec, CellResult, Latency, Workload};
 use crate::peers::{Peer, PeerResult};
-use crate::sweep::{CapSpec, CellResult, Latency, Workload};
 
 const SIZE: (u32, u32) = (720, 440);
 const COLORS: [RGBColor; 6] = [
