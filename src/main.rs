@@ -296,234 +296,272 @@ fn run(cli: Cli) -> Result<u8> {
             generate(what, dir.as_deref())?;
             Ok(exit::OK)
         }
-        Cmd::Devices { json, config } => {
-            let config = apply::load_config(config.as_deref())?;
-            let disks = zevac::discover::inventory(
-                &exec,
-                &paths.sys,
-                &paths.by_id,
-                &apply::rules(&config),
-            )?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&disks)?);
-            } else {
-                for d in &disks {
-                    println!(
-                        "{}  {:?}  {} MiB  {}/{}  {:?} ({})  {}",
-                        d.stable_path(),
-                        d.model,
-                        d.size_bytes >> 20,
-                        d.logical_sector,
-                        d.physical_sector,
-                        d.role,
-                        d.why,
-                        if d.blank {
-                            "blank".to_string()
-                        } else {
-                            format!("not blank: {}", d.signature.as_deref().unwrap_or("?"))
-                        }
-                    );
-                }
-            }
-            Ok(exit::OK)
-        }
+        Cmd::Devices { json, config } => devices(&exec, &paths, config, json),
         Cmd::Plan {
             config,
             json,
             import,
-        } => {
-            let config = apply::load_config(config.as_deref())?;
-            let mode = if import {
-                apply::Import::ReadOnly
-            } else {
-                apply::Import::No
-            };
-            let survey = apply::survey(&exec, &config, &paths, mode)?;
-            let disks = &survey.disks;
-            let decision = match &survey.pool {
-                Some(pool) => plan::plan(&config, disks, pool),
-                None if !disks.iter().any(|d| d.role == zevac::discover::Role::Local) => {
-                    Decision::Nothing {
-                        reason: "no local disks: the pool stays on its origin".into(),
-                    }
-                }
-                None => {
-                    let cmd = zevac::zfs::render::import(
-                        &config.pool,
-                        &zevac::origin::Origin::new(&config, disks)
-                            .import_devices(disks, survey.access),
-                    );
-                    println!(
-                        "pool {} is not imported; `zevac apply` would first run: {cmd}",
-                        config.pool
-                    );
-                    println!("(run `zevac plan --import` to import it and see the rest)");
-                    return Ok(exit::OK);
-                }
-            };
-            if survey.imported == apply::Import::ReadOnly {
-                // A dry run leaves the pool as it found it.
-                Zpool::new(&exec).export(&config.pool)?;
-            }
-            let origin = OriginView::read(&exec, config.origin.mode, survey.access)?;
-            print_plan(&decision, Some(&origin), json)
-        }
-        Cmd::Apply { config } => {
-            let cmdline = Cmdline::read();
-            if cmdline.disabled {
-                println!("zevac is disabled on the kernel command line (zevac=off): nothing done");
-                return Ok(exit::OK);
-            }
-            let config = apply::load_config(config.as_deref())?;
-            let profile = config.profile(&cmdline)?;
-            let report = apply::apply(&exec, &config, &profile, &paths)?;
-            if let Some(s) = report.import_seconds {
-                println!("imported pool {} in {s:.2} s", config.pool);
-            }
-            print_decision(&report.decision, false)
-        }
-        Cmd::Recover { config } => {
-            if std::env::var("SERVICE_RESULT").is_ok_and(|r| r == "success") {
-                return Ok(exit::OK);
-            }
-            let config = apply::load_config(config.as_deref())?;
-            let outcome = apply::recover(&exec, &config, &paths)?;
-            println!("{}", outcome.describe());
-            Ok(exit::OK)
-        }
+        } => plan_cmd(&exec, &paths, config, json, import),
+        Cmd::Apply { config } => apply_cmd(&exec, &paths, config),
+        Cmd::Recover { config } => recover(&exec, &paths, config),
         Cmd::Status {
             pool,
             config,
             json,
             watch,
-        } => {
-            let config = apply::load_config(config.as_deref())?;
-            let pool = pool.unwrap_or(config.pool.clone());
-            let zpool = Zpool::new(&exec);
-            let dmsetup = zevac::devmapper::Dmsetup::new(&exec);
-            let sources = status::Sources {
-                zpool: &zpool,
-                dmsetup: &dmsetup,
-                origin_mode: config.origin.mode,
-                run_dir: &paths.run_dir,
-                params: &paths.params,
-            };
-            if watch {
-                let last = status::watch(&sources, &pool, std::time::Duration::from_secs(1))?;
-                return Ok(match last.map(|r| r.state) {
-                    Some(s) if s == "failed" || s == "canceled" => exit::FAILED,
-                    _ => exit::OK,
-                });
-            }
-            let Some(report) = status::report(&sources, &pool)? else {
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"pool": pool, "state": "not-imported"})
-                    );
-                } else {
-                    println!("pool {pool} is not imported");
-                }
-                return Ok(exit::OK);
-            };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{}", report.human());
-            }
-            Ok(exit::OK)
-        }
-        Cmd::Watch { config } => {
-            let config = apply::load_config(config.as_deref())?;
-            let profile = config.profile(&Cmdline::read())?;
-            match watch::run(&exec, &config, &profile, &paths)? {
-                watch::Ended::NoEvacuation => {
-                    println!("pool {}: no evacuation to watch", config.pool)
-                }
-                watch::Ended::Verified => println!("pool {}: evacuated and verified", config.pool),
-                watch::Ended::Stopped => println!("stopped: tunables restored, ZFS keeps copying"),
-            }
-            Ok(exit::OK)
-        }
-        Cmd::Profiles { config, json } => {
-            let config = apply::load_config(config.as_deref())?;
-            let all = profile::all(std::path::Path::new(&config.tunables.profile_dir))?;
-            if json {
-                let list: Vec<_> = all.values().collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
-                return Ok(exit::OK);
-            }
-            for p in all.values() {
-                let default = if p.name == config.tunables.profile {
-                    " (in use)"
-                } else {
-                    ""
-                };
-                println!("{}{default}: {} [{}]", p.name, p.description, p.source);
-                let cap = p.cap.map_or("none".into(), |c| c.to_string());
-                println!(
-                    "  cap {cap}, steady phase after {}",
-                    humantime::format_duration(p.steady_delay)
-                );
-                for phase in [Phase::Boot, Phase::Steady, Phase::Verify] {
-                    let values: Vec<String> = p
-                        .phase(phase)
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect();
-                    println!("  {phase:<7}{}", values.join(" "));
-                }
-            }
-            Ok(exit::OK)
-        }
+        } => status_cmd(&exec, &paths, config, pool, json, watch),
+        Cmd::Watch { config } => watch_cmd(&exec, &paths, config),
+        Cmd::Profiles { config, json } => profiles(config, json),
         Cmd::Tune {
             config,
             profile,
             phase,
             cap,
             restore,
-        } => {
-            let config = apply::load_config(config.as_deref())?;
-            let tunables = paths.tunables();
-            if restore {
-                for (name, value) in tunables.restore()? {
-                    println!("{name} = {value}");
+        } => tune(&paths, config, profile, phase, cap, restore),
+    }
+}
+
+/// `zevac devices`.
+fn devices(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>, json: bool) -> Result<u8> {
+    let config = apply::load_config(config.as_deref())?;
+    let disks = zevac::discover::inventory(exec, &paths.sys, &paths.by_id, &apply::rules(&config))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&disks)?);
+    } else {
+        for d in &disks {
+            println!(
+                "{}  {:?}  {} MiB  {}/{}  {:?} ({})  {}",
+                d.stable_path(),
+                d.model,
+                d.size_bytes >> 20,
+                d.logical_sector,
+                d.physical_sector,
+                d.role,
+                d.why,
+                if d.blank {
+                    "blank".to_string()
+                } else {
+                    format!("not blank: {}", d.signature.as_deref().unwrap_or("?"))
                 }
-                return Ok(exit::OK);
-            }
-            if let Some(cap) = cap {
-                let path = zevac::watch::CapOverride::path(&paths.run_dir);
-                match cap.as_str() {
-                    "profile" => {
-                        let _ = std::fs::remove_file(&path);
-                        println!("cap: back to the profile's");
-                    }
-                    "none" => {
-                        zevac::watch::CapOverride { cap: None }.save(&paths.run_dir)?;
-                        println!("cap: none");
-                    }
-                    c => {
-                        let cap = profile::Cap::parse(c)
-                            .map_err(|e| zevac::config::ConfigError(format!("--cap: {e:#}")))?;
-                        zevac::watch::CapOverride { cap: Some(cap) }.save(&paths.run_dir)?;
-                        println!("cap: {cap}");
-                    }
-                }
-            }
-            if let Some(name) = profile {
-                let p = profile::find(std::path::Path::new(&config.tunables.profile_dir), &name)?;
-                let applied = tunables.apply_phase(&p, phase)?;
-                for (name, before, now) in &applied.set {
-                    println!("{name}: {before} -> {now}");
-                }
-                for name in &applied.missing {
-                    println!("{name}: the running zfs module has no such parameter; not set");
-                }
-                if !applied.missing.is_empty() {
-                    return Ok(exit::FAILED);
-                }
-            }
-            Ok(exit::OK)
+            );
         }
     }
+    Ok(exit::OK)
+}
+
+/// `zevac plan`: the decision, printed; a read-only import is exported again.
+fn plan_cmd(
+    exec: &RealExecutor,
+    paths: &Paths,
+    config: Option<PathBuf>,
+    json: bool,
+    import: bool,
+) -> Result<u8> {
+    let config = apply::load_config(config.as_deref())?;
+    let mode = if import {
+        apply::Import::ReadOnly
+    } else {
+        apply::Import::No
+    };
+    let survey = apply::survey(exec, &config, paths, mode)?;
+    let disks = &survey.disks;
+    let decision = match &survey.pool {
+        Some(pool) => plan::plan(&config, disks, pool),
+        None if !disks.iter().any(|d| d.role == zevac::discover::Role::Local) => {
+            Decision::Nothing {
+                reason: "no local disks: the pool stays on its origin".into(),
+            }
+        }
+        None => {
+            let cmd = zevac::zfs::render::import(
+                &config.pool,
+                &zevac::origin::Origin::new(&config, disks).import_devices(disks, survey.access),
+            );
+            println!(
+                "pool {} is not imported; `zevac apply` would first run: {cmd}",
+                config.pool
+            );
+            println!("(run `zevac plan --import` to import it and see the rest)");
+            return Ok(exit::OK);
+        }
+    };
+    if survey.imported == apply::Import::ReadOnly {
+        // A dry run leaves the pool as it found it.
+        Zpool::new(exec).export(&config.pool)?;
+    }
+    let origin = OriginView::read(exec, config.origin.mode, survey.access)?;
+    print_plan(&decision, Some(&origin), json)
+}
+
+/// `zevac apply`.
+fn apply_cmd(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>) -> Result<u8> {
+    let cmdline = Cmdline::read();
+    if cmdline.disabled {
+        println!("zevac is disabled on the kernel command line (zevac=off): nothing done");
+        return Ok(exit::OK);
+    }
+    let config = apply::load_config(config.as_deref())?;
+    let profile = config.profile(&cmdline)?;
+    let report = apply::apply(exec, &config, &profile, paths)?;
+    if let Some(s) = report.import_seconds {
+        println!("imported pool {} in {s:.2} s", config.pool);
+    }
+    print_decision(&report.decision, false)
+}
+
+/// `zevac recover`: nothing when systemd says the unit succeeded.
+fn recover(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>) -> Result<u8> {
+    if std::env::var("SERVICE_RESULT").is_ok_and(|r| r == "success") {
+        return Ok(exit::OK);
+    }
+    let config = apply::load_config(config.as_deref())?;
+    let outcome = apply::recover(exec, &config, paths)?;
+    println!("{}", outcome.describe());
+    Ok(exit::OK)
+}
+
+/// `zevac status`.
+fn status_cmd(
+    exec: &RealExecutor,
+    paths: &Paths,
+    config: Option<PathBuf>,
+    pool: Option<String>,
+    json: bool,
+    watch: bool,
+) -> Result<u8> {
+    let config = apply::load_config(config.as_deref())?;
+    let pool = pool.unwrap_or(config.pool.clone());
+    let zpool = Zpool::new(exec);
+    let dmsetup = zevac::devmapper::Dmsetup::new(exec);
+    let sources = status::Sources {
+        zpool: &zpool,
+        dmsetup: &dmsetup,
+        origin_mode: config.origin.mode,
+        run_dir: &paths.run_dir,
+        params: &paths.params,
+    };
+    if watch {
+        let last = status::watch(&sources, &pool, std::time::Duration::from_secs(1))?;
+        return Ok(match last.map(|r| r.state) {
+            Some(s) if s == "failed" || s == "canceled" => exit::FAILED,
+            _ => exit::OK,
+        });
+    }
+    let Some(report) = status::report(&sources, &pool)? else {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"pool": pool, "state": "not-imported"})
+            );
+        } else {
+            println!("pool {pool} is not imported");
+        }
+        return Ok(exit::OK);
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", report.human());
+    }
+    Ok(exit::OK)
+}
+
+/// `zevac watch`.
+fn watch_cmd(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>) -> Result<u8> {
+    let config = apply::load_config(config.as_deref())?;
+    let profile = config.profile(&Cmdline::read())?;
+    match watch::run(exec, &config, &profile, paths)? {
+        watch::Ended::NoEvacuation => {
+            println!("pool {}: no evacuation to watch", config.pool)
+        }
+        watch::Ended::Verified => println!("pool {}: evacuated and verified", config.pool),
+        watch::Ended::Stopped => println!("stopped: tunables restored, ZFS keeps copying"),
+    }
+    Ok(exit::OK)
+}
+
+/// `zevac profiles`.
+fn profiles(config: Option<PathBuf>, json: bool) -> Result<u8> {
+    let config = apply::load_config(config.as_deref())?;
+    let all = profile::all(std::path::Path::new(&config.tunables.profile_dir))?;
+    if json {
+        let list: Vec<_> = all.values().collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(exit::OK);
+    }
+    for p in all.values() {
+        let default = if p.name == config.tunables.profile {
+            " (in use)"
+        } else {
+            ""
+        };
+        println!("{}{default}: {} [{}]", p.name, p.description, p.source);
+        let cap = p.cap.map_or("none".into(), |c| c.to_string());
+        println!(
+            "  cap {cap}, steady phase after {}",
+            humantime::format_duration(p.steady_delay)
+        );
+        for phase in [Phase::Boot, Phase::Steady, Phase::Verify] {
+            let values: Vec<String> = p
+                .phase(phase)
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            println!("  {phase:<7}{}", values.join(" "));
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `zevac tune`.
+fn tune(
+    paths: &Paths,
+    config: Option<PathBuf>,
+    profile: Option<String>,
+    phase: Phase,
+    cap: Option<String>,
+    restore: bool,
+) -> Result<u8> {
+    let config = apply::load_config(config.as_deref())?;
+    let tunables = paths.tunables();
+    if restore {
+        for (name, value) in tunables.restore()? {
+            println!("{name} = {value}");
+        }
+        return Ok(exit::OK);
+    }
+    if let Some(cap) = cap {
+        let path = zevac::watch::CapOverride::path(&paths.run_dir);
+        match cap.as_str() {
+            "profile" => {
+                let _ = std::fs::remove_file(&path);
+                println!("cap: back to the profile's");
+            }
+            "none" => {
+                zevac::watch::CapOverride { cap: None }.save(&paths.run_dir)?;
+                println!("cap: none");
+            }
+            c => {
+                let cap = profile::Cap::parse(c)
+                    .map_err(|e| zevac::config::ConfigError(format!("--cap: {e:#}")))?;
+                zevac::watch::CapOverride { cap: Some(cap) }.save(&paths.run_dir)?;
+                println!("cap: {cap}");
+            }
+        }
+    }
+    if let Some(name) = profile {
+        let p = profile::find(std::path::Path::new(&config.tunables.profile_dir), &name)?;
+        let applied = tunables.apply_phase(&p, phase)?;
+        for (name, before, now) in &applied.set {
+            println!("{name}: {before} -> {now}");
+        }
+        for name in &applied.missing {
+            println!("{name}: the running zfs module has no such parameter; not set");
+        }
+        if !applied.missing.is_empty() {
+            return Ok(exit::FAILED);
+        }
+    }
+    Ok(exit::OK)
 }
