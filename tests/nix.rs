@@ -16,17 +16,33 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Makes sure `nix-instantiate` is here: Debian's nix-bin, installed like the lab's packages
-/// (once: the tests run in parallel, and apt takes one install at a time).
+/// `nix-instantiate`, with Debian's nix.conf's build group set aside: it names a group that
+/// its package does not create, and nothing is built here.
+fn nix_command() -> Command {
+    let mut cmd = Command::new("nix-instantiate");
+    cmd.env("NIX_CONFIG", "build-users-group =");
+    cmd
+}
+
+/// Makes sure `nix-instantiate` is here and its store exists: Debian's nix-bin, installed like
+/// the lab's packages, then one evaluation that writes to the store. Once, before any test
+/// uses it: apt takes one install at a time, and two first uses of a new store race to create
+/// it (`creating symlink ... /nix/var/nix/profiles: File exists`, seen on a fresh machine).
 fn nix_instantiate() -> Command {
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {
-        zevac_bench::apt::ensure_installed(&["nix-bin"]).expect("installing Debian's nix-bin")
+        zevac_bench::apt::ensure_installed(&["nix-bin"]).expect("installing Debian's nix-bin");
+        let out = nix_command()
+            .args(["--eval", "--read-write-mode", "-E", "builtins.storeDir"])
+            .output()
+            .expect("running nix-instantiate");
+        assert!(
+            out.status.success(),
+            "setting up Nix's store: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
-    let mut cmd = Command::new("nix-instantiate");
-    // Debian's nix.conf names a build group that its package does not create; nothing is built.
-    cmd.env("NIX_CONFIG", "build-users-group =");
-    cmd
+    nix_command()
 }
 
 /// A nixpkgs tree: `ZEVAC_NIXPKGS`, else unpacked from `ZEVAC_NIXPKGS_TARBALL` into the cache.
