@@ -13,7 +13,7 @@ use crate::discover::{self, classify::Rules, BlockDevice, Role};
 use crate::exec::Executor;
 use crate::inspect::{self, PoolState};
 use crate::origin::{self, Access, Origin};
-use crate::plan::{self, Decision, Step};
+use crate::plan::{self, Action, Decision, Step};
 use crate::profile::{Phase, Profile};
 use crate::runfile::RunRecord;
 use crate::zfs::{RemovalState, Zpool};
@@ -205,9 +205,7 @@ fn try_apply(
     let zpool = Zpool::new(exec);
     let first = survey(exec, config, paths, Import::ReadOnly)?;
     let Some(pool) = &first.pool else {
-        let decision = Decision::Nothing {
-            reason: "no local disks: the pool stays on its origin".into(),
-        };
+        let decision = Decision::Nothing(plan::Idle::NoLocalDisks);
         return Ok(Report {
             decision,
             import_seconds: None,
@@ -382,21 +380,8 @@ fn run_steps(
         let what = step.describe();
         tracing::info!(step = i + 1, of = steps.len(), "{what}");
         let done = match step {
-            Step::Snapshot(snapshot) => create_snapshot(exec, snapshot),
-            Step::Partition(l) => {
-                let disk = disks
-                    .iter()
-                    .find(|d| d.owns_path(&l.disk))
-                    .context("the disk to partition vanished")?;
-                partition::write_layout(exec, l, disk.logical_sector)
-            }
-            Step::Add {
-                pool,
-                ashift,
-                class,
-                devices,
-            } => zpool.add(pool, *ashift, *class, devices),
-            Step::Remove { pool, vdev } => before_remove().and_then(|()| zpool.remove(pool, vdev)),
+            Step::Remove { .. } => before_remove().and_then(|()| run_actions(exec, disks, step)),
+            _ => run_actions(exec, disks, step),
         };
         // Partitions first appear once udev has seen them: wait after the last of them, so the
         // steps after them, and a caller reading the disks again, find their by-id links.
@@ -422,13 +407,22 @@ fn run_steps(
     Ok(())
 }
 
-/// A fresh snapshot of the origin: the store's header zeroed first (an old header would load an
-/// old snapshot), the origin marked read-only once the mapping holds it.
-fn create_snapshot(exec: &dyn Executor, snapshot: &crate::devmapper::Snapshot) -> Result<()> {
-    crate::devmapper::zero_cow_header(&snapshot.cow)?;
-    crate::devmapper::Dmsetup::new(exec)
-        .create(crate::devmapper::SNAPSHOT_NAME, &snapshot.table())?;
-    origin::set_read_only(exec, snapshot)
+/// Does what the step's actions say, in order: what `zevac plan` printed.
+fn run_actions(exec: &dyn Executor, disks: &[BlockDevice], step: &Step) -> Result<()> {
+    for action in step.actions() {
+        match action {
+            Action::Run(cmd) => exec.check(&cmd).map(drop)?,
+            Action::WriteGpt(l) => {
+                let disk = disks
+                    .iter()
+                    .find(|d| d.owns_path(&l.disk))
+                    .context("the disk to partition vanished")?;
+                partition::write_gpt(&l, disk.logical_sector)?
+            }
+            Action::ZeroStoreHeader(cow) => crate::devmapper::zero_cow_header(&cow)?,
+        }
+    }
+    Ok(())
 }
 
 /// One line on the pool's state after a failed step, for the error message.
@@ -473,15 +467,15 @@ mod tests {
     fn a_failed_step_names_itself_zfs_and_the_pool_state() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/fixtures/zfs-2.3.2/states");
         let mut exec = FakeExecutor::new();
-        exec.answer_recorded(
+        exec.expect_recorded(
             &format!("zpool remove rpool {IS1}"),
             &dir,
             "remove_with_checkpoint",
         )
         .unwrap();
-        exec.answer_recorded("zpool version", &dir, "version")
+        exec.expect_recorded("zpool version", &dir, "version")
             .unwrap();
-        exec.answer_recorded(
+        exec.expect_recorded(
             "zpool status -j --json-int -p -g rpool",
             &dir,
             "checkpointed_status_json",

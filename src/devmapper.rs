@@ -12,7 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::exec::Executor;
+use crate::exec::{Cmd, Executor};
 
 /// The mapping's name: `/dev/mapper/zevac-origin`.
 pub const SNAPSHOT_NAME: &str = "zevac-origin";
@@ -110,6 +110,15 @@ impl Snapshot {
             self.sectors, self.origin, self.cow
         )
     }
+
+    /// Marks the origin partition and its disk read-only: nothing may write EBS behind the
+    /// snapshot's back (the kernel's read-only flag; the next boot starts without it).
+    pub fn read_only_commands(&self) -> [Cmd; 2] {
+        [
+            crate::blockdev::set_read_only(&self.origin),
+            crate::blockdev::set_read_only(&self.origin_disk),
+        ]
+    }
 }
 
 /// How full the store is, from `dmsetup status`.
@@ -192,8 +201,31 @@ pub struct Dmsetup<'a> {
     exec: &'a dyn Executor,
 }
 
-fn s(args: &[&str]) -> Vec<String> {
-    args.iter().map(|a| a.to_string()).collect()
+fn dmsetup(args: &[&str]) -> Cmd {
+    Cmd::new("dmsetup").args(args.iter().copied())
+}
+
+/// The `dmsetup` commands that make and unmake a mapping.
+pub mod commands {
+    use super::{dmsetup, Cmd};
+
+    /// Creates `name` from `table`. Without udev synchronisation: an initrd may run udev without
+    /// device mapper's rules, and then a synchronised `dmsetup` waits for ever for their
+    /// notification; `mknodes` then makes `/dev/mapper/NAME` whatever udev did.
+    pub fn create(name: &str, table: &str) -> [Cmd; 2] {
+        [
+            dmsetup(&["create", "--noudevsync", name, "--table", table]),
+            dmsetup(&["mknodes", name]),
+        ]
+    }
+
+    /// Removes `name` (it must be closed: ZFS closes a removed vdev when its copy is done).
+    pub fn remove(name: &str) -> [Cmd; 2] {
+        [
+            dmsetup(&["remove", "--noudevsync", "--retry", name]),
+            dmsetup(&["mknodes"]),
+        ]
+    }
 }
 
 impl<'a> Dmsetup<'a> {
@@ -203,35 +235,28 @@ impl<'a> Dmsetup<'a> {
 
     /// Whether the mapping `name` exists.
     pub fn exists(&self, name: &str) -> Result<bool> {
-        Ok(self.exec.run("dmsetup", &s(&["info", name]))?.success())
+        Ok(self.exec.run(&dmsetup(&["info", name]))?.success())
     }
 
-    /// Creates `name` from `table`. Without udev synchronisation: an initrd may run udev without
-    /// device mapper's rules, and then a synchronised `dmsetup` waits for ever for their
-    /// notification; `mknodes` then makes `/dev/mapper/NAME` whatever udev did.
+    /// Creates `name` from `table` ([`commands::create`]).
     pub fn create(&self, name: &str, table: &str) -> Result<()> {
-        self.exec
-            .check(
-                "dmsetup",
-                &s(&["create", "--noudevsync", name, "--table", table]),
-            )
-            .and_then(|_| self.exec.check("dmsetup", &s(&["mknodes", name])))
-            .map(drop)
+        self.check_all(&commands::create(name, table))
             .with_context(|| format!("creating the device-mapper device {name}"))
     }
 
-    /// Removes `name` (it must be closed: ZFS closes a removed vdev when its copy is done).
+    /// Removes `name` ([`commands::remove`]).
     pub fn remove(&self, name: &str) -> Result<()> {
-        self.exec
-            .check("dmsetup", &s(&["remove", "--noudevsync", "--retry", name]))
-            .and_then(|_| self.exec.check("dmsetup", &s(&["mknodes"])))
-            .map(drop)
+        self.check_all(&commands::remove(name))
             .with_context(|| format!("removing the device-mapper device {name}"))
+    }
+
+    fn check_all(&self, cmds: &[Cmd]) -> Result<()> {
+        cmds.iter().try_for_each(|c| self.exec.check(c).map(drop))
     }
 
     /// The origin device of the snapshot `name`, as `major:minor` (its table's first argument).
     pub fn snapshot_origin(&self, name: &str) -> Result<String> {
-        let out = self.exec.check("dmsetup", &s(&["table", name]))?;
+        let out = self.exec.check(&dmsetup(&["table", name]))?;
         let line = out.stdout.trim();
         match line.split_whitespace().collect::<Vec<_>>().as_slice() {
             [_, _, "snapshot", origin, ..] => Ok(origin.to_string()),
@@ -241,7 +266,7 @@ impl<'a> Dmsetup<'a> {
 
     /// The store's usage of the snapshot `name`.
     pub fn usage(&self, name: &str) -> Result<CowUsage> {
-        let out = self.exec.check("dmsetup", &s(&["status", name]))?;
+        let out = self.exec.check(&dmsetup(&["status", name]))?;
         CowUsage::parse(out.stdout.trim())
     }
 
@@ -283,13 +308,9 @@ mod tests {
     #[test]
     fn the_snapshot_origin_is_its_tables_first_device() {
         let mut exec = crate::exec::FakeExecutor::new();
-        exec.answer(
+        exec.expect(
             "dmsetup table zevac-origin",
-            crate::exec::Output {
-                status: 0,
-                stdout: "0 2097152 snapshot 259:7 259:9 P 8\n".into(),
-                stderr: String::new(),
-            },
+            crate::exec::Output::with(0, "0 2097152 snapshot 259:7 259:9 P 8\n"),
         );
         let dm = Dmsetup::new(&exec);
         assert_eq!(dm.snapshot_origin(SNAPSHOT_NAME).unwrap(), "259:7");

@@ -5,6 +5,8 @@
 //! Outside systems sit behind [`exec::Executor`] so every decision is testable on recorded output.
 
 pub mod apply;
+pub mod blockdev;
+pub mod cmd;
 pub mod config;
 pub mod devmapper;
 pub mod discover;

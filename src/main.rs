@@ -272,8 +272,8 @@ fn print_plan(d: &Decision, origin: Option<&OriginView>, json: bool) -> Result<u
             println!("{}", o.line());
         }
         match d {
-            Decision::Nothing { reason } => println!("nothing to do: {reason}"),
-            Decision::Refuse { reason } => println!("refused: {reason}"),
+            Decision::Nothing(idle) => println!("nothing to do: {idle}"),
+            Decision::Refuse(refusal) => println!("refused: {refusal}"),
             Decision::Steps { steps } => {
                 for (i, s) in steps.iter().enumerate() {
                     println!("{}. {}", i + 1, s.describe());
@@ -369,14 +369,14 @@ fn plan_cmd(
     let decision = match &survey.pool {
         Some(pool) => plan::plan(&config, disks, pool),
         None if !disks.iter().any(|d| d.role == zevac::discover::Role::Local) => {
-            Decision::Nothing {
-                reason: "no local disks: the pool stays on its origin".into(),
-            }
+            Decision::Nothing(plan::Idle::NoLocalDisks)
         }
         None => {
-            let cmd = zevac::zfs::render::import(
+            // The read-only probe import `apply` starts with.
+            let cmd = zevac::zfs::commands::import(
                 &config.pool,
                 &zevac::origin::Origin::new(&config, disks).import_devices(disks, survey.access),
+                true,
             );
             println!(
                 "pool {} is not imported; `zevac apply` would first run: {cmd}",

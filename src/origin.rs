@@ -64,9 +64,8 @@ pub fn reach(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Res
 /// Marks the origin partition and its disk read-only: nothing may write EBS behind the
 /// snapshot's back (the kernel's read-only flag; the next boot starts without it).
 pub fn set_read_only(exec: &dyn Executor, snapshot: &Snapshot) -> Result<()> {
-    for dev in [&snapshot.origin, &snapshot.origin_disk] {
-        exec.check("blockdev", &["--setro".into(), dev.clone()])
-            .with_context(|| format!("marking {dev} read-only"))?;
+    for cmd in snapshot.read_only_commands() {
+        exec.check(&cmd)?;
     }
     Ok(())
 }
@@ -243,7 +242,7 @@ pub fn give_back(
         let devices = std::iter::once(d.stable_path().to_string())
             .chain(d.partitions.iter().map(|p| p.paths[0].clone()));
         for dev in devices {
-            exec.check("blockdev", &["--setrw".into(), dev.clone()])
+            exec.check(&crate::blockdev::set_read_write(&dev))
                 .with_context(|| format!("making {dev} writable again"))?;
         }
     }
@@ -470,11 +469,7 @@ mod tests {
         "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
 
     fn output(status: i32, stdout: &str) -> Output {
-        Output {
-            status,
-            stdout: stdout.into(),
-            stderr: String::new(),
-        }
+        Output::with(status, stdout)
     }
 
     /// The recorded machine, with a `zevac-cow` partition (a scratch file holding `header`) on
@@ -515,24 +510,11 @@ mod tests {
         (disks, store)
     }
 
-    /// `dmsetup info` of a missing mapping exits 1 (lab), of a present one 0; `blkid -p` of the
-    /// EBS partition is the recorded one.
+    /// `dmsetup info` of a missing mapping exits 1 (lab), of a present one 0.
     fn executor(mapping: bool) -> FakeExecutor {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("bench/fixtures/zfs-2.3.2/states");
         let mut exec = FakeExecutor::new();
-        exec.answer("dmsetup info zevac-origin", output(i32::from(!mapping), ""));
-        exec.answer_recorded(
-            &format!("blkid -p -o export {EBS_PART}"),
-            &dir,
-            "blkid_origin",
-        )
-        .unwrap();
+        exec.expect("dmsetup info zevac-origin", output(i32::from(!mapping), ""));
         exec
-    }
-
-    fn asked(exec: &FakeExecutor) -> Vec<String> {
-        exec.asked.lock().unwrap().clone()
     }
 
     #[test]
@@ -540,9 +522,9 @@ mod tests {
         let mut config = Config::default();
         config.origin.mode = OriginMode::InPlace;
         let (disks, _) = machine_with_store(Some(b"SnAp\x01\0\0\0"));
-        let exec = executor(false);
+        let exec = FakeExecutor::new();
         assert_eq!(reach(&exec, &config, &disks).unwrap(), Access::Raw);
-        assert!(asked(&exec).is_empty());
+        assert!(exec.asked().is_empty());
     }
 
     #[test]
@@ -559,41 +541,44 @@ mod tests {
             ),
         ] {
             let (disks, _) = machine_with_store(header);
+            // Only `dmsetup info`: nothing is created.
             let exec = executor(false);
             assert_eq!(reach(&exec, &config, &disks).unwrap(), access, "{header:?}");
-            assert!(!asked(&exec).iter().any(|c| c.starts_with("dmsetup create")));
         }
         // A mapping made earlier in this boot is used as it is.
         let (disks, _) = machine_with_store(Some(b"SnAp\x01\0\0\0"));
         let exec = executor(true);
         assert_eq!(reach(&exec, &config, &disks).unwrap(), Access::Snapshot);
-        assert_eq!(asked(&exec), ["dmsetup info zevac-origin"]);
+        assert_eq!(exec.asked(), ["dmsetup info zevac-origin"]);
     }
 
     /// A reboot mid-copy: the same snapshot over the same store, never zeroed, then EBS read-only.
+    /// `blkid -p` of the EBS partition is the recorded one.
     #[test]
     fn a_valid_store_gets_its_snapshot_back_unzeroed() {
         let (disks, store) = machine_with_store(Some(b"SnAp\x01\0\0\0\x01\0\0\0\x08\0\0\0"));
         let mut exec = executor(false);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("bench/fixtures/zfs-2.3.2/states");
+        exec.expect_recorded(
+            &format!("blkid -p -o export {EBS_PART}"),
+            &dir,
+            "blkid_origin",
+        )
+        .unwrap();
         let table = format!("0 2097152 snapshot {EBS_PART} {store} P 8");
         let ebs_disk = EBS_PART.trim_end_matches("-part2");
         for cmd in [
-            format!("dmsetup create --noudevsync zevac-origin --table {table}"),
+            format!("dmsetup create --noudevsync zevac-origin --table '{table}'"),
             "dmsetup mknodes zevac-origin".into(),
             format!("blockdev --setro {EBS_PART}"),
             format!("blockdev --setro {ebs_disk}"),
         ] {
-            exec.answer(&cmd, output(0, ""));
+            exec.expect(&cmd, output(0, ""));
         }
         assert_eq!(
             reach(&exec, &Config::default(), &disks).unwrap(),
             Access::Snapshot
-        );
-        let asked = asked(&exec);
-        assert!(asked.iter().any(|c| c.ends_with(&table)), "{asked:?}");
-        assert_eq!(
-            asked.last().unwrap(),
-            &format!("blockdev --setro {ebs_disk}")
         );
         assert!(
             std::fs::read(&store).unwrap().starts_with(b"SnAp\x01"),

@@ -7,17 +7,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::blockdev;
 use crate::exec::Executor;
 use crate::layout::DiskLayout;
 
 const MIB: u64 = 1 << 20;
 
 /// Writes zevac's GPT on `layout.disk`: data (1), then special and cache partitions if sized.
-pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u32) -> Result<()> {
-    if layout.wipe {
-        exec.check("wipefs", &["--all".into(), layout.disk.clone()])
-            .context("wiping the disk's signatures")?;
-    }
+/// The plan's step wipes the disk before (if asked) and has the kernel re-read it after.
+pub fn write_gpt(layout: &DiskLayout, logical_sector: u32) -> Result<()> {
     let mut dev = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -57,8 +55,6 @@ pub fn write_layout(exec: &dyn Executor, layout: &DiskLayout, logical_sector: u3
     }
     let dev = disk.write().context("writing the GPT")?;
     dev.sync_all()?;
-    exec.check("blockdev", &["--rereadpt".into(), layout.disk.clone()])
-        .context("making the kernel read the new partitions")?;
     Ok(())
 }
 
@@ -68,7 +64,7 @@ pub fn wait_for_partitions(
     layouts: &[DiskLayout],
     timeout: Duration,
 ) -> Result<()> {
-    let _ = exec.run("udevadm", &["settle".into(), "--timeout=30".into()]);
+    let _ = exec.run(&blockdev::udev_settle());
     let mut wanted = Vec::new();
     for l in layouts {
         wanted.extend(

@@ -432,7 +432,7 @@ fn refusals_change_nothing() {
     let apply = wiped.events.cmd("apply").unwrap();
     assert_eq!(apply.rc, 0, "{}{}", apply.stdout, apply.stderr);
     assert!(
-        apply.stdout.contains("wipe it, then write a GPT"),
+        apply.stdout.contains("wipefs --all") && apply.stdout.contains("write a GPT"),
         "{}",
         apply.stdout
     );
@@ -1015,7 +1015,9 @@ fn the_immutable_origin_survives_reboot_and_stop_start() {
     );
     assert_eq!(apply.rc, 0, "{}", apply.stderr);
     assert!(
-        apply.stdout.contains("dmsetup create zevac-origin")
+        apply
+            .stdout
+            .contains("dmsetup create --noudevsync zevac-origin")
             && apply
                 .stdout
                 .contains("zpool remove rpool /dev/mapper/zevac-origin"),

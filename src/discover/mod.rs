@@ -77,10 +77,7 @@ pub fn probe(
     exec: &dyn Executor,
     device: &str,
 ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
-    let out = exec.run(
-        "blkid",
-        &["-p".into(), "-o".into(), "export".into(), device.into()],
-    )?;
+    let out = exec.run(&crate::blockdev::probe(device))?;
     match out.status {
         // libblkid's "nothing found".
         2 => Ok(None),

@@ -7,9 +7,9 @@ pub mod props;
 pub mod status;
 pub mod text;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::exec::Executor;
+use crate::exec::{Cmd, Executor};
 pub use props::PoolProps;
 pub use status::{PoolStatus, Removal, RemovalState, TopVdev, VdevClass, VdevKind};
 
@@ -64,8 +64,8 @@ impl ZfsVersion {
     }
 }
 
-fn s(v: &[&str]) -> Vec<String> {
-    v.iter().map(|a| a.to_string()).collect()
+fn zpool(args: &[&str]) -> Cmd {
+    Cmd::new("zpool").args(args.iter().copied())
 }
 
 impl<'a> Zpool<'a> {
@@ -73,61 +73,50 @@ impl<'a> Zpool<'a> {
         Self { exec }
     }
 
-    fn zpool(&self, args: Vec<String>) -> Result<String> {
-        Ok(self.exec.check("zpool", &args)?.stdout)
+    fn stdout(&self, cmd: Cmd) -> Result<String> {
+        Ok(self.exec.check(&cmd)?.stdout)
     }
 
     pub fn version(&self) -> Result<ZfsVersion> {
-        ZfsVersion::parse(&self.zpool(s(&["version"]))?)
+        ZfsVersion::parse(&self.stdout(zpool(&["version"]))?)
     }
 
     /// Whether `pool` is imported.
     pub fn is_imported(&self, pool: &str) -> Result<bool> {
-        let out = self
-            .exec
-            .run("zpool", &s(&["list", "-H", "-o", "name", pool]))?;
+        let out = self.exec.run(&zpool(&["list", "-H", "-o", "name", pool]))?;
         Ok(out.success() && out.stdout.lines().any(|l| l.trim() == pool))
     }
 
-    /// `zpool import -N [-o readonly=on] -d DEV... POOL`: imports without mounting, looking only at
-    /// `devices`. Read-only writes nothing to the disks (and does not resume a removal).
+    /// Imports `pool` ([`commands::import`]).
     pub fn import(&self, pool: &str, devices: &[String], readonly: bool) -> Result<()> {
-        let mut args = s(&["import", "-N"]);
-        if readonly {
-            args.extend(s(&["-o", "readonly=on"]));
-        }
-        for d in devices {
-            args.push("-d".into());
-            args.push(d.clone());
-        }
-        args.push(pool.into());
-        self.zpool(args).map(drop)
+        self.stdout(commands::import(pool, devices, readonly))
+            .map(drop)
     }
 
     pub fn export(&self, pool: &str) -> Result<()> {
-        self.zpool(s(&["export", pool])).map(drop)
+        self.stdout(zpool(&["export", pool])).map(drop)
     }
 
     /// The pool's topology and removal state: JSON on 2.3+ (by guid, [`status`] says why), text
     /// plus `zpool list` before (full paths: the short names drop a whole disk's `-part1`).
     pub fn status(&self, pool: &str, version: ZfsVersion) -> Result<PoolStatus> {
         if version.has_json() {
-            let json = self.zpool(s(&["status", "-j", "--json-int", "-p", "-g", pool]))?;
+            let json = self.stdout(zpool(&["status", "-j", "--json-int", "-p", "-g", pool]))?;
             return status::from_json(&json, pool);
         }
-        let text = self.zpool(s(&["status", "-p", "-P", pool]))?;
-        let list = self.zpool(s(&["list", "-Hpv", "-P", pool]))?;
+        let text = self.stdout(zpool(&["status", "-p", "-P", pool]))?;
+        let list = self.stdout(zpool(&["list", "-Hpv", "-P", pool]))?;
         text::status_from_text(&text, &list, pool)
     }
 
     /// All pool properties (`zpool get -Hp all`), including `feature@...` and `checkpoint`.
     pub fn properties(&self, pool: &str) -> Result<PoolProps> {
-        PoolProps::parse(&self.zpool(s(&["get", "-Hp", "all", pool]))?)
+        PoolProps::parse(&self.stdout(zpool(&["get", "-Hp", "all", pool]))?)
     }
 
     /// Datasets whose encryption key is not loaded (`zfs get keystatus`).
     pub fn locked_datasets(&self, pool: &str) -> Result<Vec<String>> {
-        let args = s(&[
+        let cmd = Cmd::new("zfs").args([
             "get",
             "-H",
             "-r",
@@ -138,7 +127,7 @@ impl<'a> Zpool<'a> {
             "keystatus",
             pool,
         ]);
-        let out = self.exec.check("zfs", &args)?.stdout;
+        let out = self.stdout(cmd)?;
         Ok(out
             .lines()
             .filter_map(|l| l.split_once('\t'))
@@ -150,10 +139,7 @@ impl<'a> Zpool<'a> {
     /// Bytes the pool's datasets use (`used` of the root dataset). Unlike the vdevs' `alloc`, it is
     /// right under a read-only import, where OpenZFS reports 0 allocated (recorded in the lab).
     pub fn used_bytes(&self, pool: &str) -> Result<u64> {
-        let out = self
-            .exec
-            .check("zfs", &s(&["get", "-Hp", "-o", "value", "used", pool]))?
-            .stdout;
+        let out = self.stdout(Cmd::new("zfs").args(["get", "-Hp", "-o", "value", "used", pool]))?;
         out.trim()
             .parse()
             .with_context(|| format!("`zfs get used {pool}` printed {out:?}"))
@@ -161,71 +147,71 @@ impl<'a> Zpool<'a> {
 
     /// The ashift of the top-level vdev `device` belongs to, from its label (`zdb -l`).
     pub fn label_ashift(&self, device: &str) -> Result<u32> {
-        let out = self.exec.check("zdb", &s(&["-l", device]))?.stdout;
+        let out = self.stdout(Cmd::new("zdb").args(["-l", device]))?;
         text::label_ashift(&out).with_context(|| format!("reading the ZFS label of {device}"))
-    }
-
-    /// `zpool add -o ashift=N POOL [special|cache] DEV...`.
-    pub fn add(&self, pool: &str, ashift: u32, class: VdevClass, devices: &[String]) -> Result<()> {
-        let mut args = vec!["add".to_string()];
-        if class != VdevClass::Cache {
-            // Cache devices are not top-level vdevs of the normal class; ashift is meaningless there.
-            args.extend(["-o".to_string(), format!("ashift={ashift}")]);
-        }
-        args.push(pool.into());
-        match class {
-            VdevClass::Normal => {}
-            VdevClass::Special => args.push("special".into()),
-            VdevClass::Cache => args.push("cache".into()),
-            other => bail!("zevac does not add {other:?} vdevs"),
-        }
-        args.extend(devices.iter().cloned());
-        self.zpool(args).map(drop)
     }
 
     /// The last scrub's state, from the `scan:` line of `zpool status` (2.1 and 2.3 alike).
     pub fn scrub_state(&self, pool: &str) -> Result<text::Scrub> {
-        text::scrub_from_status(&self.zpool(s(&["status", pool]))?)
+        text::scrub_from_status(&self.stdout(zpool(&["status", pool]))?)
     }
 
     /// `zpool scrub POOL`: starts a scrub; returns at once.
     pub fn scrub(&self, pool: &str) -> Result<()> {
-        self.zpool(s(&["scrub", pool])).map(drop)
+        self.stdout(zpool(&["scrub", pool])).map(drop)
+    }
+
+    /// Starts the evacuation ([`commands::remove`]).
+    pub fn remove(&self, pool: &str, vdev: &str) -> Result<()> {
+        self.stdout(commands::remove(pool, vdev)).map(drop)
+    }
+
+    /// Stops new allocations on `vdev` ([`commands::stop_allocating`]).
+    pub fn stop_allocating(&self, pool: &str, vdev: &str) -> Result<()> {
+        self.stdout(commands::stop_allocating(pool, vdev)).map(drop)
+    }
+}
+
+/// The `zpool` commands a plan's steps run, and `zevac plan --import` prints.
+pub mod commands {
+    use super::{zpool, Cmd, VdevClass};
+
+    /// `zpool import -N [-o readonly=on] -d DEV... POOL`: imports without mounting, looking only
+    /// at `devices`. Read-only writes nothing to the disks (and does not resume a removal).
+    pub fn import(pool: &str, devices: &[String], readonly: bool) -> Cmd {
+        let mut cmd = zpool(&["import", "-N"]);
+        if readonly {
+            cmd = cmd.args(["-o", "readonly=on"]);
+        }
+        for d in devices {
+            cmd = cmd.arg("-d").arg(d);
+        }
+        cmd.arg(pool)
+    }
+
+    /// `zpool add [-o ashift=N] POOL [special|cache|...] DEV...`.
+    pub fn add(pool: &str, ashift: u32, class: VdevClass, devices: &[String]) -> Cmd {
+        let mut cmd = zpool(&["add"]);
+        if class != VdevClass::Cache {
+            // Cache devices are not top-level vdevs of the normal class; ashift is meaningless there.
+            cmd = cmd.args(["-o".to_string(), format!("ashift={ashift}")]);
+        }
+        cmd = cmd.arg(pool);
+        if let Some(word) = class.zpool_word() {
+            cmd = cmd.arg(word);
+        }
+        cmd.args(devices.iter().cloned())
     }
 
     /// `zpool remove POOL VDEV`: starts the evacuation; returns when ZFS has taken it on.
-    pub fn remove(&self, pool: &str, vdev: &str) -> Result<()> {
-        self.zpool(s(&["remove", pool, vdev])).map(drop)
+    pub fn remove(pool: &str, vdev: &str) -> Cmd {
+        zpool(&["remove", pool, vdev])
     }
 
     /// `zpool set allocating=off POOL VDEV` (a vdev property, OpenZFS 2.2+): ZFS puts no new
     /// blocks on the vdev.
-    pub fn stop_allocating(&self, pool: &str, vdev: &str) -> Result<()> {
-        self.zpool(s(&["set", "allocating=off", pool, vdev]))
-            .map(drop)
-    }
-}
-
-/// The commands [`Zpool`] would run, as text, for `zevac plan` to print.
-pub mod render {
-    use super::VdevClass;
-
-    pub fn import(pool: &str, devices: &[String]) -> String {
-        let dirs: String = devices.iter().map(|d| format!(" -d {d}")).collect();
-        format!("zpool import -N{dirs} {pool}")
-    }
-
-    pub fn add(pool: &str, ashift: u32, class: VdevClass, devices: &[String]) -> String {
-        let (opt, word) = match class {
-            VdevClass::Cache => (String::new(), " cache"),
-            VdevClass::Special => (format!(" -o ashift={ashift}"), " special"),
-            _ => (format!(" -o ashift={ashift}"), ""),
-        };
-        format!("zpool add{opt} {pool}{word} {}", devices.join(" "))
-    }
-
-    pub fn remove(pool: &str, vdev: &str) -> String {
-        format!("zpool remove {pool} {vdev}")
+    pub fn stop_allocating(pool: &str, vdev: &str) -> Cmd {
+        zpool(&["set", "allocating=off", pool, vdev])
     }
 }
 
@@ -265,19 +251,27 @@ mod tests {
     }
 
     #[test]
-    fn rendered_commands_match_what_runs() {
+    fn commands_as_zpool_takes_them() {
         let devs = vec!["/dev/a-part1".to_string(), "/dev/b-part1".to_string()];
         assert_eq!(
-            render::add("rpool", 12, VdevClass::Normal, &devs),
+            commands::add("rpool", 12, VdevClass::Normal, &devs).to_string(),
             "zpool add -o ashift=12 rpool /dev/a-part1 /dev/b-part1"
         );
         assert_eq!(
-            render::add("rpool", 12, VdevClass::Cache, &devs[..1]),
+            commands::add("rpool", 12, VdevClass::Special, &devs[..1]).to_string(),
+            "zpool add -o ashift=12 rpool special /dev/a-part1"
+        );
+        assert_eq!(
+            commands::add("rpool", 12, VdevClass::Cache, &devs[..1]).to_string(),
             "zpool add rpool cache /dev/a-part1"
         );
         assert_eq!(
-            render::import("rpool", &devs),
+            commands::import("rpool", &devs, false).to_string(),
             "zpool import -N -d /dev/a-part1 -d /dev/b-part1 rpool"
+        );
+        assert_eq!(
+            commands::import("rpool", &devs[..1], true).to_string(),
+            "zpool import -N -o readonly=on -d /dev/a-part1 rpool"
         );
     }
 }

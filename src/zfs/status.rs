@@ -76,6 +76,18 @@ impl VdevClass {
             _ => Self::Normal,
         }
     }
+
+    /// The word `zpool add` takes before devices of this class; none for the normal class.
+    pub fn zpool_word(self) -> Option<&'static str> {
+        match self {
+            Self::Normal => None,
+            Self::Special => Some("special"),
+            Self::Dedup => Some("dedup"),
+            Self::Log => Some("log"),
+            Self::Cache => Some("cache"),
+            Self::Spare => Some("spare"),
+        }
+    }
 }
 
 /// A top-level vdev (or cache/spare device).
