@@ -262,21 +262,7 @@ fn carry_out(
     disks: Vec<BlockDevice>,
     decision: &Decision,
 ) -> Result<Report> {
-    // What must come before the writable import: the local partitions, and (immutable) the
-    // snapshot the import goes through. Then the disks are read again for their new partitions.
-    let mut disks = disks;
-    let mut before: Vec<Step> = Vec::new();
-    if let Decision::Steps { steps } = decision {
-        before = steps
-            .iter()
-            .take_while(|s| matches!(s, Step::Partition(_) | Step::Snapshot(_)))
-            .cloned()
-            .collect();
-        if !before.is_empty() {
-            run_steps(exec, &disks, &before, &|| Ok(()))?;
-            disks = discover(exec, config, paths)?;
-        }
-    }
+    let (disks, before) = before_import(exec, config, paths, disks, decision)?;
     // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
     let Survey {
         disks,
@@ -289,40 +275,12 @@ fn carry_out(
     crate::faults::after("import")?;
     let disks = &disks;
     let decision = plan::plan(config, disks, &pool);
-    let boot_phase = || -> Result<()> {
-        let applied = paths
-            .tunables()
-            .apply_phase(profile, Phase::Boot)
-            .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
-        if !applied.missing.is_empty() {
-            tracing::warn!(profile = %profile.name, missing = ?applied.missing, "the zfs module lacks these parameters");
-        }
-        Ok(())
-    };
     let finished = pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::Finished);
     if finished && access == Access::Snapshot {
         // The copy finished in an earlier boot whose watcher did not release the snapshot.
         origin::release(exec, disks)?;
     }
-    match &decision {
-        Decision::Steps { steps } => {
-            run_steps(exec, disks, steps, &boot_phase)?;
-            // The copy flows once `zpool remove` returns (it spends seconds syncing first).
-            for step in steps {
-                if let Step::Remove { pool, vdev } = step {
-                    record_copy_start(exec, paths, pool, vdev);
-                }
-            }
-        }
-        // A reboot mid-copy: the copy resumes with this boot, under the boot phase.
-        _ if pool.status.removal.as_ref().map(|r| r.state) == Some(RemovalState::InProgress) => {
-            boot_phase()?;
-            if let Some(vdev) = pool.status.removal.as_ref().and_then(|r| r.path.as_deref()) {
-                record_copy_start(exec, paths, &config.pool, vdev);
-            }
-        }
-        _ => {}
-    }
+    start_copy(exec, config, profile, paths, disks, &pool, &decision)?;
     // The report (and the state record) list every step this run took.
     let decision = match decision {
         Decision::Steps { steps } if !before.is_empty() => Decision::Steps {
@@ -335,6 +293,78 @@ fn carry_out(
         decision,
         import_seconds,
     })
+}
+
+/// What must come before the writable import: the local partitions, and (immutable) the
+/// snapshot the import goes through. Then the disks are read again for their new partitions.
+/// Returns the disks and the steps taken.
+fn before_import(
+    exec: &dyn Executor,
+    config: &Config,
+    paths: &Paths,
+    disks: Vec<BlockDevice>,
+    decision: &Decision,
+) -> Result<(Vec<BlockDevice>, Vec<Step>)> {
+    let Decision::Steps { steps } = decision else {
+        return Ok((disks, Vec::new()));
+    };
+    let before: Vec<Step> = steps
+        .iter()
+        .take_while(|s| matches!(s, Step::Partition(_) | Step::Snapshot(_)))
+        .cloned()
+        .collect();
+    if before.is_empty() {
+        return Ok((disks, before));
+    }
+    run_steps(exec, &disks, &before, &|| Ok(()))?;
+    Ok((discover(exec, config, paths)?, before))
+}
+
+/// Adds and removes as the plan on the writable import says, or lets a removal a reboot
+/// interrupted resume; either way under the profile's boot phase, and recorded for the cap.
+fn start_copy(
+    exec: &dyn Executor,
+    config: &Config,
+    profile: &Profile,
+    paths: &Paths,
+    disks: &[BlockDevice],
+    pool: &PoolState,
+    decision: &Decision,
+) -> Result<()> {
+    let boot_phase = || boot_phase(paths, profile);
+    let removal = pool.status.removal.as_ref();
+    match decision {
+        Decision::Steps { steps } => {
+            run_steps(exec, disks, steps, &boot_phase)?;
+            // The copy flows once `zpool remove` returns (it spends seconds syncing first).
+            for step in steps {
+                if let Step::Remove { pool, vdev } = step {
+                    record_copy_start(exec, paths, pool, vdev);
+                }
+            }
+        }
+        // A reboot mid-copy: the copy resumes with this boot, under the boot phase.
+        _ if removal.map(|r| r.state) == Some(RemovalState::InProgress) => {
+            boot_phase()?;
+            if let Some(vdev) = removal.and_then(|r| r.path.as_deref()) {
+                record_copy_start(exec, paths, &config.pool, vdev);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Sets the profile's boot phase.
+fn boot_phase(paths: &Paths, profile: &Profile) -> Result<()> {
+    let applied = paths
+        .tunables()
+        .apply_phase(profile, Phase::Boot)
+        .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
+    if !applied.missing.is_empty() {
+        tracing::warn!(profile = %profile.name, missing = ?applied.missing, "the zfs module lacks these parameters");
+    }
+    Ok(())
 }
 
 /// Where the copy starts (or resumes), for the watcher's cap: the origin's read counter now.

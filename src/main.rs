@@ -444,7 +444,7 @@ fn status_cmd(
     if watch {
         let last = status::watch(&sources, &pool, std::time::Duration::from_secs(1))?;
         return Ok(match last.map(|r| r.state) {
-            Some(s) if s == "failed" || s == "canceled" => exit::FAILED,
+            Some(status::CopyState::Failed | status::CopyState::Canceled) => exit::FAILED,
             _ => exit::OK,
         });
     }

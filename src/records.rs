@@ -25,6 +25,27 @@ pub enum WatchState {
     Failed,
 }
 
+impl WatchState {
+    pub const ALL: [Self; 5] = [
+        Self::Evacuating,
+        Self::Verifying,
+        Self::Verified,
+        Self::Canceled,
+        Self::Failed,
+    ];
+
+    /// Its name, as the JSON and the metrics spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Evacuating => "evacuating",
+            Self::Verifying => "verifying",
+            Self::Verified => "verified",
+            Self::Canceled => "canceled",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// The watcher's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WatchRecord {

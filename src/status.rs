@@ -24,9 +24,7 @@ use crate::zfs::{PoolStatus, RemovalState, VdevClass, Zpool};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusReport {
     pub pool: String,
-    /// `none`, `evacuating`, `copied` (done, not verified yet), `verifying`, `verified`,
-    /// `canceled`, `failed`.
-    pub state: String,
+    pub state: CopyState,
     pub phase: Option<Phase>,
     pub copied_bytes: u64,
     pub total_bytes: u64,
@@ -61,6 +59,62 @@ pub struct StatusReport {
     pub message: Option<String>,
 }
 
+/// Where the evacuation stands, from ZFS's removal and the watcher's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CopyState {
+    /// No removal.
+    None,
+    Evacuating,
+    /// Done, not verified yet.
+    Copied,
+    Verifying,
+    Verified,
+    Canceled,
+    Failed,
+}
+
+impl CopyState {
+    fn of(removal: Option<RemovalState>, watch: Option<WatchState>) -> Self {
+        match (removal, watch) {
+            (None, Some(WatchState::Verified)) => Self::Verified,
+            (None, _) => Self::None,
+            (Some(RemovalState::InProgress), _) => Self::Evacuating,
+            (Some(RemovalState::Canceled), _) => Self::Canceled,
+            (Some(RemovalState::Finished), Some(WatchState::Verified)) => Self::Verified,
+            (Some(RemovalState::Finished), Some(WatchState::Failed)) => Self::Failed,
+            (Some(RemovalState::Finished), Some(WatchState::Verifying)) => Self::Verifying,
+            (Some(RemovalState::Finished), _) => Self::Copied,
+        }
+    }
+
+    /// Its name, as the JSON spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Evacuating => "evacuating",
+            Self::Copied => "copied",
+            Self::Verifying => "verifying",
+            Self::Verified => "verified",
+            Self::Canceled => "canceled",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Whether the watcher of `watch` is alive and still has work: its process exists, its record
+/// is fresh, its state not final.
+fn watcher_alive(watch: Option<&WatchRecord>, now: u64) -> bool {
+    watch.is_some_and(|w| {
+        Path::new(&format!("/proc/{}", w.pid)).exists()
+            && now.saturating_sub(w.updated_at) < 60
+            && !matches!(
+                w.state,
+                WatchState::Verified | WatchState::Failed | WatchState::Canceled
+            )
+    })
+}
+
 impl StatusReport {
     /// Builds the report from ZFS's status and zevac's records.
     pub fn build(
@@ -70,49 +124,33 @@ impl StatusReport {
         now: u64,
     ) -> Self {
         let removal = status.removal.as_ref();
-        let watcher_running = watch.is_some_and(|w| {
-            Path::new(&format!("/proc/{}", w.pid)).exists()
-                && now.saturating_sub(w.updated_at) < 60
-                && !matches!(
-                    w.state,
-                    WatchState::Verified | WatchState::Failed | WatchState::Canceled
-                )
-        });
-        let state = match (removal.map(|r| r.state), watch.map(|w| w.state)) {
-            (None, Some(WatchState::Verified)) => "verified",
-            (None, _) => "none",
-            (Some(RemovalState::InProgress), _) => "evacuating",
-            (Some(RemovalState::Canceled), _) => "canceled",
-            (Some(RemovalState::Finished), Some(WatchState::Verified)) => "verified",
-            (Some(RemovalState::Finished), Some(WatchState::Failed)) => "failed",
-            (Some(RemovalState::Finished), Some(WatchState::Verifying)) => "verifying",
-            (Some(RemovalState::Finished), _) => "copied",
-        };
+        let watcher_running = watcher_alive(watch, now);
+        let state = CopyState::of(removal.map(|r| r.state), watch.map(|w| w.state));
+        let evacuating = state == CopyState::Evacuating;
         let (copied, total) = removal.map_or((0, 0), |r| (r.copied, r.to_copy));
         let started_at = removal.and_then(|r| r.start_time);
         let finished_at = removal.and_then(|r| r.end_time);
         let elapsed = started_at.map(|s| finished_at.unwrap_or(now).saturating_sub(s));
         // The watcher's smoothed rate while it runs; else the average since the start (2.3).
-        let mut rate = watch
-            .filter(|_| watcher_running)
-            .and_then(|w| w.rate_bytes_per_second);
-        if rate.is_none() && state == "evacuating" {
+        let live = watch.filter(|_| watcher_running);
+        let mut rate = live.and_then(|w| w.rate_bytes_per_second);
+        if rate.is_none() && evacuating {
             rate = elapsed
                 .filter(|&e| e >= 10 && copied > 0)
                 .map(|e| copied as f64 / e as f64);
         }
-        let eta = (state == "evacuating")
+        let eta = evacuating
             .then(|| rate.map(|r| total.saturating_sub(copied) as f64 / r))
             .flatten();
         let (profile, phase) = tunables_phase.unwrap_or_default();
         StatusReport {
             pool: status.name.clone(),
-            state: state.into(),
+            state,
             phase,
             copied_bytes: copied,
             total_bytes: total,
             percent: removal.map_or(0.0, |r| (r.percent() * 100.0).round() / 100.0),
-            rate_bytes_per_second: rate.filter(|_| state == "evacuating"),
+            rate_bytes_per_second: rate.filter(|_| evacuating),
             eta_seconds: eta,
             started_at,
             finished_at,
@@ -121,23 +159,12 @@ impl StatusReport {
                 .filter(|r| r.state == RemovalState::Finished)
                 .and_then(|r| r.mapping_memory),
             profile: profile.or_else(|| watch.map(|w| w.profile.clone())),
-            cap_bytes_per_second: watch
-                .filter(|_| watcher_running)
-                .and_then(|w| w.cap_bytes_per_second),
-            cap: watch.filter(|_| watcher_running).and_then(|w| w.cap),
+            cap_bytes_per_second: live.and_then(|w| w.cap_bytes_per_second),
+            cap: live.and_then(|w| w.cap),
             origin_rate_bytes_per_second: watch.and_then(|w| w.origin_rate_bytes_per_second),
-            paused_by_cap: watch
-                .filter(|_| watcher_running)
-                .is_some_and(|w| w.paused_by_cap),
+            paused_by_cap: live.is_some_and(|w| w.paused_by_cap),
             origin: removal.and_then(|r| r.path.clone()),
-            // After a cancel the origin is an ordinary vdev again, not one of the new disks.
-            local: status
-                .vdevs
-                .iter()
-                .filter(|v| !v.removing && v.class != VdevClass::Spare)
-                .filter(|v| v.path.is_none() || v.path != removal.and_then(|r| r.path.clone()))
-                .map(|v| v.path.clone().unwrap_or_else(|| v.name.clone()))
-                .collect(),
+            local: new_vdevs(status),
             scrub: watch.and_then(|w| w.scrub.clone()),
             origin_mode: OriginMode::default(),
             cow: None,
@@ -149,19 +176,19 @@ impl StatusReport {
 
     /// Whether `--watch` has nothing more to wait for.
     pub fn is_final(&self) -> bool {
-        match self.state.as_str() {
-            "evacuating" | "verifying" => false,
+        match self.state {
+            CopyState::Evacuating | CopyState::Verifying => false,
             // Copied: the end, unless a watcher is about to verify it.
-            "copied" => !self.watcher_running,
+            CopyState::Copied => !self.watcher_running,
             _ => true,
         }
     }
 
     /// The one-line progress (what `--watch` prints on a pipe).
     pub fn line(&self) -> String {
-        match self.state.as_str() {
-            "none" => format!("pool {}: no evacuation", self.pool),
-            "evacuating" => crate::watch::progress_line(
+        match self.state {
+            CopyState::None => format!("pool {}: no evacuation", self.pool),
+            CopyState::Evacuating => crate::watch::progress_line(
                 &self.pool,
                 self.copied_bytes,
                 self.total_bytes,
@@ -169,14 +196,39 @@ impl StatusReport {
                 self.eta_seconds,
                 self.paused_by_cap,
             ),
-            "verifying" => format!("verifying {}: copy done, scrub running", self.pool),
-            other => format!("pool {}: {other}", self.pool),
+            CopyState::Verifying => format!("verifying {}: copy done, scrub running", self.pool),
+            other => format!("pool {}: {}", self.pool, other.name()),
         }
     }
 
     /// The human form: several lines.
     pub fn human(&self) -> String {
-        let mut out = vec![self.line()];
+        let mut out = vec![self.line(), format!("  {}", self.tuning().join(", "))];
+        if self.state != CopyState::None {
+            out.extend(self.copy_lines());
+        }
+        if let Some(o) = &self.origin {
+            out.push(format!("  from {o}"));
+        }
+        out.push(self.origin_line());
+        if !self.local.is_empty() {
+            out.push(format!("  onto {}", self.local.join(", ")));
+        }
+        match &self.scrub {
+            Some(Scrub::Finished { errors, repaired }) => out.push(format!(
+                "  scrub: {errors} errors, {repaired} bytes repaired"
+            )),
+            Some(s) => out.push(format!("  scrub: {s:?}")),
+            None => {}
+        }
+        if let Some(m) = &self.message {
+            out.push(format!("  {m}"));
+        }
+        out.join("\n")
+    }
+
+    /// The profile, phase, cap and watcher.
+    fn tuning(&self) -> Vec<String> {
         let mut tune = vec![];
         if let Some(p) = &self.profile {
             tune.push(format!("profile {p}"));
@@ -203,65 +255,65 @@ impl StatusReport {
         } else {
             "no watcher".into()
         });
-        out.push(format!("  {}", tune.join(", ")));
-        if self.state != "none" {
-            let took = match (self.finished_at, self.elapsed_seconds) {
-                (Some(_), Some(e)) => format!("took {}", human_secs(e as f64)),
-                (None, Some(e)) => format!("elapsed {}", human_secs(e as f64)),
-                _ => String::new(),
-            };
+        tune
+    }
+
+    /// How much is copied, since when, and what the finished removal costs.
+    fn copy_lines(&self) -> Vec<String> {
+        let took = match (self.finished_at, self.elapsed_seconds) {
+            (Some(_), Some(e)) => format!("took {}", human_secs(e as f64)),
+            (None, Some(e)) => format!("elapsed {}", human_secs(e as f64)),
+            _ => String::new(),
+        };
+        let mut out = vec![format!(
+            "  copied {} of {} MiB ({:.1}%) {took}",
+            self.copied_bytes >> 20,
+            self.total_bytes >> 20,
+            self.percent
+        )];
+        if let Some(f) = self.finished_at {
             out.push(format!(
-                "  copied {} of {} MiB ({:.1}%) {took}",
-                self.copied_bytes >> 20,
-                self.total_bytes >> 20,
-                self.percent
+                "  finished at {}",
+                humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(f))
             ));
-            if let Some(f) = self.finished_at {
-                out.push(format!(
-                    "  finished at {}",
-                    humantime::format_rfc3339_seconds(
-                        std::time::UNIX_EPOCH + Duration::from_secs(f)
-                    )
-                ));
-            }
-            if let Some(m) = self.mapping_memory_bytes {
-                out.push(format!(
-                    "  mapping memory {m} bytes (loaded at every import)"
-                ));
-            }
         }
-        if let Some(o) = &self.origin {
-            out.push(format!("  from {o}"));
+        if let Some(m) = self.mapping_memory_bytes {
+            out.push(format!(
+                "  mapping memory {m} bytes (loaded at every import)"
+            ));
         }
+        out
+    }
+
+    fn origin_line(&self) -> String {
         let mode = match self.origin_mode {
             OriginMode::Immutable => "immutable (EBS is never written)",
             OriginMode::InPlace => "in place",
         };
         match self.cow {
-            Some(usage) => out.push(format!(
+            Some(usage) => format!(
                 "  origin {mode}: snapshot {}, {usage}",
                 crate::devmapper::SNAPSHOT_PATH
-            )),
+            ),
             None if self.snapshot_released_at.is_some() => {
-                out.push(format!("  origin {mode}: snapshot removed, store released"))
+                format!("  origin {mode}: snapshot removed, store released")
             }
-            None => out.push(format!("  origin {mode}")),
+            None => format!("  origin {mode}"),
         }
-        if !self.local.is_empty() {
-            out.push(format!("  onto {}", self.local.join(", ")));
-        }
-        match &self.scrub {
-            Some(Scrub::Finished { errors, repaired }) => out.push(format!(
-                "  scrub: {errors} errors, {repaired} bytes repaired"
-            )),
-            Some(s) => out.push(format!("  scrub: {s:?}")),
-            None => {}
-        }
-        if let Some(m) = &self.message {
-            out.push(format!("  {m}"));
-        }
-        out.join("\n")
     }
+}
+
+/// The pool's vdevs other than the one being removed. After a cancel the origin is an ordinary
+/// vdev again, not one of the new disks.
+fn new_vdevs(status: &PoolStatus) -> Vec<String> {
+    let origin = status.removal.as_ref().and_then(|r| r.path.clone());
+    status
+        .vdevs
+        .iter()
+        .filter(|v| !v.removing && v.class != VdevClass::Spare)
+        .filter(|v| v.path.is_none() || v.path != origin)
+        .map(|v| v.path.clone().unwrap_or_else(|| v.name.clone()))
+        .collect()
 }
 
 fn human_secs(s: f64) -> String {
@@ -320,7 +372,7 @@ pub fn watch(src: &Sources, pool: &str, every: Duration) -> Result<Option<Status
             return Ok(None);
         };
         // No watcher to smooth the rate: do it here, from this loop's own samples.
-        if r.state == "evacuating" && !r.watcher_running {
+        if r.state == CopyState::Evacuating && !r.watcher_running {
             estimator.push(started.elapsed().as_secs_f64(), r.copied_bytes);
             if let Some(rate) = estimator.rate() {
                 r.rate_bytes_per_second = Some(rate);
@@ -356,29 +408,20 @@ mod tests {
     use crate::zfs::status::from_json;
 
     fn record(state: WatchState) -> WatchRecord {
-        WatchRecord {
-            pool: "rpool".into(),
-            pid: std::process::id(),
-            state,
-            profile: "gentle".into(),
-            phase: Some(Phase::Steady),
-            cap_bytes_per_second: Some(40 << 20),
-            cap: Some(Cap::Rate(crate::profile::Rate(40 << 20))),
-            origin_rate_bytes_per_second: None,
-            copied_bytes: 0,
-            total_bytes: 0,
-            rate_bytes_per_second: Some(f64::from(31 << 20)),
-            eta_seconds: None,
-            paused_by_cap: false,
-            cow: None,
-            snapshot_released_at: None,
-            watch_started_at: 0,
-            copy_finished_at: None,
-            scrub_started_at: None,
-            verified_at: None,
-            scrub: None,
-            message: None,
-            updated_at: 1_795_337_460,
+        crate::testing::watch_record(state)
+    }
+
+    /// `name()` is what the JSON says, for every state (the metrics and lines use `name()`).
+    #[test]
+    fn state_names_are_the_json_names() {
+        use CopyState::*;
+        for s in [
+            None, Evacuating, Copied, Verifying, Verified, Canceled, Failed,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
+        for s in WatchState::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
         }
     }
 
@@ -400,7 +443,7 @@ mod tests {
         ] {
             let status = status.unwrap();
             let rep = StatusReport::build(&status, None, None, 0);
-            assert_eq!(rep.state, "canceled", "{version}");
+            assert_eq!(rep.state.name(), "canceled", "{version}");
             let origin = rep.origin.clone().unwrap();
             assert!(!rep.local.contains(&origin), "{version}: {:?}", rep.local);
             assert_eq!(rep.local.len(), status.vdevs.len() - 1, "{version}");
@@ -413,7 +456,7 @@ mod tests {
         let r = s.removal.clone().unwrap();
         let now = r.start_time.unwrap() + 20;
         let rep = StatusReport::build(&s, None, None, now);
-        assert_eq!(rep.state, "evacuating");
+        assert_eq!(rep.state.name(), "evacuating");
         assert_eq!(rep.copied_bytes, r.copied);
         if r.copied > 0 {
             let rate = rep.rate_bytes_per_second.unwrap();
@@ -463,7 +506,7 @@ mod tests {
         let done = from_json(&fixture("2.3.2", "finished_status_json.stdout"), "rpool").unwrap();
         let fin = done.removal.clone().unwrap();
         let copied = StatusReport::build(&done, None, None, now);
-        assert_eq!(copied.state, "copied");
+        assert_eq!(copied.state.name(), "copied");
         assert!(copied.is_final(), "no watcher will verify it");
         assert_eq!(
             copied.elapsed_seconds,
@@ -478,7 +521,7 @@ mod tests {
             errors: 0,
         });
         let verified = StatusReport::build(&done, Some(&v), None, now);
-        assert_eq!(verified.state, "verified");
+        assert_eq!(verified.state.name(), "verified");
         assert!(
             verified.human().contains("scrub: 0 errors"),
             "{}",
@@ -493,7 +536,7 @@ mod tests {
     fn no_removal_says_so() {
         let s = from_json(&fixture("2.3.2", "imported_status_json.stdout"), "rpool").unwrap();
         let rep = StatusReport::build(&s, None, None, 0);
-        assert_eq!(rep.state, "none");
+        assert_eq!(rep.state.name(), "none");
         assert!(rep.is_final());
         assert_eq!(rep.line(), "pool rpool: no evacuation");
     }

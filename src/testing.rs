@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::discover::{self, classify, BlockDevice, Partition};
 use crate::inspect::PoolState;
+use crate::profile::{Cap, Phase};
+use crate::records::{WatchRecord, WatchState};
 use crate::zfs::{status, text, PoolProps, ZfsVersion};
 
 /// A recorded output of `bench/fixtures/zfs-VERSION/SET/NAME`.
@@ -148,4 +150,32 @@ pub fn recorded_readonly_pool() -> PoolState {
     pool.read_only = props.get("readonly") == Some("on");
     assert!(pool.read_only, "the recording is of a read-only import");
     pool
+}
+
+/// A watcher's record in `state`, of the kind the lab's watcher writes (gentle, steady, a 40 MiB/s cap).
+pub fn watch_record(state: WatchState) -> WatchRecord {
+    WatchRecord {
+        pool: "rpool".into(),
+        pid: std::process::id(),
+        state,
+        profile: "gentle".into(),
+        phase: Some(Phase::Steady),
+        cap_bytes_per_second: Some(40 << 20),
+        cap: Some(Cap::Rate(crate::profile::Rate(40 << 20))),
+        origin_rate_bytes_per_second: None,
+        copied_bytes: 0,
+        total_bytes: 0,
+        rate_bytes_per_second: Some(f64::from(31 << 20)),
+        eta_seconds: None,
+        paused_by_cap: false,
+        cow: None,
+        snapshot_released_at: None,
+        watch_started_at: 0,
+        copy_finished_at: None,
+        scrub_started_at: None,
+        verified_at: None,
+        scrub: None,
+        message: None,
+        updated_at: 1_795_337_460,
+    }
 }

@@ -7,111 +7,170 @@ use anyhow::Result;
 
 use super::record::{WatchRecord, WatchState};
 
+/// Gauges in the text format, every sample labelled with the pool.
+struct Gauges {
+    out: String,
+    pool: String,
+}
+
+/// A label value as the text format needs it: backslash, double quote and newline escaped.
+fn escaped(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Gauges {
+    fn new(pool: &str) -> Self {
+        Self {
+            out: String::new(),
+            pool: escaped(pool),
+        }
+    }
+
+    /// A gauge with one sample per set of extra labels.
+    fn labelled(&mut self, name: &str, help: &str, samples: &[(&[(&str, &str)], f64)]) {
+        let _ = writeln!(
+            self.out,
+            "# HELP zevac_{name} {help}\n# TYPE zevac_{name} gauge"
+        );
+        for (labels, v) in samples {
+            let extra: String = labels
+                .iter()
+                .map(|(k, val)| format!(",{k}=\"{}\"", escaped(val)))
+                .collect();
+            let _ = writeln!(
+                self.out,
+                "zevac_{name}{{pool=\"{}\"{extra}}} {v}",
+                self.pool
+            );
+        }
+    }
+
+    fn gauge(&mut self, name: &str, help: &str, value: f64) {
+        self.labelled(name, help, &[(&[], value)]);
+    }
+}
+
 /// The metrics text for a record.
 pub fn render(r: &WatchRecord) -> String {
-    let pool = &r.pool;
-    let mut out = String::new();
-    let mut gauge = |name: &str, help: &str, samples: &[(String, f64)]| {
-        let _ = writeln!(out, "# HELP zevac_{name} {help}\n# TYPE zevac_{name} gauge");
-        for (labels, v) in samples {
-            let _ = writeln!(out, "zevac_{name}{{pool=\"{pool}\"{labels}}} {v}");
-        }
-    };
-    let states = [
-        WatchState::Evacuating,
-        WatchState::Verifying,
-        WatchState::Verified,
-        WatchState::Canceled,
-        WatchState::Failed,
-    ];
-    let state_samples: Vec<_> = states
+    let mut g = Gauges::new(&r.pool);
+    let on = |b: bool| f64::from(u8::from(b));
+    let states: Vec<[(&str, &str); 1]> = WatchState::ALL
         .iter()
-        .map(|s| {
-            let name = serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            (
-                format!(",state=\"{name}\""),
-                f64::from(u8::from(*s == r.state)),
-            )
-        })
+        .map(|s| [("state", s.name())])
         .collect();
-    gauge(
-        "state",
-        "1 for the evacuation's current state.",
-        &state_samples,
-    );
-    gauge(
+    let samples: Vec<_> = WatchState::ALL
+        .iter()
+        .zip(&states)
+        .map(|(s, l)| (&l[..], on(*s == r.state)))
+        .collect();
+    g.labelled("state", "1 for the evacuation's current state.", &samples);
+    g.gauge(
         "bytes_to_copy",
         "Bytes the removal copies in all.",
-        &[(String::new(), r.total_bytes as f64)],
+        r.total_bytes as f64,
     );
-    gauge(
+    g.gauge(
         "bytes_copied",
         "Bytes copied so far.",
-        &[(String::new(), r.copied_bytes as f64)],
+        r.copied_bytes as f64,
     );
-    gauge(
+    g.gauge(
         "copy_rate_bytes_per_second",
         "Smoothed copy rate (NaN while estimating).",
-        &[(String::new(), r.rate_bytes_per_second.unwrap_or(f64::NAN))],
+        r.rate_bytes_per_second.unwrap_or(f64::NAN),
     );
-    gauge(
+    g.gauge(
         "eta_seconds",
         "Seconds left to copy (NaN while estimating).",
-        &[(String::new(), r.eta_seconds.unwrap_or(f64::NAN))],
+        r.eta_seconds.unwrap_or(f64::NAN),
     );
-    let phase_samples: Vec<_> = ["boot", "steady", "verify"]
+    let phases: Vec<[(&str, &str); 2]> = ["boot", "steady", "verify"]
         .iter()
-        .map(|p| {
-            let on = r.phase.map(|x| x.name()) == Some(p);
-            (
-                format!(",phase=\"{p}\",profile=\"{}\"", r.profile),
-                f64::from(u8::from(on)),
-            )
-        })
+        .map(|p| [("phase", *p), ("profile", r.profile.as_str())])
         .collect();
-    gauge(
-        "phase",
-        "1 for the tunables phase in force.",
-        &phase_samples,
-    );
-    gauge(
+    let samples: Vec<_> = phases
+        .iter()
+        .map(|l| (&l[..], on(r.phase.map(|x| x.name()) == Some(l[0].1))))
+        .collect();
+    g.labelled("phase", "1 for the tunables phase in force.", &samples);
+    g.gauge(
         "cap_bytes_per_second",
         "The bandwidth cap on the copy (0: none).",
-        &[(String::new(), r.cap_bytes_per_second.unwrap_or(0) as f64)],
+        r.cap_bytes_per_second.unwrap_or(0) as f64,
     );
-    // Immutable origin, while the snapshot exists: how full its store is (1: invalid).
     if let Some(cow) = r.cow {
-        let (used, size) = match cow {
-            crate::devmapper::CowUsage::InUse {
-                allocated,
-                total,
-                metadata,
-            } => ((allocated + metadata) as f64, total as f64),
-            _ => (f64::NAN, f64::NAN),
-        };
-        gauge(
-            "cow_used_bytes",
-            "Bytes of the origin snapshot's copy-on-write store in use (NaN: invalid).",
-            &[(String::new(), used)],
-        );
-        gauge(
-            "cow_size_bytes",
-            "Bytes of the origin snapshot's copy-on-write store.",
-            &[(String::new(), size)],
-        );
-        gauge(
-            "cow_used_ratio",
-            "Share of the copy-on-write store in use (1: full, the snapshot invalid).",
-            &[(String::new(), cow.fraction())],
-        );
+        store_gauges(&mut g, cow);
     }
-    out
+    g.out
+}
+
+/// Immutable origin, while the snapshot exists: how full its store is (1: invalid).
+fn store_gauges(g: &mut Gauges, cow: crate::devmapper::CowUsage) {
+    let (used, size) = match cow {
+        crate::devmapper::CowUsage::InUse {
+            allocated,
+            total,
+            metadata,
+        } => ((allocated + metadata) as f64, total as f64),
+        _ => (f64::NAN, f64::NAN),
+    };
+    g.gauge(
+        "cow_used_bytes",
+        "Bytes of the origin snapshot's copy-on-write store in use (NaN: invalid).",
+        used,
+    );
+    g.gauge(
+        "cow_size_bytes",
+        "Bytes of the origin snapshot's copy-on-write store.",
+        size,
+    );
+    g.gauge(
+        "cow_used_ratio",
+        "Share of the copy-on-write store in use (1: full, the snapshot invalid).",
+        cow.fraction(),
+    );
 }
 
 /// Writes the metrics file atomically (node_exporter may read it at any moment).
 pub fn write(path: &Path, r: &WatchRecord) -> Result<()> {
     crate::runfile::replace(path, render(r).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gauges_carry_the_pool_and_escape_label_values() {
+        let mut r = crate::testing::watch_record(WatchState::Evacuating);
+        let text = render(&r);
+        assert!(
+            text.contains("zevac_state{pool=\"rpool\",state=\"evacuating\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("zevac_state{pool=\"rpool\",state=\"verified\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("zevac_phase{pool=\"rpool\",phase=\"steady\",profile=\"gentle\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("zevac_cap_bytes_per_second{pool=\"rpool\"} 41943040\n"),
+            "{text}"
+        );
+        assert!(text
+            .contains("# TYPE zevac_eta_seconds gauge\nzevac_eta_seconds{pool=\"rpool\"} NaN\n"));
+        assert!(!text.contains("cow_used"), "no store, no store gauges");
+        r.profile = "a\"b\\c".into();
+        assert!(
+            render(&r).contains(r#"profile="a\"b\\c"}"#),
+            "{}",
+            render(&r)
+        );
+    }
 }
