@@ -16,59 +16,71 @@ pub struct Goal {
 /// The goals this harness can judge so far, as ratios.
 pub fn goals(results: &[CellResult]) -> Vec<Goal> {
     let ok: Vec<&CellResult> = results.iter().filter(|r| r.ok()).collect();
-    let mut goals = Vec::new();
-
-    let flat = boot_blocking_flat(&ok);
-    goals.push(goal(
-        "boot blocking flat in data size",
-        "at most 1.2x",
-        flat,
-    ));
-
     let fast: Vec<f64> = ok
         .iter()
         .filter(|r| r.cell.profile == "fast" && r.cap_mib_per_second.is_none())
         .map(|r| r.rate_to_throttle)
         .collect();
-    goals.push(goal(
-        "copy rate / throttle with `fast`, no cap",
-        "at least 0.95",
-        lowest_at_least(&fast, 0.95),
-    ));
+    let fsync: Vec<f64> = ok.iter().filter_map(|r| r.fsync_iops_to_raw).collect();
+    vec![
+        goal(
+            "boot blocking flat in data size",
+            "at most 1.2x",
+            boot_blocking_flat(&ok),
+        ),
+        goal(
+            "copy rate / throttle with `fast`, no cap",
+            "at least 0.95",
+            lowest_at_least(&fast, 0.95),
+        ),
+        cap_alone(&ok),
+        cap_with_foreground(&ok),
+        gentle_p99(&ok),
+        goal(
+            "fsync IOPS after the copy / raw instance store",
+            "at least 0.8",
+            lowest_at_least(&fsync, 0.8),
+        ),
+    ]
+}
 
-    // Only caps below the throttle bind: a 40 MiB/s cap on a 16 MiB/s volume says nothing. And
-    // only where the copy outlasted the initrd: the cap is the watcher's, in stage 2, and a copy
-    // whose last read came before the watcher did ran uncapped throughout.
-    let binding = |foreground: bool| -> (Vec<&CellResult>, usize) {
-        let binding: Vec<&CellResult> = ok
-            .iter()
-            .copied()
-            .filter(|r| {
-                r.cap_mib_per_second
-                    .is_some_and(|c| c < r.cell.throttle_mib as f64)
-                    && (r.cell.workload != Workload::None) == foreground
-                    && r.cap_accuracy.is_some()
-            })
-            .collect();
-        let held: Vec<&CellResult> = binding
-            .iter()
-            .copied()
-            .filter(|r| r.copy_outlasted_the_initrd())
-            .collect();
-        let unheld = binding.len() - held.len();
-        (held, unheld)
-    };
-    let unheld_note = |n: usize| {
-        if n > 0 {
-            format!(" ({n} more ended before the watcher came)")
-        } else {
-            String::new()
-        }
-    };
-    // The copy alone: all of EBS's reads are the copy's, and the cap holds them at its rate.
-    let (alone, unheld) = binding(false);
+/// The cells where a cap binds, with or without a foreground, and how many more ended before the
+/// watcher came. Only caps below the throttle bind: a 40 MiB/s cap on a 16 MiB/s volume says
+/// nothing. And only where the copy outlasted the initrd: the cap is the watcher's, in stage 2,
+/// and a copy whose last read came before the watcher did ran uncapped throughout.
+fn binding<'a>(ok: &[&'a CellResult], foreground: bool) -> (Vec<&'a CellResult>, usize) {
+    let binding: Vec<&CellResult> = ok
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.cap_mib_per_second
+                .is_some_and(|c| c < r.cell.throttle_mib as f64)
+                && (r.cell.workload != Workload::None) == foreground
+                && r.cap_accuracy.is_some()
+        })
+        .collect();
+    let held: Vec<&CellResult> = binding
+        .iter()
+        .copied()
+        .filter(|r| r.copy_outlasted_the_initrd())
+        .collect();
+    let unheld = binding.len() - held.len();
+    (held, unheld)
+}
+
+fn unheld_note(n: usize) -> String {
+    if n > 0 {
+        format!(" ({n} more ended before the watcher came)")
+    } else {
+        String::new()
+    }
+}
+
+/// The copy alone: all of EBS's reads are the copy's, and the cap holds them at its rate.
+fn cap_alone(ok: &[&CellResult]) -> Goal {
+    let (alone, unheld) = binding(ok, false);
     let accuracy: Vec<f64> = alone.iter().filter_map(|r| r.cap_accuracy).collect();
-    goals.push(goal(
+    goal(
         "cap accuracy, the copy alone",
         "within 10 %",
         (!accuracy.is_empty()).then(|| {
@@ -86,15 +98,17 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
                 (worst - 1.0).abs() <= 0.10,
             )
         }),
-    ));
-    // With a foreground, the cap counts its reads too, so the copy yields to it: the copy's own
-    // rate is the cap at most, and below it by the foreground's share. A foreground faster than
-    // the cap on its own overruns it whatever the copy does; the EBS reads over the cap are
-    // shown beside.
-    let (busy, unheld) = binding(true);
+    )
+}
+
+/// With a foreground, the cap counts its reads too, so the copy yields to it: the copy's own
+/// rate is the cap at most, and below it by the foreground's share. A foreground faster than the
+/// cap on its own overruns it whatever the copy does; the EBS reads over the cap are shown beside.
+fn cap_with_foreground(ok: &[&CellResult]) -> Goal {
+    let (busy, unheld) = binding(ok, true);
     let copy: Vec<f64> = busy.iter().filter_map(|r| r.copy_rate_to_cap()).collect();
     let all_reads: Vec<f64> = busy.iter().filter_map(|r| r.cap_accuracy).collect();
-    goals.push(goal(
+    goal(
         "the copy's own rate / cap with a foreground workload (its EBS reads count against the cap)",
         "at most 1.10",
         (!copy.is_empty()).then(|| {
@@ -109,17 +123,7 @@ pub fn goals(results: &[CellResult]) -> Vec<Goal> {
                 hi <= 1.10,
             )
         }),
-    ));
-
-    goals.push(gentle_p99(&ok));
-
-    let fsync: Vec<f64> = ok.iter().filter_map(|r| r.fsync_iops_to_raw).collect();
-    goals.push(goal(
-        "fsync IOPS after the copy / raw instance store",
-        "at least 0.8",
-        lowest_at_least(&fsync, 0.8),
-    ));
-    goals
+    )
 }
 
 /// gentle's random-read p99 during the copy against before it.
@@ -346,21 +350,9 @@ pub(super) fn versions_line(results: &[CellResult], pair: ZfsPair) -> String {
     seen.join("; ")
 }
 
-/// `summary.md`: the table a user reads, and the goals.
-pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
-    let mut s = format!(
-        "# zevac sweep\n\n{}, in the QEMU lab {} (software emulation: \
-         disks and CPU are emulated, so read the ratios, not the seconds). Each cell: the \
-         golden image on an EBS volume throttled by QEMU, two blank instance stores, `zevac \
-         apply` in the initrd, `zevac watch` after it to a verified end. \"rate\": the EBS \
-         disk's reads from `zevac apply` returning to the copy's end, over that time. \"cap \
-         accuracy\": its reads from `zpool remove` returning (where the cap starts counting) to \
-         its last read before the copy's end (sampled twice a second; ZFS marks the removal done \
-         a txg sync or two later), over that time and the cap: the initrd's uncapped start is \
-         in it, and the foreground's reads of EBS, which the cap counts too.\n\n",
-        versions_line(results, pair),
-        machines_line(results)
-    );
+/// The table of every cell.
+fn cells_table(results: &[CellResult]) -> String {
+    let mut s = String::new();
     s.push_str(
         "| data | EBS throttle | profile | cap | workload | boot held | import | root mount | copy after boot | rate | rate / throttle | rate / cap | cap accuracy | the copy's own / cap | mapping memory | verified |\n\
          |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
@@ -391,48 +383,60 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
             if r.ok() { "yes" } else { "NO" },
         ));
     }
+    s
+}
+
+/// fio before, during and after the copy, where a cell ran it.
+fn foreground_section(results: &[CellResult]) -> String {
+    let mut s = String::new();
     let with_io: Vec<&CellResult> = results.iter().filter(|r| r.before.is_some()).collect();
-    if !with_io.is_empty() {
-        s.push_str(&format!(
-            "\n## Foreground I/O\n\nfio for {FIO_SECONDS} s before the copy (the pool on EBS alone, \
-             as without zevac), during it (from `zevac apply` returning; \"overlap\" is the share \
-             of that run before the copy ended), and after the verification. randread: 4k random \
-             reads of old data (80 % of the pool; the ARC held to 64 MiB in every cell); fsync: etcd's 2300-byte writes, each with \
-             fdatasync (latency of the fdatasync), and the same job on a raw instance store.\n\n\
-             | data | throttle | profile | cap | workload | p50 / p99 / p99.9 before (ms) | during | after | IOPS before / during / after | overlap | during p99 / before | after / raw IOPS |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|---|\n"
-        ));
-        let lat = |l: Option<Latency>| {
-            l.map_or("-".into(), |l| {
-                format!("{:.2} / {:.2} / {:.2}", l.p50_ms, l.p99_ms, l.p999_ms)
-            })
-        };
-        let iops = |l: Option<Latency>| l.map_or("-".into(), |l| format!("{:.0}", l.iops));
-        for r in with_io {
-            s.push_str(&format!(
-                "| {} MiB | {} MiB/s | {} | {} | {} | {} | {} | {} | {} / {} / {} | {} | {} | {} |\n",
-                r.cell.data_mib,
-                r.cell.throttle_mib,
-                r.cell.profile,
-                r.cell.cap,
-                r.cell.workload,
-                lat(r.before),
-                lat(r.during),
-                lat(r.after),
-                iops(r.before),
-                iops(r.during),
-                iops(r.after),
-                r.during_copy_overlap
-                    .map_or("-".into(), |o| format!("{:.0} %", o * 100.0)),
-                r.during
-                    .zip(r.before)
-                    .map_or("-".into(), |(d, b)| format!("{:.2}x", d.p99_ms / b.p99_ms)),
-                r.fsync_iops_to_raw
-                    .map_or("-".into(), |x| format!("{x:.2}")),
-            ));
-        }
+    if with_io.is_empty() {
+        return s;
     }
-    s.push_str(&repeats_section(results));
+    s.push_str(&format!(
+        "\n## Foreground I/O\n\nfio for {FIO_SECONDS} s before the copy (the pool on EBS alone, \
+         as without zevac), during it (from `zevac apply` returning; \"overlap\" is the share \
+         of that run before the copy ended), and after the verification. randread: 4k random \
+         reads of old data (80 % of the pool; the ARC held to 64 MiB in every cell); fsync: etcd's 2300-byte writes, each with \
+         fdatasync (latency of the fdatasync), and the same job on a raw instance store.\n\n\
+         | data | throttle | profile | cap | workload | p50 / p99 / p99.9 before (ms) | during | after | IOPS before / during / after | overlap | during p99 / before | after / raw IOPS |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    ));
+    let lat = |l: Option<Latency>| {
+        l.map_or("-".into(), |l| {
+            format!("{:.2} / {:.2} / {:.2}", l.p50_ms, l.p99_ms, l.p999_ms)
+        })
+    };
+    let iops = |l: Option<Latency>| l.map_or("-".into(), |l| format!("{:.0}", l.iops));
+    for r in with_io {
+        s.push_str(&format!(
+            "| {} MiB | {} MiB/s | {} | {} | {} | {} | {} | {} | {} / {} / {} | {} | {} | {} |\n",
+            r.cell.data_mib,
+            r.cell.throttle_mib,
+            r.cell.profile,
+            r.cell.cap,
+            r.cell.workload,
+            lat(r.before),
+            lat(r.during),
+            lat(r.after),
+            iops(r.before),
+            iops(r.during),
+            iops(r.after),
+            r.during_copy_overlap
+                .map_or("-".into(), |o| format!("{:.0} %", o * 100.0)),
+            r.during
+                .zip(r.before)
+                .map_or("-".into(), |(d, b)| format!("{:.2}x", d.p99_ms / b.p99_ms)),
+            r.fsync_iops_to_raw
+                .map_or("-".into(), |x| format!("{x:.2}")),
+        ));
+    }
+    s
+}
+
+/// The goals, judged.
+fn goals_table(results: &[CellResult]) -> String {
+    let mut s = String::new();
     s.push_str("\n## Goals\n\n| goal | target | measured | met |\n|---|---|---|---|\n");
     for g in goals(results) {
         s.push_str(&format!(
@@ -447,5 +451,27 @@ pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
             }
         ));
     }
+    s
+}
+
+/// `summary.md`: the table a user reads, and the goals.
+pub fn summary(results: &[CellResult], pair: ZfsPair) -> String {
+    let mut s = format!(
+        "# zevac sweep\n\n{}, in the QEMU lab {} (software emulation: \
+         disks and CPU are emulated, so read the ratios, not the seconds). Each cell: the \
+         golden image on an EBS volume throttled by QEMU, two blank instance stores, `zevac \
+         apply` in the initrd, `zevac watch` after it to a verified end. \"rate\": the EBS \
+         disk's reads from `zevac apply` returning to the copy's end, over that time. \"cap \
+         accuracy\": its reads from `zpool remove` returning (where the cap starts counting) to \
+         its last read before the copy's end (sampled twice a second; ZFS marks the removal done \
+         a txg sync or two later), over that time and the cap: the initrd's uncapped start is \
+         in it, and the foreground's reads of EBS, which the cap counts too.\n\n",
+        versions_line(results, pair),
+        machines_line(results)
+    );
+    s.push_str(&cells_table(results));
+    s.push_str(&foreground_section(results));
+    s.push_str(&repeats_section(results));
+    s.push_str(&goals_table(results));
     s
 }
