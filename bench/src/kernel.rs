@@ -192,48 +192,74 @@ fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
         zfs = pins.zfs_version,
         "building the OpenZFS kernel modules (a few minutes, once)"
     );
-    let build_root = apt::unpacked(
-        &format!("build-{}", pins.cache_key()),
-        &pins.build_packages(),
-    )?;
-    let src_base = build_root.join("usr/src");
-    let common = src_base.join(&pins.kernel.headers_common.package);
-    let arch = src_base.join(&pins.kernel.headers_arch.package);
-    // The arch headers include the common Makefile by its installed absolute path.
-    let makefile = arch.join("Makefile");
-    let text = std::fs::read_to_string(&makefile)?;
-    let fixed = text.replace(
-        "include /usr/src/",
-        &format!("include {}/", src_base.display()),
-    );
-    std::fs::write(&makefile, fixed)?;
+    let tree = BuildTree::unpack(pins)?;
+    let make_log = tree.compile()?;
+    stage_modules(&tree.work, &out_dir, &make_log)?;
+    std::fs::remove_dir_all(&tree.work)?;
+    Ok(out_dir)
+}
 
-    let work =
-        cache::dir(cache::root().join("modules"))?.join(format!("{}.build", pins.cache_key()));
-    if work.exists() {
-        std::fs::remove_dir_all(&work)?;
+/// The unpacked kernel headers and a fresh copy of the OpenZFS source to build in.
+struct BuildTree {
+    /// The headers' common and arch trees (`--with-linux`, `--with-linux-obj`).
+    common: PathBuf,
+    arch: PathBuf,
+    work: PathBuf,
+}
+
+impl BuildTree {
+    fn unpack(pins: &PairPins) -> Result<Self> {
+        let build_root = apt::unpacked(
+            &format!("build-{}", pins.cache_key()),
+            &pins.build_packages(),
+        )?;
+        let src_base = build_root.join("usr/src");
+        let common = src_base.join(&pins.kernel.headers_common.package);
+        let arch = src_base.join(&pins.kernel.headers_arch.package);
+        // The arch headers include the common Makefile by its installed absolute path.
+        let makefile = arch.join("Makefile");
+        let text = std::fs::read_to_string(&makefile)?;
+        let fixed = text.replace(
+            "include /usr/src/",
+            &format!("include {}/", src_base.display()),
+        );
+        std::fs::write(&makefile, fixed)?;
+        let work =
+            cache::dir(cache::root().join("modules"))?.join(format!("{}.build", pins.cache_key()));
+        if work.exists() {
+            std::fs::remove_dir_all(&work)?;
+        }
+        let src = src_base.join(format!("zfs-{}", pins.zfs_version));
+        cmd::run(Command::new("cp").arg("-a").arg(&src).arg(&work))?;
+        Ok(Self { common, arch, work })
     }
-    let src = build_root
-        .join("usr/src")
-        .join(format!("zfs-{}", pins.zfs_version));
-    cmd::run(Command::new("cp").arg("-a").arg(&src).arg(&work))?;
-    let configure_log = work.join("configure.log");
-    cmd::run_logged(
-        Command::new("./configure")
-            .current_dir(&work)
-            .arg("--with-config=kernel")
-            .arg(format!("--with-linux={}", common.display()))
-            .arg(format!("--with-linux-obj={}", arch.display())),
-        &configure_log,
-    )
-    .context("configuring OpenZFS for the guest kernel (is `dwarves` installed? see the log)")?;
-    let make_log = work.join("make.log");
-    cmd::run_logged(
-        Command::new("make").current_dir(&work).arg("-j2"),
-        &make_log,
-    )
-    .context("building the OpenZFS kernel modules")?;
 
+    /// `./configure` and `make`; returns make's log.
+    fn compile(&self) -> Result<PathBuf> {
+        let configure_log = self.work.join("configure.log");
+        cmd::run_logged(
+            Command::new("./configure")
+                .current_dir(&self.work)
+                .arg("--with-config=kernel")
+                .arg(format!("--with-linux={}", self.common.display()))
+                .arg(format!("--with-linux-obj={}", self.arch.display())),
+            &configure_log,
+        )
+        .context(
+            "configuring OpenZFS for the guest kernel (is `dwarves` installed? see the log)",
+        )?;
+        let make_log = self.work.join("make.log");
+        cmd::run_logged(
+            Command::new("make").current_dir(&self.work).arg("-j2"),
+            &make_log,
+        )
+        .context("building the OpenZFS kernel modules")?;
+        Ok(make_log)
+    }
+}
+
+/// The built modules, stripped, with their `modules.dep`, moved into `out_dir` at once.
+fn stage_modules(work: &Path, out_dir: &Path, make_log: &Path) -> Result<()> {
     // 2.1 builds nine modules (spl, znvpair, zcommon, icp, ..., zfs); 2.2 merged them into two.
     let staged = cache::dir(out_dir.with_extension("staging"))?;
     let mut dep = String::new();
@@ -268,11 +294,10 @@ fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
     }
     std::fs::write(staged.join("modules.dep"), dep)?;
     if out_dir.exists() {
-        std::fs::remove_dir_all(&out_dir)?;
+        std::fs::remove_dir_all(out_dir)?;
     }
-    std::fs::rename(&staged, &out_dir)?;
-    std::fs::remove_dir_all(&work)?;
-    Ok(out_dir)
+    std::fs::rename(&staged, out_dir)?;
+    Ok(())
 }
 
 #[cfg(test)]

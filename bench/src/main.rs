@@ -1,6 +1,6 @@
 //! `zevac-bench`: the lab's command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -268,32 +268,19 @@ fn resolve(pair: ZfsPair, record: Option<PathBuf>) -> Result<()> {
 
 fn lab(cmd: LabCmd) -> Result<()> {
     match cmd {
-        LabCmd::Setup { pair, refresh } => setup(pair.pair, refresh)?,
-        LabCmd::Resolve { pair, record } => resolve(pair.pair, record)?,
+        LabCmd::Setup { pair, refresh } => setup(pair.pair, refresh),
+        LabCmd::Resolve { pair, record } => resolve(pair.pair, record),
         LabCmd::Golden { pair, data_mib } => {
             let lab = Lab::prepare(pair.pair)?;
             let g = golden::golden(&lab, data_mib)?;
             println!("{}", g.dir.display());
+            Ok(())
         }
         LabCmd::Selftest {
             pair,
             data_mib,
             throttle_mib,
-        } => {
-            let lab = Lab::prepare(pair.pair)?;
-            let zevac = Some(zevac_bench::build_zevac()?);
-            let opts = selftest::Options {
-                data_mib,
-                throttle_mib,
-                zevac,
-                ..Default::default()
-            };
-            let report = selftest::run(&lab, &opts)?;
-            println!("{}", serde_json::to_string(&report)?);
-            if !report.passed() {
-                std::process::exit(1);
-            }
-        }
+        } => lab_selftest(pair.pair, data_mib, throttle_mib),
         LabCmd::Boot {
             pair,
             script,
@@ -303,60 +290,102 @@ fn lab(cmd: LabCmd) -> Result<()> {
             throttle_mib,
             kill_after,
         } => {
-            let lab = Lab::prepare(pair.pair)?;
-            let g = golden::golden(&lab, data_mib)?;
-            let run = lab.new_run("boot")?;
-            let throttle = (throttle_mib > 0).then(|| Throttle::mib_per_second(throttle_mib));
-            let disk_list = run.ec2_disks(&g, throttle, instance_stores, instance_store_mib)?;
-            let text = std::fs::read_to_string(&script)
-                .with_context(|| format!("cannot read {}", script.display()))?;
-            let spec = BootSpec::new("boot", disk_list, text)
-                .file("/lab/manifest.sha256", g.manifest.clone())
-                .binary("/bin/zevac", zevac_bench::build_zevac()?);
-            let mut vm = lab.boot(&run, &spec)?;
-            if let Some(secs) = kill_after {
-                if !vm.wait_ready(Duration::from_secs(300))? {
-                    anyhow::bail!(
-                        "the scenario did not start; console: {}",
-                        vm.files.console.display()
-                    );
-                }
-                std::thread::sleep(Duration::from_secs(secs));
-                vm.kill()?;
-                eprintln!("killed; disks and logs in {}", run.dir.display());
-                return Ok(());
-            }
-            let outcome = vm.wait_exit()?;
-            for e in &outcome.events.0 {
-                println!("{}", serde_json::to_string(&e.fields)?);
-            }
-            eprintln!("run directory: {}", run.dir.display());
-            outcome.ok()?;
+            let disks = DiskArgs {
+                data_mib,
+                instance_stores,
+                instance_store_mib,
+                throttle_mib,
+            };
+            lab_boot(pair.pair, &script, &disks, kill_after)
         }
-        LabCmd::Record { events, out } => {
-            let text = std::fs::read_to_string(&events)
-                .with_context(|| format!("cannot read {}", events.display()))?;
-            std::fs::create_dir_all(&out)?;
-            let mut index = String::from("name\trc\targv\n");
-            for cmd in text
-                .lines()
-                .filter_map(zevac_bench::Event::parse)
-                .filter_map(|e| e.as_cmd())
-            {
-                for (ext, text) in [("stdout", &cmd.stdout), ("stderr", &cmd.stderr)] {
-                    if !text.is_empty() {
-                        std::fs::write(out.join(format!("{}.{ext}", cmd.name)), text)?;
-                    }
-                }
-                index.push_str(&format!("{}\t{}\t{}\n", cmd.name, cmd.rc, cmd.argv));
-            }
-            std::fs::write(out.join("commands.tsv"), index)?;
-        }
+        LabCmd::Record { events, out } => record(&events, &out),
         LabCmd::Hash { images } => {
             for i in images {
                 println!("{}  {}", disks::sha256(&i)?, i.display());
             }
+            Ok(())
         }
     }
+}
+
+/// `lab selftest`: exits 1 unless the selftest passed.
+fn lab_selftest(pair: ZfsPair, data_mib: u64, throttle_mib: u64) -> Result<()> {
+    let lab = Lab::prepare(pair)?;
+    let zevac = Some(zevac_bench::build_zevac()?);
+    let opts = selftest::Options {
+        data_mib,
+        throttle_mib,
+        zevac,
+        ..Default::default()
+    };
+    let report = selftest::run(&lab, &opts)?;
+    println!("{}", serde_json::to_string(&report)?);
+    if !report.passed() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// The disks of `lab boot`.
+struct DiskArgs {
+    data_mib: u64,
+    instance_stores: usize,
+    instance_store_mib: u64,
+    throttle_mib: u64,
+}
+
+/// `lab boot`: a scenario script on the EC2-like disks, to its end or killed after `kill_after`.
+fn lab_boot(pair: ZfsPair, script: &Path, d: &DiskArgs, kill_after: Option<u64>) -> Result<()> {
+    let lab = Lab::prepare(pair)?;
+    let g = golden::golden(&lab, d.data_mib)?;
+    let run = lab.new_run("boot")?;
+    let throttle = (d.throttle_mib > 0).then(|| Throttle::mib_per_second(d.throttle_mib));
+    let disk_list = run.ec2_disks(&g, throttle, d.instance_stores, d.instance_store_mib)?;
+    let text = std::fs::read_to_string(script)
+        .with_context(|| format!("cannot read {}", script.display()))?;
+    let spec = BootSpec::new("boot", disk_list, text)
+        .file("/lab/manifest.sha256", g.manifest.clone())
+        .binary("/bin/zevac", zevac_bench::build_zevac()?);
+    let mut vm = lab.boot(&run, &spec)?;
+    if let Some(secs) = kill_after {
+        if !vm.wait_ready(Duration::from_secs(300))? {
+            anyhow::bail!(
+                "the scenario did not start; console: {}",
+                vm.files.console.display()
+            );
+        }
+        std::thread::sleep(Duration::from_secs(secs));
+        vm.kill()?;
+        eprintln!("killed; disks and logs in {}", run.dir.display());
+        return Ok(());
+    }
+    let outcome = vm.wait_exit()?;
+    for e in &outcome.events.0 {
+        println!("{}", serde_json::to_string(&e.fields)?);
+    }
+    eprintln!("run directory: {}", run.dir.display());
+    outcome.ok().map(drop)
+}
+
+/// `lab record`: a guest's command records as fixtures (`NAME.stdout`, `NAME.stderr`, and the
+/// index `commands.tsv`).
+fn record(events: &Path, out: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(events)
+        .with_context(|| format!("cannot read {}", events.display()))?;
+    std::fs::create_dir_all(out)?;
+    let mut index = String::from("name\trc\targv\n");
+    for cmd in text
+        .lines()
+        .filter_map(zevac_bench::Event::parse)
+        .filter_map(|e| e.as_cmd())
+    {
+        for (ext, text) in [("stdout", &cmd.stdout), ("stderr", &cmd.stderr)] {
+            if !text.is_empty() {
+                std::fs::write(out.join(format!("{}.{ext}", cmd.name)), text)?;
+            }
+        }
+        index.push_str(&format!("{}\t{}\t{}\n", cmd.name, cmd.rc, cmd.argv));
+    }
+    std::fs::write(out.join("commands.tsv"), index)?;
     Ok(())
 }

@@ -367,95 +367,140 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 /// throttle, and how each grows from the smallest size to the largest; then the foreground
 /// workloads right after the boot and later.
 pub fn section(peers: &[PeerResult], zevac: &[CellResult]) -> String {
-    let kinds: Vec<Peer> = {
-        let mut k: Vec<Peer> = peers.iter().map(|p| p.peer).collect();
-        k.sort_unstable();
-        k.dedup();
-        k
-    };
+    let t = BootTable::new(peers, zevac);
     let mut s = String::from(
         "\n## Boot blocking against the peers\n\nWhat holds the boot, in seconds of the \
          emulated guest, from the import to the root mounted: zevac's `apply` plus the root \
          mount under the copy (mean over the sweep's cells of that size and throttle), against \
-         each peer (mean over its workloads).\n\n| data | EBS throttle | zevac |",
+         each peer (mean over its workloads).\n\n",
     );
-    for k in &kinds {
-        s.push_str(&format!(" {} |", k.title()));
+    s.push_str(&t.header());
+    for &(d, th) in &t.sizes {
+        s.push_str(&t.row(d, th));
     }
-    if kinds.contains(&Peer::Eager) {
-        s.push_str(" eager / zevac |");
+    let throttles: std::collections::BTreeSet<u64> = t.sizes.iter().map(|&(_, th)| th).collect();
+    for th in throttles {
+        s.push_str(&t.growth(th));
     }
-    s.push('\n');
-    s.push_str(&"|---".repeat(3 + kinds.len() + usize::from(kinds.contains(&Peer::Eager))));
-    s.push_str("|\n");
-    let mut sizes: Vec<(u64, u64)> = peers.iter().map(|p| (p.data_mib, p.throttle_mib)).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let zevac_at = |d: u64, t: u64| {
+    s.push_str(&foreground_section(peers, zevac));
+    s
+}
+
+/// Boot blocking by data size and throttle: zevac's cells against each kind of peer.
+struct BootTable<'a> {
+    peers: &'a [PeerResult],
+    zevac: &'a [CellResult],
+    kinds: Vec<Peer>,
+    /// (data MiB, throttle MiB/s), in order.
+    sizes: Vec<(u64, u64)>,
+}
+
+fn secs(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.1} s"))
+}
+
+impl<'a> BootTable<'a> {
+    fn new(peers: &'a [PeerResult], zevac: &'a [CellResult]) -> Self {
+        let mut kinds: Vec<Peer> = peers.iter().map(|p| p.peer).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let mut sizes: Vec<(u64, u64)> =
+            peers.iter().map(|p| (p.data_mib, p.throttle_mib)).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        Self {
+            peers,
+            zevac,
+            kinds,
+            sizes,
+        }
+    }
+
+    fn zevac_at(&self, d: u64, t: u64) -> Option<f64> {
         mean(
-            zevac
+            self.zevac
                 .iter()
                 .filter(|r| r.ok() && r.cell.data_mib == d && r.cell.throttle_mib == t)
                 .map(|r| r.boot_blocking_seconds + r.root_mount_seconds),
         )
-    };
-    let peer_at = |k: Peer, d: u64, t: u64| {
+    }
+
+    fn peer_at(&self, k: Peer, d: u64, t: u64) -> Option<f64> {
         mean(
-            peers
+            self.peers
                 .iter()
                 .filter(|p| p.manifest_ok && p.peer == k && p.data_mib == d && p.throttle_mib == t)
                 .map(PeerResult::boot_held_seconds),
         )
-    };
-    let secs = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1} s"));
-    for &(d, t) in &sizes {
-        s.push_str(&format!(
-            "| {d} MiB | {t} MiB/s | {} |",
-            secs(zevac_at(d, t))
-        ));
-        for &k in &kinds {
-            s.push_str(&format!(" {} |", secs(peer_at(k, d, t))));
+    }
+
+    fn has_eager(&self) -> bool {
+        self.kinds.contains(&Peer::Eager)
+    }
+
+    fn header(&self) -> String {
+        let mut s = String::from("| data | EBS throttle | zevac |");
+        for k in &self.kinds {
+            s.push_str(&format!(" {} |", k.title()));
         }
-        if kinds.contains(&Peer::Eager) {
-            let ratio = zevac_at(d, t)
-                .zip(peer_at(Peer::Eager, d, t))
+        if self.has_eager() {
+            s.push_str(" eager / zevac |");
+        }
+        s.push('\n');
+        s.push_str(&"|---".repeat(3 + self.kinds.len() + usize::from(self.has_eager())));
+        s.push_str("|\n");
+        s
+    }
+
+    fn row(&self, d: u64, t: u64) -> String {
+        let mut s = format!("| {d} MiB | {t} MiB/s | {} |", secs(self.zevac_at(d, t)));
+        for &k in &self.kinds {
+            s.push_str(&format!(" {} |", secs(self.peer_at(k, d, t))));
+        }
+        if self.has_eager() {
+            let ratio = self
+                .zevac_at(d, t)
+                .zip(self.peer_at(Peer::Eager, d, t))
                 .map_or("-".into(), |(z, e)| format!("{:.1}x", e / z));
             s.push_str(&format!(" {ratio} |"));
         }
         s.push('\n');
+        s
     }
-    let throttles: std::collections::BTreeSet<u64> = sizes.iter().map(|&(_, t)| t).collect();
-    for t in throttles {
-        let at_t: Vec<u64> = sizes
+
+    /// At throttle `t`, how boot blocking grows from the smallest data size to the largest.
+    fn growth(&self, t: u64) -> String {
+        let at_t: Vec<u64> = self
+            .sizes
             .iter()
             .filter(|&&(_, x)| x == t)
             .map(|&(d, _)| d)
             .collect();
-        if let (Some(&lo), Some(&hi)) = (at_t.first(), at_t.last()) {
-            if hi > lo {
-                let growth = |h: Option<f64>, l: Option<f64>| {
-                    h.zip(l)
-                        .map_or("-".into(), |(h, l)| format!("{:.2}x", h / l))
-                };
-                let mut line = format!(
-                    "\nAt EBS {t} MiB/s, from {lo} MiB to {hi} MiB of data, zevac's boot blocking \
-                     grows {} (goal: at most 1.2x)",
-                    growth(zevac_at(hi, t), zevac_at(lo, t))
-                );
-                for &k in &kinds {
-                    line.push_str(&format!(
-                        ", {}'s {}",
-                        k.title(),
-                        growth(peer_at(k, hi, t), peer_at(k, lo, t))
-                    ));
-                }
-                s.push_str(&line);
-                s.push_str(".\n");
-            }
+        let (Some(&lo), Some(&hi)) = (at_t.first(), at_t.last()) else {
+            return String::new();
+        };
+        if hi <= lo {
+            return String::new();
         }
+        let growth = |h: Option<f64>, l: Option<f64>| {
+            h.zip(l)
+                .map_or("-".into(), |(h, l)| format!("{:.2}x", h / l))
+        };
+        let mut line = format!(
+            "\nAt EBS {t} MiB/s, from {lo} MiB to {hi} MiB of data, zevac's boot blocking \
+             grows {} (goal: at most 1.2x)",
+            growth(self.zevac_at(hi, t), self.zevac_at(lo, t))
+        );
+        for &k in &self.kinds {
+            line.push_str(&format!(
+                ", {}'s {}",
+                k.title(),
+                growth(self.peer_at(k, hi, t), self.peer_at(k, lo, t))
+            ));
+        }
+        line.push_str(".\n");
+        line
     }
-    s.push_str(&foreground_section(peers, zevac));
-    s
 }
 
 /// The foreground workloads: each peer right after its boot and `warm_seconds` later, against
