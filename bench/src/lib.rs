@@ -247,17 +247,7 @@ fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
     ] {
         ir.dir(d);
     }
-    let busybox = root.join("bin/busybox");
-    ir.file("/bin/busybox", &busybox)?;
-    let applets = cmd::stdout(Command::new(&busybox).arg("--list-full"))
-        .context("listing busybox applets")?;
-    // The list names bin/busybox itself; a link there would replace the binary with a loop.
-    for applet in applets
-        .lines()
-        .filter(|a| !a.is_empty() && *a != "bin/busybox")
-    {
-        ir.symlink(&format!("/{applet}"), "/bin/busybox");
-    }
+    add_busybox(&mut ir, &root.join("bin/busybox"))?;
     ir.bytes("/init", INIT, 0o755)
         .bytes("/lab/lib.sh", LIB, 0o644);
     ir.bytes("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644);
@@ -266,8 +256,28 @@ fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
         "root:x:0:\ndisk:x:6:\ntty:x:5:\nkmem:x:15:\ninput:x:101:\nkvm:x:102:\n",
         0o644,
     );
+    add_tools(&mut ir, root, lib_dirs)?;
+    add_modules(&mut ir, &kernel.modules)?;
+    Ok(ir)
+}
 
-    // OpenZFS and the rest of the guest's tools, from the unpacked packages.
+/// busybox and a link for each of its applets.
+fn add_busybox(ir: &mut Initramfs, busybox: &Path) -> Result<()> {
+    ir.file("/bin/busybox", busybox)?;
+    let applets =
+        cmd::stdout(Command::new(busybox).arg("--list-full")).context("listing busybox applets")?;
+    // The list names bin/busybox itself; a link there would replace the binary with a loop.
+    for applet in applets
+        .lines()
+        .filter(|a| !a.is_empty() && *a != "bin/busybox")
+    {
+        ir.symlink(&format!("/{applet}"), "/bin/busybox");
+    }
+    Ok(())
+}
+
+/// OpenZFS and the rest of the guest's tools, from the unpacked packages, with udev.
+fn add_tools(ir: &mut Initramfs, root: &Path, lib_dirs: &[PathBuf]) -> Result<()> {
     for tool in [
         "sbin/zpool",
         "sbin/zfs",
@@ -298,9 +308,13 @@ fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
         ir.binary(&format!("/{rel}"), &helper, lib_dirs)
             .with_context(|| format!("adding {rel}"))?;
     }
+    Ok(())
+}
 
+/// The kernel modules, and the order `/init` loads them in.
+fn add_modules(ir: &mut Initramfs, modules: &[PathBuf]) -> Result<()> {
     let mut order = String::new();
-    for module in &kernel.modules {
+    for module in modules {
         let name = module
             .file_name()
             .context("module path")?
@@ -311,7 +325,7 @@ fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
         order.push('\n');
     }
     ir.bytes("/lab/modules.order", order, 0o644);
-    Ok(ir)
+    Ok(())
 }
 
 /// ELF executables directly in `dir` (udev's helper programs).

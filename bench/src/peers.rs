@@ -229,28 +229,7 @@ fn measure(
     let fio = |phase: &str| crate::cell::fio_phase(ev, phase);
     let (first, later, raw) = (fio("first")?, fio("later")?, fio("raw")?);
     let arc = arcstats(&ev.cmd("arcstats")?.stdout);
-    let l2 = |k: &str| arc.get(k).copied();
-    let ratio = |h: u64, m: u64| (h + m > 0).then(|| h as f64 / (h + m) as f64);
-    let (cache_bytes, cache_hit_ratio, cache_dirty_bytes) = match cell.peer {
-        Peer::L2arc => (
-            l2("l2_size"),
-            l2("l2_hits")
-                .zip(l2("l2_misses"))
-                .and_then(|(h, m)| ratio(h, m)),
-            None,
-        ),
-        Peer::Lvmcache => {
-            let out = ev.cmd("cache_status")?.stdout;
-            let st = DmCacheStatus::parse(&out)
-                .with_context(|| format!("dmsetup status of the dm-cache: {out:?}"))?;
-            (
-                Some(st.used_blocks * st.block_bytes),
-                ratio(st.read_hits, st.read_misses),
-                Some(st.dirty_blocks * st.block_bytes),
-            )
-        }
-        _ => (None, None, None),
-    };
+    let (cache_bytes, cache_hit_ratio, cache_dirty_bytes) = cache_numbers(cell.peer, &arc, ev)?;
     Ok(PeerResult {
         peer: cell.peer,
         zfs: versions.zfs.clone(),
@@ -270,12 +249,43 @@ fn measure(
         warm_seconds: (cell.workload != Workload::None).then(|| cell.warm_seconds()),
         fsync_iops_to_raw: later.zip(raw).map(|(l, r)| l.iops / r.iops),
         raw,
-        arc_max_bytes: l2("c_max"),
+        arc_max_bytes: arc.get("c_max").copied(),
         cache_bytes,
         cache_hit_ratio,
         cache_dirty_bytes,
         manifest_ok: ev.cmd("verify")?.rc == 0,
         run_dir: run_dir.to_path_buf(),
+    })
+}
+
+/// The cache's size, read hit ratio and dirty bytes: the L2ARC's from the ARC's counters, the
+/// dm-cache's from its status; none for the other peers.
+fn cache_numbers(
+    peer: Peer,
+    arc: &BTreeMap<String, u64>,
+    ev: &Events,
+) -> Result<(Option<u64>, Option<f64>, Option<u64>)> {
+    let l2 = |k: &str| arc.get(k).copied();
+    let ratio = |h: u64, m: u64| (h + m > 0).then(|| h as f64 / (h + m) as f64);
+    Ok(match peer {
+        Peer::L2arc => (
+            l2("l2_size"),
+            l2("l2_hits")
+                .zip(l2("l2_misses"))
+                .and_then(|(h, m)| ratio(h, m)),
+            None,
+        ),
+        Peer::Lvmcache => {
+            let out = ev.cmd("cache_status")?.stdout;
+            let st = DmCacheStatus::parse(&out)
+                .with_context(|| format!("dmsetup status of the dm-cache: {out:?}"))?;
+            (
+                Some(st.used_blocks * st.block_bytes),
+                ratio(st.read_hits, st.read_misses),
+                Some(st.dirty_blocks * st.block_bytes),
+            )
+        }
+        _ => (None, None, None),
     })
 }
 

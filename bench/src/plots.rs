@@ -236,7 +236,6 @@ fn latency(
     if cells.is_empty() && peers.is_empty() {
         return Ok(false);
     }
-    let p99 = |l: Option<Latency>| l.map(|l| l.p99_ms);
     let max_ms = cells
         .iter()
         .flat_map(|r| [p99(r.before), p99(r.during), p99(r.after)])
@@ -263,18 +262,33 @@ fn latency(
         .y_desc("p99, ms (emulated)")
         .draw()
         .map_err(err)?;
-    let line = |values: [Option<f64>; 3]| -> Vec<(f64, f64)> {
-        values
-            .iter()
-            .enumerate()
-            .filter_map(|(x, v)| v.map(|v| (x as f64, v)))
-            .collect()
-    };
+    zevac_latency_lines(&mut chart, &cells)?;
+    peer_latency_lines(&mut chart, &peers)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    root.present().map_err(err)?;
+    Ok(true)
+}
+
+/// The points of a before / during / after line, skipping what was not measured.
+fn latency_line(values: [Option<f64>; 3]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(x, v)| v.map(|v| (x as f64, v)))
+        .collect()
+}
+
+fn p99(l: Option<Latency>) -> Option<f64> {
+    l.map(|l| l.p99_ms)
+}
+
+/// zevac's cells: solid lines, before, during and after the copy.
+fn zevac_latency_lines(chart: &mut Chart, cells: &[&CellResult]) -> Result<()> {
     for (i, r) in cells.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         chart
             .draw_series(LineSeries::new(
-                line([p99(r.before), p99(r.during), p99(r.after)]),
+                latency_line([p99(r.before), p99(r.during), p99(r.after)]),
                 color.stroke_width(2),
             ))
             .map_err(err)?
@@ -284,9 +298,14 @@ fn latency(
             ))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
     }
+    Ok(())
+}
+
+/// The peers: dashed lines, right after boot and later.
+fn peer_latency_lines(chart: &mut Chart, peers: &[&PeerResult]) -> Result<()> {
     for (i, p) in peers.iter().enumerate() {
         let color = PEER_COLORS[i % PEER_COLORS.len()];
-        let points = line([None, p99(p.first), p99(p.later)]);
+        let points = latency_line([None, p99(p.first), p99(p.later)]);
         chart
             .draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))
             .map_err(err)?
@@ -298,7 +317,5 @@ fn latency(
             ))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-    root.present().map_err(err)?;
-    Ok(true)
+    Ok(())
 }

@@ -56,33 +56,14 @@ pub(super) fn measure(
     ev: &Events,
     run_dir: &Path,
 ) -> Result<CellResult> {
-    let apply = ev.cmd("apply")?;
-    if apply.rc != 0 {
-        bail!("zevac apply failed (exit {}): {}", apply.rc, apply.stderr);
-    }
-    let wait = ev.cmd("wait")?;
-    if wait.rc != 0 {
-        bail!("zpool wait failed: {}", wait.stderr);
-    }
-    let watch = ev.cmd("watch")?;
-    if watch.rc != 0 {
-        bail!("zevac watch failed (exit {}): {}", watch.rc, watch.stdout);
-    }
+    let (apply, wait) = succeeded(ev)?;
     let read_at_end = ev.cmd_number("ebs_read_at_copied")?;
     let ebs_read = read_at_end.saturating_sub(ev.cmd_number("ebs_read_at_apply")?);
     let window = wait.end - apply.end;
     let status: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
         .context("reading zevac status --json")?;
     let rate = ebs_read as f64 / window / MIB;
-    let cap = match cell.cap_mib()? {
-        None if cell.cap == CapSpec::Profile => ev
-            .cmd("watch_record")
-            .ok()
-            .and_then(|c| serde_json::from_str::<zevac::watch::WatchRecord>(&c.stdout).ok())
-            .and_then(|w| w.cap_bytes_per_second)
-            .map(|c| c as f64 / MIB),
-        cap => cap,
-    };
+    let cap = cap_mib(cell, ev)?;
     let copy_start = copy_start(ev)?;
     let from_start =
         copy_start.map(|(at, bytes0)| (wait.end - at, read_at_end.saturating_sub(bytes0)));
@@ -95,12 +76,7 @@ pub(super) fn measure(
     };
     let fio = |phase: &str| fio_phase(ev, phase);
     let (before, during, after, raw) = (fio("before")?, fio("during")?, fio("after")?, fio("raw")?);
-    // The share of the `during` run before the copy ended (guest clock).
-    let during_copy_overlap = ev.cmd("fio_during_window").ok().and_then(|c| {
-        let mut it = c.stdout.split_whitespace().map(str::parse::<f64>);
-        let (t0, t1) = (it.next()?.ok()?, it.next()?.ok()?);
-        Some(((wait.end - t0) / (t1 - t0)).clamp(0.0, 1.0))
-    });
+    let during_copy_overlap = overlap(ev, wait.end);
     Ok(CellResult {
         cell: cell.clone(),
         zfs: versions.zfs.clone(),
@@ -136,6 +112,45 @@ pub(super) fn measure(
         fsync_iops_to_raw: after.zip(raw).map(|(a, r)| a.iops / r.iops),
         raw,
         run_dir: run_dir.to_path_buf(),
+    })
+}
+
+/// `zevac apply`, `zpool wait` and `zevac watch` all succeeded: apply's and wait's records.
+fn succeeded(ev: &Events) -> Result<(crate::events::CmdRecord, crate::events::CmdRecord)> {
+    let apply = ev.cmd("apply")?;
+    if apply.rc != 0 {
+        bail!("zevac apply failed (exit {}): {}", apply.rc, apply.stderr);
+    }
+    let wait = ev.cmd("wait")?;
+    if wait.rc != 0 {
+        bail!("zpool wait failed: {}", wait.stderr);
+    }
+    let watch = ev.cmd("watch")?;
+    if watch.rc != 0 {
+        bail!("zevac watch failed (exit {}): {}", watch.rc, watch.stdout);
+    }
+    Ok((apply, wait))
+}
+
+/// The cell's cap in MiB/s: as set, or the profile's as the watcher recorded it.
+fn cap_mib(cell: &Cell, ev: &Events) -> Result<Option<f64>> {
+    Ok(match cell.cap_mib()? {
+        None if cell.cap == CapSpec::Profile => ev
+            .cmd("watch_record")
+            .ok()
+            .and_then(|c| serde_json::from_str::<zevac::watch::WatchRecord>(&c.stdout).ok())
+            .and_then(|w| w.cap_bytes_per_second)
+            .map(|c| c as f64 / MIB),
+        cap => cap,
+    })
+}
+
+/// The share of the `during` fio run before the copy ended at `copy_end` (guest clock).
+fn overlap(ev: &Events, copy_end: f64) -> Option<f64> {
+    ev.cmd("fio_during_window").ok().and_then(|c| {
+        let mut it = c.stdout.split_whitespace().map(str::parse::<f64>);
+        let (t0, t1) = (it.next()?.ok()?, it.next()?.ok()?);
+        Some(((copy_end - t0) / (t1 - t0)).clamp(0.0, 1.0))
     })
 }
 
