@@ -2,11 +2,12 @@
 //! line switches `zevac=off` and `zevac.profile=NAME`.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-pub use crate::units::{parse_size, ConfigError};
+pub use crate::units::{parse_size, CapSetting, ConfigError, Size};
 
 /// The smallest copy-on-write store zevac accepts: 30 times the 1.9 MiB ZFS wrote there during
 /// a whole copy in the lab (its label writes, bounded: nothing is allocated on a vdev under
@@ -21,16 +22,17 @@ pub const DEFAULT_PATH: &str = "/etc/zevac.toml";
 pub struct Config {
     /// The root pool.
     pub pool: String,
-    pub origin: Origin,
-    pub local: Local,
+    pub origin: OriginConfig,
+    pub local: LocalConfig,
     pub layout: Layout,
-    pub tunables: Tunables,
-    pub watch: Watch,
+    pub tunables: TunablesConfig,
+    pub watch: WatchConfig,
 }
 
+/// `[origin]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Origin {
+pub struct OriginConfig {
     /// `[]`: the disks cloud rules call network storage (EBS...). Otherwise path patterns.
     pub disks: Vec<String>,
     /// How the pool reaches the origin while it is evacuated.
@@ -51,9 +53,10 @@ pub enum OriginMode {
     InPlace,
 }
 
+/// `[local]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Local {
+pub struct LocalConfig {
     /// `[]`: the disks cloud rules call local (instance stores...). Otherwise `/dev/disk/by-id`
     /// paths or globs (OpenStack/SCS ephemeral disks have no telling model).
     pub disks: Vec<String>,
@@ -65,21 +68,22 @@ pub struct Local {
 #[serde(deny_unknown_fields, default)]
 pub struct Layout {
     /// A special-vdev partition of this size on every local disk (`"0"`: none), e.g. `"8GiB"`.
-    pub special_size: String,
+    pub special_size: Size,
     /// An L2ARC partition of this size on every local disk (`"0"`: none).
-    pub cache_size: String,
+    pub cache_size: Size,
     /// The L2ARC partitions only serve the copy: `zevac watch` removes the cache vdevs once the
     /// copy is verified.
     pub cache_for_copy_only: bool,
     /// The copy-on-write partition of the immutable origin, on the first local disk. ZFS writes
     /// about 2 MiB there during a copy (its labels; lab); a snapshot whose store fills up becomes
     /// invalid, so the default is a hundred times that.
-    pub cow_size: String,
+    pub cow_size: Size,
 }
 
+/// `[tunables]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Tunables {
+pub struct TunablesConfig {
     /// The tunables profile: `gentle`, `balanced`, `fast`, or one of `profile_dir`'s files.
     pub profile: String,
     /// Where profile files (`NAME.toml`) override or add to the shipped ones.
@@ -87,25 +91,28 @@ pub struct Tunables {
     /// A bandwidth cap for the copy in place of the profile's: a rate (`"40 MiB/s"`), a share
     /// of the rate the origin delivers uncapped (`"50%"`), or `"none"`: no cap even if the
     /// profile has one.
-    pub cap: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap: Option<CapSetting>,
 }
 
 /// The stage-2 watcher (`zevac watch`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Watch {
+pub struct WatchConfig {
     /// A node_exporter textfile to keep up to date (e.g.
     /// `/var/lib/prometheus-node-exporter/zevac.prom`); none by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_file: Option<String>,
     /// How often the watcher reads the pool's progress (`"2s"`).
-    pub interval: String,
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
 }
 
-impl Default for Watch {
+impl Default for WatchConfig {
     fn default() -> Self {
         Self {
             metrics_file: None,
-            interval: "2s".into(),
+            interval: Duration::from_secs(2),
         }
     }
 }
@@ -114,11 +121,11 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             pool: "rpool".into(),
-            origin: Origin::default(),
-            local: Local::default(),
+            origin: OriginConfig::default(),
+            local: LocalConfig::default(),
             layout: Layout::default(),
-            tunables: Tunables::default(),
-            watch: Watch::default(),
+            tunables: TunablesConfig::default(),
+            watch: WatchConfig::default(),
         }
     }
 }
@@ -126,15 +133,15 @@ impl Default for Config {
 impl Default for Layout {
     fn default() -> Self {
         Self {
-            special_size: "0".into(),
-            cache_size: "0".into(),
+            special_size: Size(0),
+            cache_size: Size(0),
             cache_for_copy_only: false,
-            cow_size: "256MiB".into(),
+            cow_size: Size::mib(256),
         }
     }
 }
 
-impl Default for Tunables {
+impl Default for TunablesConfig {
     fn default() -> Self {
         Self {
             profile: "balanced".into(),
@@ -165,11 +172,7 @@ impl Config {
         if self.pool.is_empty() || self.pool.contains(['/', ' ', '@', '#']) {
             bail!("pool: {:?} is not a pool name", self.pool);
         }
-        parse_size(&self.layout.special_size).context("layout.special_size")?;
-        parse_size(&self.layout.cache_size).context("layout.cache_size")?;
-        if self.origin.mode == OriginMode::Immutable
-            && parse_size(&self.layout.cow_size).context("layout.cow_size")? < MIN_COW_BYTES
-        {
+        if self.origin.mode == OriginMode::Immutable && self.layout.cow_size.0 < MIN_COW_BYTES {
             bail!(
                 "layout.cow_size: the immutable origin needs at least {}MiB of copy-on-write \
                  store. ZFS writes about 2 MiB through the snapshot; a store that fills up \
@@ -178,13 +181,6 @@ impl Config {
                 MIN_COW_BYTES >> 20
             );
         }
-        if let Some(cap) = &self.tunables.cap {
-            if cap != "none" {
-                crate::profile::Cap::parse(cap).context("tunables.cap")?;
-            }
-        }
-        humantime::parse_duration(&self.watch.interval)
-            .map_err(|e| anyhow::anyhow!("watch.interval {:?}: {e}", self.watch.interval))?;
         Ok(())
     }
 
@@ -196,31 +192,29 @@ impl Config {
 
     /// The cap in force: the config's `tunables.cap` if set, else the profile's.
     pub fn cap(&self, profile: &crate::profile::Profile) -> Option<crate::profile::Cap> {
-        match self.tunables.cap.as_deref() {
-            Some("none") => None,
-            Some(c) => crate::profile::Cap::parse(c).ok(),
-            None => profile.cap,
-        }
-    }
-
-    pub fn watch_interval(&self) -> std::time::Duration {
-        humantime::parse_duration(&self.watch.interval).unwrap_or(std::time::Duration::from_secs(2))
+        CapSetting::over(self.tunables.cap, profile.cap)
     }
 
     pub fn special_bytes(&self) -> u64 {
-        parse_size(&self.layout.special_size).unwrap_or(0)
+        self.layout.special_size.0
     }
 
     pub fn cache_bytes(&self) -> u64 {
-        parse_size(&self.layout.cache_size).unwrap_or(0)
+        self.layout.cache_size.0
     }
 
     /// Bytes of the copy-on-write partition: 0 in place.
     pub fn cow_bytes(&self) -> u64 {
         match self.origin.mode {
-            OriginMode::Immutable => parse_size(&self.layout.cow_size).unwrap_or(0),
+            OriginMode::Immutable => self.layout.cow_size.0,
             OriginMode::InPlace => 0,
         }
+    }
+
+    /// The configuration as a file: what tests and the benchmark write to a guest's
+    /// `/etc/zevac.toml`, through the same types zevac reads it with.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a Config always serializes")
     }
 }
 
@@ -273,6 +267,12 @@ cache_size = "0"
         assert_eq!(c.pool, "tank");
         assert!(c.local.allow_wipe);
         assert_eq!(c.special_bytes(), 8 << 30);
+        // What tests and the benchmark write is read back as the same configuration.
+        assert_eq!(Config::parse(&c.to_toml()).unwrap(), c);
+        let mut capped = Config::default();
+        capped.tunables.cap = Some(CapSetting::NoCap);
+        capped.watch.interval = Duration::from_millis(1500);
+        assert_eq!(Config::parse(&capped.to_toml()).unwrap(), capped);
     }
 
     #[test]

@@ -72,6 +72,9 @@ enum Cmd {
     Apply {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Print what was done as JSON (`decision`, its steps, `import_seconds`).
+        #[arg(long)]
+        json: bool,
     },
     /// After `apply` failed or was killed: gives the boot its pool on EBS back if no local disk
     /// has joined the pool yet (exports it, removes the snapshot, zeroes its store's header,
@@ -281,11 +284,15 @@ fn print_plan(d: &Decision, origin: Option<&OriginView>, json: bool) -> Result<u
             }
         }
     }
-    Ok(if matches!(d, Decision::Refuse { .. }) {
+    Ok(exit_code(d))
+}
+
+fn exit_code(d: &Decision) -> u8 {
+    if matches!(d, Decision::Refuse { .. }) {
         exit::REFUSED
     } else {
         exit::OK
-    })
+    }
 }
 
 fn run(cli: Cli) -> Result<u8> {
@@ -302,7 +309,7 @@ fn run(cli: Cli) -> Result<u8> {
             json,
             import,
         } => plan_cmd(&exec, &paths, config, json, import),
-        Cmd::Apply { config } => apply_cmd(&exec, &paths, config),
+        Cmd::Apply { config, json } => apply_cmd(&exec, &paths, config, json),
         Cmd::Recover { config } => recover(&exec, &paths, config),
         Cmd::Status {
             pool,
@@ -395,7 +402,12 @@ fn plan_cmd(
 }
 
 /// `zevac apply`.
-fn apply_cmd(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>) -> Result<u8> {
+fn apply_cmd(
+    exec: &RealExecutor,
+    paths: &Paths,
+    config: Option<PathBuf>,
+    json: bool,
+) -> Result<u8> {
     let cmdline = Cmdline::read();
     if cmdline.disabled {
         println!("zevac is disabled on the kernel command line (zevac=off): nothing done");
@@ -404,6 +416,10 @@ fn apply_cmd(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>) -> Res
     let config = apply::load_config(config.as_deref())?;
     let profile = config.profile(&cmdline)?;
     let report = apply::apply(exec, &config, &profile, paths)?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(exit_code(&report.decision));
+    }
     if let Some(s) = report.import_seconds {
         println!("imported pool {} in {s:.2} s", config.pool);
     }

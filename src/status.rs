@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::OriginMode;
 use crate::devmapper::{CowUsage, Dmsetup};
@@ -21,7 +21,7 @@ use crate::zfs::{PoolStatus, RemovalState, VdevClass, Zpool};
 
 /// The stable JSON of `zevac status --json` (documented in docs/usage.md). Bytes and seconds are
 /// integers or floats; absent values are `null`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusReport {
     pub pool: String,
     pub state: CopyState,
@@ -60,7 +60,7 @@ pub struct StatusReport {
 }
 
 /// Where the evacuation stands, from ZFS's removal and the watcher's record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CopyState {
     /// No removal.
@@ -171,6 +171,14 @@ impl StatusReport {
             snapshot_released_at: watch.and_then(|w| w.snapshot_released_at),
             watcher_running,
             message: watch.and_then(|w| w.message.clone()),
+        }
+    }
+
+    /// The errors of the finished scrub that verified the copy.
+    pub fn scrub_errors(&self) -> Option<u64> {
+        match self.scrub {
+            Some(Scrub::Finished { errors, .. }) => Some(errors),
+            _ => None,
         }
     }
 

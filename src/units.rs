@@ -32,6 +32,87 @@ pub fn parse_size(s: &str) -> Result<u64> {
         .with_context(|| format!("{s:?} is too large"))
 }
 
+/// A size in bytes, written as people write it (`"8GiB"`, `"0"`): parsed once, where the
+/// configuration is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Size(pub u64);
+
+impl Size {
+    pub const fn mib(n: u64) -> Self {
+        Self(n << 20)
+    }
+}
+
+impl TryFrom<String> for Size {
+    type Error = anyhow::Error;
+    fn try_from(s: String) -> Result<Self> {
+        parse_size(&s).map(Size)
+    }
+}
+
+impl From<Size> for String {
+    fn from(s: Size) -> String {
+        s.to_string()
+    }
+}
+
+/// The largest binary unit that divides it: `"256MiB"`, `"0"`.
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        let unit = ["TiB", "GiB", "MiB", "KiB"]
+            .iter()
+            .zip([40, 30, 20, 10])
+            .find(|&(_, shift)| b != 0 && b % (1u64 << shift) == 0);
+        match unit {
+            Some((u, shift)) => write!(f, "{}{u}", b >> shift),
+            None => write!(f, "{b}"),
+        }
+    }
+}
+
+/// The configuration's `tunables.cap`: no cap whatever the profile says, or this cap. Absent,
+/// the profile's cap holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum CapSetting {
+    /// `"none"`.
+    NoCap,
+    Cap(Cap),
+}
+
+impl CapSetting {
+    /// The cap in force, given the profile's.
+    pub fn over(setting: Option<Self>, profile: Option<Cap>) -> Option<Cap> {
+        match setting {
+            Some(Self::NoCap) => None,
+            Some(Self::Cap(c)) => Some(c),
+            None => profile,
+        }
+    }
+}
+
+impl TryFrom<String> for CapSetting {
+    type Error = anyhow::Error;
+    fn try_from(s: String) -> Result<Self> {
+        if s.trim() == "none" {
+            Ok(Self::NoCap)
+        } else {
+            Cap::parse(&s).map(Self::Cap)
+        }
+    }
+}
+
+impl From<CapSetting> for String {
+    fn from(c: CapSetting) -> String {
+        match c {
+            CapSetting::NoCap => "none".into(),
+            CapSetting::Cap(c) => c.to_string(),
+        }
+    }
+}
+
 /// A bandwidth in bytes per second, written as people write it: `"40 MiB/s"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -127,5 +208,44 @@ impl fmt::Display for Cap {
             Cap::Rate(r) => r.fmt(f),
             Cap::Share(p) => write!(f, "{p}%"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_and_print_back() {
+        for (text, bytes, printed) in [
+            ("8GiB", 8u64 << 30, "8GiB"),
+            ("256MiB", 256 << 20, "256MiB"),
+            ("1G", 1 << 30, "1GiB"),
+            ("0", 0, "0"),
+            ("1536K", 1536 << 10, "1536KiB"),
+            ("4097", 4097, "4097"),
+        ] {
+            let s = Size::try_from(text.to_string()).unwrap();
+            assert_eq!(s, Size(bytes), "{text}");
+            assert_eq!(s.to_string(), printed);
+            assert_eq!(Size::try_from(s.to_string()).unwrap(), s);
+        }
+        assert!(Size::try_from("8 parsecs".to_string()).is_err());
+    }
+
+    #[test]
+    fn the_cap_setting_overrides_the_profile() {
+        let forty = Cap::Rate(Rate(40 << 20));
+        let none = CapSetting::try_from("none".to_string()).unwrap();
+        assert_eq!(none, CapSetting::NoCap);
+        assert_eq!(CapSetting::over(Some(none), Some(forty)), None);
+        let half = CapSetting::try_from("50%".to_string()).unwrap();
+        assert_eq!(
+            CapSetting::over(Some(half), Some(forty)),
+            Some(Cap::Share(50))
+        );
+        assert_eq!(CapSetting::over(None, Some(forty)), Some(forty));
+        assert_eq!(String::from(none), "none");
+        assert!(CapSetting::try_from("fast".to_string()).is_err());
     }
 }

@@ -373,7 +373,7 @@ fn zevac_accepts_what_the_module_renders() {
     assert_eq!(config.pool, "tank");
     assert!(config.local.allow_wipe);
     assert_eq!(config.tunables.profile, "nixos");
-    assert_eq!(config.watch.interval, "5s");
+    assert_eq!(config.watch.interval, std::time::Duration::from_secs(5));
     let profile =
         zevac::profile::Profile::parse("nixos", "nixos.toml", &toml_of(&rendered["profile"]))
             .unwrap();

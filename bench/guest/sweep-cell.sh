@@ -16,7 +16,7 @@ if [ "$WORKLOAD" != none ]; then
 	must export_before zpool export rpool
 fi
 
-run apply zevac apply
+run apply zevac apply --json
 run ebs_read_at_apply ebs_read_bytes
 # Where apply started the copy (the origin's read counter, and the uptime clock the other records
 # use, when `zpool remove` returned): the cap holds from there, so its accuracy is measured from

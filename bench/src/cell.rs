@@ -9,6 +9,9 @@ use std::str::FromStr;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use zevac::config::CapSetting;
+use zevac::units::{Cap, Rate};
+
 use crate::events::Events;
 use crate::{BootSpec, Versions};
 
@@ -166,19 +169,19 @@ impl Cell {
     /// The guest's /etc/zevac.toml for this cell; `local` names the local disks when some
     /// instance store must stay out of the pool (the raw fsync baseline).
     pub fn config(&self, local: &[String]) -> Result<String> {
-        let mut c = String::from("pool = \"rpool\"\n");
-        if !local.is_empty() {
-            let list: Vec<String> = local.iter().map(|d| format!("{d:?}")).collect();
-            c.push_str(&format!("[local]\ndisks = [{}]\n", list.join(", ")));
-        }
-        c.push_str(&format!("[tunables]\nprofile = \"{}\"\n", self.profile));
-        match (self.cap, self.cap_mib()?) {
-            (CapSpec::Profile, _) => {}
-            (_, None) => c.push_str("cap = \"none\"\n"),
-            (_, Some(m)) => c.push_str(&format!("cap = \"{}\"\n", cap_text(m))),
-        }
-        c.push_str("[watch]\ninterval = \"1s\"\n");
-        Ok(c)
+        let mut c = zevac::config::Config::default();
+        c.local.disks = local.to_vec();
+        c.tunables.profile = self.profile.clone();
+        c.tunables.cap = match (self.cap, self.cap_mib()?) {
+            (CapSpec::Profile, _) => None,
+            (_, None) => Some(CapSetting::NoCap),
+            // In KiB/s: a share of a throttle is rarely a whole number of MiB/s.
+            (_, Some(m)) => Some(CapSetting::Cap(Cap::Rate(Rate(
+                (m * 1024.0).round() as u64 * 1024,
+            )))),
+        };
+        c.watch.interval = std::time::Duration::from_secs(1);
+        Ok(c.to_toml())
     }
 
     /// Each instance store holds the whole pool, with room: both together hold it twice.
@@ -211,9 +214,6 @@ impl Cell {
 }
 
 /// A cap in MiB/s as zevac's config takes it, in KiB/s so fractions survive.
-fn cap_text(mib: f64) -> String {
-    format!("{} KiB/s", (mib * 1024.0).round() as u64)
-}
 
 /// What one cell measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
+
+use zevac::config::{CapSetting, Config};
 
 use crate::{golden, BootSpec, Lab, Throttle};
 
@@ -23,9 +25,9 @@ pub struct Options {
     pub instance_store_mib: u64,
     #[arg(long, default_value = "balanced")]
     pub profile: String,
-    /// A bandwidth cap for the copy, e.g. "8 MiB/s"; none: the profile's.
-    #[arg(long)]
-    pub cap: Option<String>,
+    /// A bandwidth cap for the copy, e.g. "8 MiB/s", "50%" or "none"; absent: the profile's.
+    #[arg(long, value_parser = |s: &str| CapSetting::try_from(s.to_string()).map_err(|e| e.to_string()))]
+    pub cap: Option<CapSetting>,
     /// The zevac binary carried into the guest (built from the work tree by the command line).
     #[arg(skip)]
     pub zevac: std::path::PathBuf,
@@ -58,14 +60,13 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
         opts.instance_stores,
         opts.instance_store_mib,
     )?;
-    let mut config = format!("[tunables]\nprofile = \"{}\"\n", opts.profile);
-    if let Some(cap) = &opts.cap {
-        config.push_str(&format!("cap = \"{cap}\"\n"));
-    }
-    config.push_str("[watch]\ninterval = \"1s\"\n");
+    let mut config = Config::default();
+    config.tunables.profile = opts.profile.clone();
+    config.tunables.cap = opts.cap;
+    config.watch.interval = Duration::from_secs(1);
     let spec = BootSpec::new("demo", list, include_str!("../guest/demo.sh"))
         .file("/lab/manifest.sha256", g.manifest.clone())
-        .file("/etc/zevac.toml", config)
+        .file("/etc/zevac.toml", config.to_toml())
         .binary("/bin/zevac", &opts.zevac);
     println!(
         "booting: {} MiB of data on an EBS volume throttled to {} MiB/s, {} instance stores, profile {}{}",
@@ -73,7 +74,9 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
         opts.throttle_mib,
         opts.instance_stores,
         opts.profile,
-        opts.cap.as_deref().map(|c| format!(", cap {c}")).unwrap_or_default()
+        opts.cap
+            .map(|c| format!(", cap {}", String::from(c)))
+            .unwrap_or_default()
     );
     let mut vm = lab.boot(&run, &spec)?;
     vm.wait_for("the demo to finish", Duration::from_secs(1800), |e| {
@@ -102,10 +105,9 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
         bail!("zevac apply failed: {}", apply.stderr);
     }
     let watch = ev.cmd("watch")?;
-    let after: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
-        .context("reading zevac status --json")?;
-    let copied = after["copied_bytes"].as_u64().unwrap_or(0);
-    let copy_seconds = after["elapsed_seconds"].as_f64();
+    let after = crate::sweep::status_report(ev)?;
+    let copied = after.copied_bytes;
+    let copy_seconds = after.elapsed_seconds.map(|s| s as f64);
     let summary = Summary {
         boot_blocking_seconds: apply.seconds(),
         copy_seconds,
@@ -114,9 +116,9 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
             .filter(|&s| s > 0.0)
             .map(|s| copied as f64 / s / f64::from(1 << 20)),
         throttle_mib_per_second: opts.throttle_mib,
-        scrub_errors: after["scrub"]["errors"].as_u64(),
+        scrub_errors: after.scrub_errors(),
         manifest_ok: ev.cmd("verify")?.rc == 0,
-        state: after["state"].as_str().unwrap_or("?").to_string(),
+        state: after.state.name().to_string(),
         versions: lab.versions(),
     };
     println!("run directory: {}", run.dir.display());

@@ -119,8 +119,8 @@ fn fresh_boot_partitions_adds_and_removes() {
 #[test]
 fn layout_adds_special_and_cache_partitions() {
     let mut cfg = in_place();
-    cfg.layout.special_size = "64MiB".into();
-    cfg.layout.cache_size = "32MiB".into();
+    cfg.layout.special_size = crate::units::Size::mib(64);
+    cfg.layout.cache_size = crate::units::Size::mib(32);
     let s = steps(plan(
         &cfg,
         &machine("2.3.2"),

@@ -172,7 +172,7 @@ impl<'a> Watcher<'a> {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        let interval = self.config.watch_interval();
+        let interval = self.config.watch.interval;
         loop {
             match self.tick() {
                 Ok(Some(ended)) => return Ok(ended),

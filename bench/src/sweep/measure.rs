@@ -60,8 +60,7 @@ pub(super) fn measure(
     let read_at_end = ev.cmd_number("ebs_read_at_copied")?;
     let ebs_read = read_at_end.saturating_sub(ev.cmd_number("ebs_read_at_apply")?);
     let window = wait.end - apply.end;
-    let status: serde_json::Value = serde_json::from_str(&ev.cmd("status_after")?.stdout)
-        .context("reading zevac status --json")?;
+    let status = status_report(ev)?;
     let rate = ebs_read as f64 / window / MIB;
     let cap = cap_mib(cell, ev)?;
     let copy_start = copy_start(ev)?;
@@ -84,10 +83,10 @@ pub(super) fn measure(
         machine: Some(machine()),
         cap_mib_per_second: cap,
         boot_blocking_seconds: apply.seconds(),
-        import_seconds: import_seconds(&apply.stdout),
+        import_seconds: import_seconds(&apply.stdout)?,
         root_mount_seconds: ev.cmd("mount_root")?.seconds(),
         root_mount_before_seconds: ev.cmd("mount_before").ok().map(|c| c.seconds()),
-        to_copy_bytes: status["total_bytes"].as_u64(),
+        to_copy_bytes: Some(status.total_bytes),
         copy_seconds_after_boot: window,
         ebs_read_bytes: ebs_read,
         rate_mib_per_second: rate,
@@ -101,9 +100,9 @@ pub(super) fn measure(
             .zip(from_start)
             .zip(read_seconds)
             .map(|((c, (_, b)), t)| b as f64 / t / MIB / c),
-        zfs_copy_seconds: status["elapsed_seconds"].as_f64(),
-        mapping_memory_bytes: status["mapping_memory_bytes"].as_u64(),
-        scrub_errors: status["scrub"]["errors"].as_u64(),
+        zfs_copy_seconds: status.elapsed_seconds.map(|s| s as f64),
+        mapping_memory_bytes: status.mapping_memory_bytes,
+        scrub_errors: status.scrub_errors(),
         manifest_ok: ev.cmd("verify")?.rc == 0,
         before,
         during,
@@ -212,11 +211,19 @@ pub(super) fn last_read_at(samples: &str, last: u64) -> Option<f64> {
     })
 }
 
-/// `imported pool rpool in 0.78 s` from `zevac apply`'s output.
-pub(super) fn import_seconds(apply_stdout: &str) -> Option<f64> {
-    apply_stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("imported pool "))
-        .and_then(|rest| rest.split(" in ").nth(1))
-        .and_then(|s| s.trim_end_matches(" s").parse().ok())
+/// How long zevac's writable import took, from `zevac apply --json`; `None` when it did not
+/// import the pool.
+pub(super) fn import_seconds(apply_json: &str) -> Result<Option<f64>> {
+    #[derive(serde::Deserialize)]
+    struct Applied {
+        import_seconds: Option<f64>,
+    }
+    let applied: Applied = serde_json::from_str(apply_json.trim())
+        .with_context(|| format!("reading zevac apply --json: {apply_json:?}"))?;
+    Ok(applied.import_seconds)
+}
+
+/// `zevac status --json` after the copy, through zevac's own type.
+pub(crate) fn status_report(ev: &Events) -> Result<zevac::status::StatusReport> {
+    serde_json::from_str(&ev.cmd("status_after")?.stdout).context("reading zevac status --json")
 }

@@ -21,6 +21,7 @@ use crate::Lab;
 pub use crate::cell::{CapSpec, Cell, CellResult, Latency, Workload, FIO_SECONDS};
 pub use matrix::{Matrix, Work};
 pub use measure::run_cell;
+pub(crate) use measure::status_report;
 pub use report::{goals, machine, summary, Goal};
 pub use results::{load, write_results};
 

@@ -135,17 +135,28 @@ fn a_cell_config_names_its_cap() {
         workload: Workload::None,
         repeat: 0,
     };
-    let c = cell("balanced", CapSpec::OfThrottle(0.25))
-        .config(&[])
-        .unwrap();
-    assert!(c.contains("cap = \"4096 KiB/s\""), "{c}");
-    assert!(cell("gentle", CapSpec::None)
-        .config(&[])
-        .unwrap()
-        .contains("cap = \"none\""));
+    use zevac::config::{CapSetting, Config};
+    use zevac::units::{Cap, Rate};
+    let cap_of = |c: &Cell| Config::parse(&c.config(&[]).unwrap()).unwrap().tunables.cap;
+    let quarter = cell("balanced", CapSpec::OfThrottle(0.25));
+    assert_eq!(
+        cap_of(&quarter),
+        Some(CapSetting::Cap(Cap::Rate(Rate(4 << 20))))
+    );
+    assert!(quarter.config(&[]).unwrap().contains("cap = \"4 MiB/s\""));
+    let a_tenth = cell("balanced", CapSpec::OfThrottle(0.1));
+    assert_eq!(
+        cap_of(&a_tenth),
+        Some(CapSetting::Cap(Cap::Rate(Rate(1638 << 10))))
+    );
+    assert_eq!(
+        cap_of(&cell("gentle", CapSpec::None)),
+        Some(CapSetting::NoCap)
+    );
     // The profile's own cap: nothing in the config; gentle's is a share of the origin's
     // rate, known once the watcher measured it (`measure` reads it from its record).
     let g = cell("gentle", CapSpec::Profile);
+    assert_eq!(cap_of(&g), None);
     assert!(!g.config(&[]).unwrap().contains("cap ="));
     assert_eq!(g.cap_mib().unwrap(), None);
     // Every generated config is one zevac accepts.
@@ -184,9 +195,16 @@ fn latency_from_recorded_fio_runs() {
     assert!(Latency::from_fio("{}").is_err());
 }
 
+/// `zevac apply --json` of a sweep cell, recorded in the lab.
 #[test]
-fn import_time_from_apply_output() {
-    let out = "imported pool rpool in 0.78 s\n1. write a GPT\n";
-    assert_eq!(import_seconds(out), Some(0.78));
-    assert_eq!(import_seconds("nothing to do: ...\n"), None);
+fn import_time_from_apply_json() {
+    let out = include_str!("../../fixtures/zfs-2.3.2/sweep-apply.json");
+    let seconds = import_seconds(out).unwrap().unwrap();
+    assert!(seconds > 0.0 && seconds < 60.0, "{seconds}");
+    assert!(
+        out.contains(&format!("\"import_seconds\":{seconds}")),
+        "{out}"
+    );
+    assert_eq!(import_seconds("{\"import_seconds\":null}").unwrap(), None);
+    assert!(import_seconds("imported pool rpool in 0.78 s").is_err());
 }

@@ -1,0 +1,450 @@
+//! The stage-2 watcher: profiles' tunables applied and restored, the copy driven to a verified
+//! end, and the cap.
+
+use zevac_bench::{Throttle, ZfsPair};
+
+use crate::scene::*;
+
+fn profiles_apply_and_restore(pair: ZfsPair) {
+    let Scene { lab, golden, _turn } = scene(pair);
+    let run = lab.new_run("profiles").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 0);
+    // The guest reads back every parameter a shipped profile sets.
+    let all = zevac::profile::all(std::path::Path::new("/nonexistent")).unwrap();
+    let mut names: Vec<&str> = all.values().flat_map(|p| p.all_params()).collect();
+    names.push("zfs_removal_suspend_progress");
+    names.sort();
+    names.dedup();
+    let script = format!(
+        "PARAMS=\"{}\"\n{}",
+        names.join(" "),
+        include_str!("../guest/profiles.sh")
+    );
+    let outcome = boot_with_zevac(&lab, &run, &golden, disks, &script, None);
+    let ev = &outcome.events;
+    let initial = params(ev, "params_initial");
+    println!("{pair}: module defaults {initial:?}");
+    for (name, profile) in &all {
+        for phase in [
+            zevac::profile::Phase::Boot,
+            zevac::profile::Phase::Steady,
+            zevac::profile::Phase::Verify,
+        ] {
+            let tune = ev.cmd(&format!("tune_{name}_{phase}")).unwrap();
+            assert_eq!(tune.rc, 0, "{}{}", tune.stdout, tune.stderr);
+            let now = params(ev, &format!("params_{name}_{phase}"));
+            for (param, value) in profile.phase(phase) {
+                // Read back, or absent from this module and reported as not set.
+                match now.get(param) {
+                    Some(read) => assert_eq!(read, value, "{name} {phase}: {param}"),
+                    None => {
+                        let said = format!("{}{}", tune.stdout, tune.stderr);
+                        assert!(
+                            !initial.contains_key(param) && said.contains(param.as_str()),
+                            "{name} {phase}: {param} was not read back: {said}"
+                        );
+                    }
+                }
+            }
+        }
+        let restored = params(ev, &format!("params_restored_{name}"));
+        assert_eq!(
+            restored, initial,
+            "profile {name}: every parameter back as it was"
+        );
+    }
+    let listed = json_of(ev, "profiles");
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    let bad = ev.cmd("bad_profile").unwrap();
+    assert_eq!(bad.rc, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("no profile named \"nosuch\""),
+        "{}",
+        bad.stderr
+    );
+    run.remove_images().unwrap();
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn profiles_apply_and_restore_openzfs_2_3() {
+    profiles_apply_and_restore(ZfsPair::V2_3);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn profiles_apply_and_restore_openzfs_2_1() {
+    profiles_apply_and_restore(ZfsPair::V2_1);
+}
+
+fn watch_verifies(pair: ZfsPair) {
+    let (run, outcome) = boot_watch_scenario(
+        &scene(pair),
+        "watch",
+        32,
+        "[tunables]\nprofile = \"fast\"\n",
+        include_str!("../guest/watch.sh"),
+    );
+    let ev = &outcome.events;
+    let fast = zevac::profile::find(std::path::Path::new("/nonexistent"), "fast").unwrap();
+    let boot = params(ev, "params_boot");
+    assert_eq!(
+        boot["zfs_vdev_removal_max_active"], fast.boot["zfs_vdev_removal_max_active"],
+        "apply set the boot phase"
+    );
+
+    // During the copy: zevac status agrees with ZFS's own counters.
+    let during = json_of(ev, "status_during");
+    println!("{pair} status during: {during}");
+    let zfs = ev.cmd("zfs_during").unwrap().stdout;
+    if pair == ZfsPair::V2_3 {
+        let z: serde_json::Value = serde_json::from_str(&zfs).unwrap();
+        let r = &z["pools"]["rpool"]["removal_stats"];
+        assert_eq!(during["total_bytes"], r["to_copy"], "{r}");
+        assert!(during["copied_bytes"].as_u64().unwrap() <= r["copied"].as_u64().unwrap());
+        assert_eq!(during["origin"], r["path"]);
+    } else {
+        assert!(
+            zfs.contains("Evacuation of") || zfs.contains("Removal of"),
+            "{zfs}"
+        );
+    }
+    assert!(
+        matches!(
+            during["state"].as_str(),
+            Some("evacuating" | "verifying" | "copied" | "verified")
+        ),
+        "{during}"
+    );
+    assert_eq!(during["profile"], "fast");
+    let human = ev.cmd("status_human").unwrap().stdout;
+    println!("{human}");
+    let calls: Vec<String> = ["status_during", "status_human", "status_after"]
+        .iter()
+        .map(|c| format!("{:.2} s", ev.cmd(c).unwrap().seconds()))
+        .collect();
+    println!(
+        "{pair}: zevac status took {} in the guest",
+        calls.join(", ")
+    );
+    assert!(human.contains("profile fast"), "{human}");
+    let metrics = ev.cmd("metrics_during").unwrap().stdout;
+    let parsed: std::collections::BTreeMap<String, f64> = metrics
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(k, v)| (k.to_string(), v.parse().unwrap()))
+        .collect();
+    assert!(
+        parsed["zevac_bytes_to_copy{pool=\"rpool\"}"] > 256.0 * 1048576.0,
+        "{metrics}"
+    );
+    assert!(
+        parsed.keys().any(|k| k.starts_with("zevac_phase{")),
+        "{metrics}"
+    );
+    // The immutable origin's store: about 2 MiB of ZFS's label writes in the 256 MiB default.
+    let cow_used = parsed["zevac_cow_used_bytes{pool=\"rpool\"}"];
+    assert_eq!(
+        parsed["zevac_cow_size_bytes{pool=\"rpool\"}"],
+        256.0 * 1048576.0
+    );
+    assert!(cow_used > 0.0 && cow_used < 16.0 * 1048576.0, "{metrics}");
+
+    // --watch on a pipe: one line per change, then the result.
+    let watched = ev.cmd("status_watch").unwrap();
+    println!("status --watch:\n{}", watched.stdout);
+    assert_eq!(watched.rc, 0, "{}", watched.stderr);
+    assert!(
+        watched.stdout.contains("pool rpool: verified"),
+        "{}",
+        watched.stdout
+    );
+    assert!(
+        watched.stdout.contains("scrub: 0 errors"),
+        "{}",
+        watched.stdout
+    );
+
+    // --watch on the serial console, a terminal: indicatif's bar, e.g. `[=====>    ]  42%  6s`.
+    let console = std::fs::read_to_string(&outcome.files.console).unwrap();
+    let bars: Vec<&str> = console
+        .split(['\r', '\n'])
+        .filter(|l| (l.contains("[=") || l.contains("[>")) && l.contains('%'))
+        .collect();
+    println!(
+        "status --watch on the console: {} bar lines, the last: {:?}",
+        bars.len(),
+        bars.last()
+    );
+    assert!(
+        !bars.is_empty(),
+        "no progress bar in {}",
+        outcome.files.console.display()
+    );
+
+    let watch = ev.cmd("watch").unwrap();
+    println!("zevac watch:\n{}{}", watch.stdout, watch.stderr);
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    assert!(
+        watch.stdout.contains("evacuated and verified"),
+        "{}",
+        watch.stdout
+    );
+
+    let after = json_of(ev, "status_after");
+    println!("{pair} status after: {after}");
+    assert_eq!(after["state"], "verified", "{after}");
+    assert_eq!(after["scrub"]["errors"], 0);
+    assert_eq!(after["rate_bytes_per_second"], serde_json::Value::Null);
+    if pair == ZfsPair::V2_3 {
+        let z: serde_json::Value =
+            serde_json::from_str(&ev.cmd("zfs_after").unwrap().stdout).unwrap();
+        let r = &z["pools"]["rpool"]["removal_stats"];
+        assert_eq!(after["copied_bytes"], r["copied"]);
+        assert_eq!(after["finished_at"], r["end_time"]);
+        assert_eq!(after["mapping_memory_bytes"], r["mapping_memory"]);
+    }
+    let metrics_after = ev.cmd("metrics_after").unwrap().stdout;
+    assert!(
+        metrics_after.contains("zevac_state{pool=\"rpool\",state=\"verified\"} 1"),
+        "{metrics_after}"
+    );
+    assert_eq!(
+        params(ev, "params_after"),
+        params(ev, "params_before"),
+        "tunables restored"
+    );
+    let again = ev.cmd("watch_again").unwrap();
+    assert_eq!(again.rc, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("verified"),
+        "a second watcher finds the work done: {}",
+        again.stdout
+    );
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_3() {
+    watch_verifies(ZfsPair::V2_3);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_1() {
+    watch_verifies(ZfsPair::V2_1);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_share_cap_measures_the_origin_then_holds_the_copy_to_its_share() {
+    let (_run, outcome) = boot_watch_scenario(
+        &scene(ZfsPair::V2_3),
+        "watch-share",
+        8,
+        "[tunables]\ncap = \"25%\"\n",
+        include_str!("../guest/watch-share.sh"),
+    );
+    let ev = &outcome.events;
+    let measuring = json_of(ev, "measuring");
+    assert_eq!(measuring["cap"], "25%", "{measuring}");
+    assert!(
+        measuring["cap_bytes_per_second"].is_null() && measuring["paused_by_cap"] == false,
+        "uncapped while measuring: {measuring}"
+    );
+    let measured = json_of(ev, "measured");
+    let origin = measured["origin_rate_bytes_per_second"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let mib = f64::from(1 << 20);
+    println!(
+        "EBS 8 MiB/s: the watcher measured {:.2} MiB/s, cap {}",
+        origin / mib,
+        measured["cap_bytes_per_second"]
+    );
+    // The copy alone, one removal I/O queue, against a volume throttled to 8 MiB/s.
+    assert!(
+        (0.5 * 8.0 * mib..=1.1 * 8.0 * mib).contains(&origin),
+        "the measure is the volume's rate: {measured}"
+    );
+    assert_eq!(
+        measured["cap_bytes_per_second"].as_u64(),
+        Some((origin * 0.25) as u64),
+        "{measured}"
+    );
+    // Counting from the copy's start, the uncapped stretch is paid back by pausing at once.
+    let held = json_of(ev, "held");
+    assert_eq!(held["paused_by_cap"], true, "{held}");
+    assert_eq!(ev.cmd("suspend").unwrap().stdout.trim(), "1");
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    // tracing colours its fields: the line, not the exact `from_copy_start=true`.
+    let cap_line = watch.stderr.lines().find(|l| l.contains("bandwidth cap"));
+    assert!(
+        watch
+            .stderr
+            .contains("measured the origin's rate for a share cap")
+            && cap_line.is_some_and(|l| l.contains("from_copy_start") && l.ends_with("true")),
+        "{}",
+        watch.stderr
+    );
+    let stopped = json_of(ev, "status_stopped");
+    assert_eq!(stopped["state"], "evacuating", "{stopped}");
+}
+
+/// The sweep's case: a foreground reading EBS at four times the cap while the copy is held at
+/// the cap. The cap counts its reads, so the copy waits while it reads; once it stops, the copy
+/// reads EBS again when the cap has allowed what it read before the foreground and the 64 MiB it
+/// may have had in flight, not the foreground's reads (about 200 MiB: 50 s more).
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt() {
+    let (run, outcome) = boot_watch_scenario(
+        &scene(ZfsPair::V2_3),
+        "watch-foreground",
+        16,
+        "[tunables]\ncap = \"4 MiB/s\"\n",
+        include_str!("../guest/watch-foreground.sh"),
+    );
+    let ev = &outcome.events;
+    let mib = f64::from(1 << 20);
+    let held = json_of(ev, "held");
+    assert_eq!(held["cap_bytes_per_second"], 4 << 20, "{held}");
+    let foreground = ev.cmd("foreground").unwrap();
+    assert_eq!(foreground.rc, 0, "{}", foreground.stderr);
+    let read = (number_of(ev, "ebs_after") - number_of(ev, "ebs_before")) as f64;
+    let seconds = foreground.end - foreground.start;
+    let samples: Vec<(f64, f64)> = ev
+        .cmd("ebs_reads")
+        .unwrap()
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let (t, b) = l.split_once(' ')?;
+            Some((t.parse().ok()?, b.parse().ok()?))
+        })
+        .collect();
+    // The copy's first read of EBS after the foreground: the counter moving by a MiB or more.
+    let resumed = samples
+        .windows(2)
+        .find(|w| w[1].1 - w[0].1 >= mib)
+        .map(|w| w[1].0 - foreground.end);
+    println!(
+        "EBS 16 MiB/s, cap 4 MiB/s: the foreground read {:.0} MiB of EBS in {seconds:.1} s ({:.1} MiB/s); \
+         the copy read EBS again {} after it ended (paying for those reads: {:.0} s)",
+        read / mib,
+        read / seconds / mib,
+        resumed.map_or("not within 40 s".into(), |s| format!("{s:.1} s")),
+        read / (4.0 * mib),
+    );
+    assert!(
+        read / seconds > 2.0 * 4.0 * mib && read > 96.0 * mib,
+        "the foreground must be well above the cap and beyond the 64 MiB in flight"
+    );
+    // When the cap allows what was read from the copy's start to the foreground's and the
+    // 64 MiB in flight (counting from apply's record, on the boot clock), plus the lead the
+    // controller keeps (half a drain: at most 32 MiB, 8 s), the watcher's 1-s ticks, and ZFS
+    // taking the copy up again (two runs measured 6.6 and 7.2 s over the first bound).
+    let start = json_of(ev, "copy_start");
+    let (t0, read0) = (
+        start["since_boot"].as_f64().unwrap(),
+        start["origin_read_bytes"].as_f64().unwrap(),
+    );
+    let owed = (number_of(ev, "ebs_before") as f64 - read0 + 64.0 * mib) / (4.0 * mib);
+    let allowed_after = t0 + owed - foreground.end;
+    let resumed = resumed.expect("the copy read EBS again");
+    println!(
+        "the cap allowed the copy's reads and the 64 MiB in flight {allowed_after:.1} s after it"
+    );
+    assert!(
+        resumed <= allowed_after.max(0.0) + 8.0 + 5.0,
+        "the copy waited {resumed:.1} s after the foreground, paying for its reads"
+    );
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    run.remove_images().unwrap();
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_cap_slows_the_copy_and_sigterm_leaves_it_running() {
+    cap_and_sigterm(ZfsPair::V2_3);
+}
+
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_cap_slows_the_copy_and_sigterm_leaves_it_running_openzfs_2_1() {
+    cap_and_sigterm(ZfsPair::V2_1);
+}
+
+fn cap_and_sigterm(pair: ZfsPair) {
+    let (run, outcome) = boot_watch_scenario(
+        &scene(pair),
+        "watch-cap",
+        8,
+        "[tunables]\ncap = \"1 MiB/s\"\n",
+        include_str!("../guest/watch-signals.sh"),
+    );
+    let ev = &outcome.events;
+    let capped = rate_between(ev, "capped_a", "capped_b");
+    let uncapped = rate_between(ev, "uncapped_a", "uncapped_b");
+    let mib = f64::from(1 << 20);
+    println!(
+        "{pair}: EBS 8 MiB/s, cap 1 MiB/s: {:.2} MiB/s capped, {:.2} MiB/s after `zevac tune --cap none`",
+        capped / mib,
+        uncapped / mib
+    );
+    // The cap averages from the copy's start, so 12 s into stage 2 the copy is still paying back
+    // its uncapped stretch: at most the cap here (half again for ZFS's copied counter, which
+    // moves only at txg syncs), and clearly faster once the cap is lifted.
+    assert!(
+        capped <= 1.5 * mib,
+        "a 1 MiB/s cap let the copy run at {:.2} MiB/s",
+        capped / mib
+    );
+    assert!(
+        uncapped >= 2.0 * mib && capped < uncapped * 0.5,
+        "without the cap the copy must be clearly faster: {capped} vs {uncapped}"
+    );
+    let b = json_of(ev, "capped_b");
+    assert_eq!(b["cap_bytes_per_second"], 1 << 20, "{b}");
+    assert_eq!(
+        params(ev, "params_running")["zfs_removal_suspend_progress"],
+        1,
+        "the watcher holds the copy at the cap when SIGTERM comes"
+    );
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}", watch.stderr);
+    assert!(watch.stdout.contains("stopped"), "{}", watch.stdout);
+    assert_eq!(
+        params(ev, "params_stopped"),
+        params(ev, "params_before"),
+        "SIGTERM restores the tunables"
+    );
+    let stopped = json_of(ev, "status_stopped");
+    assert_eq!(
+        stopped["state"], "evacuating",
+        "SIGTERM came mid-copy: {stopped}"
+    );
+    // The copied counter moves only every ten seconds or so; what proves the copy was left
+    // running (not paused by the cap) is that `zpool wait` returns with the copy done.
+    assert_eq!(ev.cmd("wait").unwrap().rc, 0);
+    // The second watcher may already have started the scrub: the copy's end is what counts.
+    let done = json_of(ev, "status_done");
+    assert_eq!(done["copied_bytes"], done["total_bytes"], "{done}");
+    assert!(
+        matches!(
+            done["state"].as_str(),
+            Some("copied" | "verifying" | "verified")
+        ),
+        "{done}"
+    );
+    if pair == ZfsPair::V2_3 {
+        // ZFS's end time: JSON only.
+        assert!(done["finished_at"].is_u64(), "{done}");
+    }
+    run.remove_images().unwrap();
+}
