@@ -2,7 +2,7 @@
 //! logged step at a time. Every step is safe to run again after a crash: the next run's plan
 //! starts from whatever state the pool and disks are in.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -13,50 +13,12 @@ use crate::discover::{self, classify::Rules, BlockDevice, Role};
 use crate::exec::Executor;
 use crate::inspect::{self, PoolState};
 use crate::origin::{self, Access, Origin};
+use crate::partition;
+pub use crate::paths::Paths;
 use crate::plan::{self, Action, Decision, Step};
 use crate::profile::{Phase, Profile};
 use crate::runfile::RunRecord;
 use crate::zfs::{RemovalState, Zpool};
-use crate::{partition, tunables};
-
-/// Where the machine's devices are (tests and the lab use the real ones).
-#[derive(Debug, Clone)]
-pub struct Paths {
-    pub sys: PathBuf,
-    pub by_id: PathBuf,
-    /// The state record directory for the stage-2 watcher (`/run/zevac`).
-    pub run_dir: PathBuf,
-    /// The zfs module's parameters.
-    pub params: PathBuf,
-    /// ZFS's debug log, where it says why it canceled a removal.
-    pub dbgmsg: PathBuf,
-}
-
-impl Paths {
-    pub fn tunables(&self) -> tunables::Tunables {
-        tunables::Tunables::new(&self.params, &self.run_dir)
-    }
-}
-
-impl Default for Paths {
-    fn default() -> Self {
-        Self {
-            sys: "/sys".into(),
-            by_id: "/dev/disk/by-id".into(),
-            run_dir: "/run/zevac".into(),
-            params: "/sys/module/zfs/parameters".into(),
-            dbgmsg: "/proc/spl/kstat/zfs/dbgmsg".into(),
-        }
-    }
-}
-
-/// The configuration's disk lists as classification rules.
-pub fn rules(config: &Config) -> Rules {
-    Rules {
-        local: config.local.disks.clone(),
-        origin: config.origin.disks.clone(),
-    }
-}
 
 /// What `apply` did.
 #[derive(Debug, Clone, Serialize)]
@@ -134,7 +96,7 @@ pub fn survey(
 }
 
 fn discover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Vec<BlockDevice>> {
-    discover::inventory(exec, &paths.sys, &paths.by_id, &rules(config))
+    discover::inventory(exec, &paths.sys, &paths.by_id, &Rules::from(config))
         .context("discovering the disks")
 }
 

@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod layout;
 pub mod origin;
 pub mod partition;
+pub mod paths;
 pub mod plan;
 pub mod profile;
 pub mod records;

@@ -332,7 +332,12 @@ fn run(cli: Cli) -> Result<u8> {
 /// `zevac devices`.
 fn devices(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>, json: bool) -> Result<u8> {
     let config = apply::load_config(config.as_deref())?;
-    let disks = zevac::discover::inventory(exec, &paths.sys, &paths.by_id, &apply::rules(&config))?;
+    let disks = zevac::discover::inventory(
+        exec,
+        &paths.sys,
+        &paths.by_id,
+        &zevac::discover::classify::Rules::from(&config),
+    )?;
     if json {
         println!("{}", serde_json::to_string_pretty(&disks)?);
     } else {

@@ -158,6 +158,14 @@ impl Tunables {
     }
 }
 
+/// The tunables of the machine at `paths` (an inherent method of [`Paths`], kept beside the
+/// adapter it builds).
+impl crate::paths::Paths {
+    pub fn tunables(&self) -> Tunables {
+        Tunables::new(&self.params, &self.run_dir)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,16 @@ pub struct Rules {
     pub origin: Vec<String>,
 }
 
+/// The configuration's disk lists as classification rules.
+impl From<&crate::config::Config> for Rules {
+    fn from(config: &crate::config::Config) -> Self {
+        Self {
+            local: config.local.disks.clone(),
+            origin: config.origin.disks.clone(),
+        }
+    }
+}
+
 /// Models of network disks by cloud (trimmed, as sysfs shows them).
 const REMOTE_MODELS: &[(&str, &str)] = &[
     ("Amazon Elastic Block Store", "AWS EBS volume"),

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::apply::Paths;
 use crate::config::Config;
 use crate::devmapper::{CowUsage, Dmsetup};
 use crate::discover::sysfs;
 use crate::exec::Executor;
+use crate::paths::Paths;
 use crate::profile::{Cap, Phase, Profile};
 pub use crate::records::{
     now_epoch, now_epoch_f64, CapOverride, CopyStart, WatchRecord, WatchState,
@@ -501,7 +501,7 @@ impl<'a> Watcher<'a> {
             self.exec,
             &self.paths.sys,
             &self.paths.by_id,
-            &crate::apply::rules(self.config),
+            &crate::discover::classify::Rules::from(self.config),
         )?;
         if crate::origin::release(self.exec, &disks)?.is_some() {
             self.record.snapshot_released_at = Some(now_epoch());
@@ -514,7 +514,7 @@ impl<'a> Watcher<'a> {
         for v in status.vdevs.iter().filter(|v| v.class == VdevClass::Cache) {
             let Some(path) = &v.path else { continue };
             if sysfs::partition_name(&self.paths.sys, path).as_deref()
-                == Some(crate::plan::CACHE_LABEL)
+                == Some(crate::layout::CACHE_LABEL)
             {
                 self.zpool
                     .remove(&self.config.pool, path)
