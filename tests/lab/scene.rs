@@ -190,3 +190,23 @@ pub(crate) fn rate_between(ev: &zevac_bench::events::Events, a: &str, b: &str) -
     let bytes = jb["copied_bytes"].as_u64().unwrap() - ja["copied_bytes"].as_u64().unwrap();
     bytes as f64 / (cb.end - ca.end)
 }
+
+/// The record of the guest's command `name`, after checking that it exited `rc` and printed
+/// `text`: on stdout when it succeeded, on stderr when it failed.
+pub(crate) fn said(
+    ev: &zevac_bench::events::Events,
+    name: &str,
+    rc: i32,
+    text: &str,
+) -> zevac_bench::events::CmdRecord {
+    let c = ev.cmd(name).unwrap();
+    assert_eq!(c.rc, rc, "{name}: {}{}", c.stdout, c.stderr);
+    let out = if rc == 0 { &c.stdout } else { &c.stderr };
+    assert!(
+        out.contains(text),
+        "{name} should say {text:?}: {}{}",
+        c.stdout,
+        c.stderr
+    );
+    c
+}

@@ -55,13 +55,7 @@ fn profiles_apply_and_restore(pair: ZfsPair) {
     }
     let listed = json_of(ev, "profiles");
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
-    let bad = ev.cmd("bad_profile").unwrap();
-    assert_eq!(bad.rc, 2, "{}", bad.stderr);
-    assert!(
-        bad.stderr.contains("no profile named \"nosuch\""),
-        "{}",
-        bad.stderr
-    );
+    said(ev, "bad_profile", 2, "no profile named \"nosuch\"");
     run.remove_images().unwrap();
 }
 

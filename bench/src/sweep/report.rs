@@ -350,6 +350,14 @@ pub(super) fn versions_line(results: &[CellResult], pair: ZfsPair) -> String {
     seen.join("; ")
 }
 
+/// A row's first columns: data size, throttle, profile.
+fn size_and_profile(c: &Cell) -> String {
+    format!(
+        "| {} MiB | {} MiB/s | {} |",
+        c.data_mib, c.throttle_mib, c.profile
+    )
+}
+
 /// The table of every cell.
 fn cells_table(results: &[CellResult]) -> String {
     let mut s = String::new();
@@ -359,10 +367,8 @@ fn cells_table(results: &[CellResult]) -> String {
     );
     for r in results {
         s.push_str(&format!(
-            "| {} MiB | {} MiB/s | {} | {} | {} | {:.1} s | {} | {:.1} s | {:.1} s | {:.2} MiB/s | {:.2} | {} | {} | {} | {} | {} |\n",
-            r.cell.data_mib,
-            r.cell.throttle_mib,
-            r.cell.profile,
+            "{} {} | {} | {:.1} s | {} | {:.1} s | {:.1} s | {:.2} MiB/s | {:.2} | {} | {} | {} | {} | {} |\n",
+            size_and_profile(&r.cell),
             match (r.cap_mib_per_second, r.cell.cap) {
                 (Some(c), spec) => format!("{c:.1} MiB/s ({spec})"),
                 (None, CapSpec::None) => "none".into(),
@@ -410,10 +416,8 @@ fn foreground_section(results: &[CellResult]) -> String {
     let iops = |l: Option<Latency>| l.map_or("-".into(), |l| format!("{:.0}", l.iops));
     for r in with_io {
         s.push_str(&format!(
-            "| {} MiB | {} MiB/s | {} | {} | {} | {} | {} | {} | {} / {} / {} | {} | {} | {} |\n",
-            r.cell.data_mib,
-            r.cell.throttle_mib,
-            r.cell.profile,
+            "{} {} | {} | {} | {} | {} | {} / {} / {} | {} | {} | {} |\n",
+            size_and_profile(&r.cell),
             r.cell.cap,
             r.cell.workload,
             lat(r.before),
