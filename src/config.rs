@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-pub use crate::units::{parse_size, CapSetting, ConfigError, Size};
+pub use crate::units::{parse_size, CapSetting, ConfigError, DiskPattern, Size};
 
 /// The smallest copy-on-write store zevac accepts: 30 times the 1.9 MiB ZFS wrote there during
 /// a whole copy in the lab (its label writes, bounded: nothing is allocated on a vdev under
@@ -34,7 +34,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct OriginConfig {
     /// `[]`: the disks cloud rules call network storage (EBS...). Otherwise path patterns.
-    pub disks: Vec<String>,
+    pub disks: Vec<DiskPattern>,
     /// How the pool reaches the origin while it is evacuated.
     pub mode: OriginMode,
 }
@@ -59,7 +59,7 @@ pub enum OriginMode {
 pub struct LocalConfig {
     /// `[]`: the disks cloud rules call local (instance stores...). Otherwise `/dev/disk/by-id`
     /// paths or globs (OpenStack/SCS ephemeral disks have no telling model).
-    pub disks: Vec<String>,
+    pub disks: Vec<DiskPattern>,
     /// Use local disks that are not blank (their contents are destroyed).
     pub allow_wipe: bool,
 }

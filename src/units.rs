@@ -113,6 +113,54 @@ impl From<CapSetting> for String {
     }
 }
 
+/// A pattern over a disk's paths (`/dev/disk/by-id/virtio-eph*`): a glob as `globset` reads it
+/// (`*`, `?`, `[...]`, `{a,b}`; `*` crosses `/`), compiled once, where the configuration is read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DiskPattern {
+    text: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl DiskPattern {
+    pub fn new(text: &str) -> Result<Self> {
+        let glob = globset::Glob::new(text).with_context(|| format!("{text:?} is not a glob"))?;
+        Ok(Self {
+            text: text.to_string(),
+            matcher: glob.compile_matcher(),
+        })
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.matcher.is_match(path)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for DiskPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for DiskPattern {}
+
+impl TryFrom<String> for DiskPattern {
+    type Error = anyhow::Error;
+    fn try_from(s: String) -> Result<Self> {
+        Self::new(&s)
+    }
+}
+
+impl From<DiskPattern> for String {
+    fn from(p: DiskPattern) -> String {
+        p.text
+    }
+}
+
 /// A bandwidth in bytes per second, written as people write it: `"40 MiB/s"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -231,6 +279,18 @@ mod tests {
             assert_eq!(Size::try_from(s.to_string()).unwrap(), s);
         }
         assert!(Size::try_from("8 parsecs".to_string()).is_err());
+    }
+
+    #[test]
+    fn disk_patterns_are_globs() {
+        let p = DiskPattern::new("/dev/disk/by-id/nvme-*_AWS?2*").unwrap();
+        assert!(p.matches("/dev/disk/by-id/nvme-Amazon_AWS12x"));
+        assert!(!DiskPattern::new("a*c").unwrap().matches("abd"));
+        assert!(DiskPattern::new("/dev/disk/by-id/virtio-eph{0,1}")
+            .unwrap()
+            .matches("/dev/disk/by-id/virtio-eph1"));
+        assert!(DiskPattern::new("/dev/[vdb").is_err());
+        assert_eq!(p.as_str(), "/dev/disk/by-id/nvme-*_AWS?2*");
     }
 
     #[test]

@@ -170,7 +170,10 @@ impl Cell {
     /// instance store must stay out of the pool (the raw fsync baseline).
     pub fn config(&self, local: &[String]) -> Result<String> {
         let mut c = zevac::config::Config::default();
-        c.local.disks = local.to_vec();
+        c.local.disks = local
+            .iter()
+            .map(|d| zevac::units::DiskPattern::new(d))
+            .collect::<Result<_>>()?;
         c.tunables.profile = self.profile.clone();
         c.tunables.cap = match (self.cap, self.cap_mib()?) {
             (CapSpec::Profile, _) => None,

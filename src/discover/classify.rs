@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::BlockDevice;
+use crate::units::DiskPattern;
 
 /// A disk's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -19,10 +20,10 @@ pub enum Role {
 /// Explicit choices from the configuration; empty lists mean "by cloud rules".
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
-    /// Patterns (`*` and `?` globs) over a disk's paths: these are local disks.
-    pub local: Vec<String>,
+    /// Patterns over a disk's paths: these are local disks.
+    pub local: Vec<DiskPattern>,
     /// Patterns for origin disks.
-    pub origin: Vec<String>,
+    pub origin: Vec<DiskPattern>,
 }
 
 /// The configuration's disk lists as classification rules.
@@ -50,27 +51,13 @@ const LOCAL_MODELS: &[(&str, &str)] = &[
     ("Microsoft NVMe Direct Disk v2", "Azure local NVMe disk"),
 ];
 
-/// `*`/`?` glob match.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    fn m(p: &[u8], t: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => m(&p[1..], t) || (!t.is_empty() && m(p, &t[1..])),
-            (Some(b'?'), Some(_)) => m(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => m(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    m(pattern.as_bytes(), text.as_bytes())
-}
-
 /// The role of `disk` and the reason, in words.
 pub fn classify(disk: &BlockDevice, rules: &Rules) -> (Role, String) {
-    let listed = |patterns: &[String]| {
+    let listed = |patterns: &[DiskPattern]| {
         patterns
             .iter()
-            .find(|p| disk.paths.iter().any(|path| glob(p, path)))
-            .cloned()
+            .find(|p| disk.paths.iter().any(|path| p.matches(path)))
+            .map(|p| p.as_str().to_string())
     };
     if let Some(p) = listed(&rules.origin) {
         return (Role::Origin, format!("matches the configured origin {p:?}"));
@@ -155,7 +142,7 @@ mod tests {
     #[test]
     fn explicit_lists_win() {
         let r = Rules {
-            local: vec!["/dev/disk/by-id/virtio-eph*".into()],
+            local: vec![DiskPattern::new("/dev/disk/by-id/virtio-eph*").unwrap()],
             origin: vec![],
         };
         assert_eq!(
@@ -167,10 +154,5 @@ mod tests {
             classify(&disk("Amazon EC2 NVMe Instance Storage", "/dev/y"), &r).0,
             Role::Other
         );
-        assert!(glob(
-            "/dev/disk/by-id/nvme-*_AWS?2*",
-            "/dev/disk/by-id/nvme-Amazon_AWS12x"
-        ));
-        assert!(!glob("a*c", "abd"));
     }
 }
