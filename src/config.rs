@@ -53,6 +53,16 @@ pub enum OriginMode {
     InPlace,
 }
 
+impl OriginMode {
+    /// Its name, as the configuration spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Immutable => "immutable",
+            Self::InPlace => "in-place",
+        }
+    }
+}
+
 /// `[local]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -292,6 +302,13 @@ cache_size = "0"
         );
         let e = Config::parse("pool = 3\n").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn origin_mode_names_are_the_configs() {
+        for m in [OriginMode::Immutable, OriginMode::InPlace] {
+            assert_eq!(toml::Value::try_from(m).unwrap().as_str(), Some(m.name()));
+        }
     }
 
     #[test]

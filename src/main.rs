@@ -236,12 +236,10 @@ impl OriginView {
     }
 
     fn line(&self) -> String {
-        let mode = serde_json::to_value(self.origin_mode).unwrap_or_default();
-        let access = serde_json::to_value(self.access).unwrap_or_default();
         let mut line = format!(
             "origin: {}, reached {}",
-            mode.as_str().unwrap_or("?"),
-            access.as_str().unwrap_or("?")
+            self.origin_mode.name(),
+            self.access.name()
         );
         if let Some(usage) = self.cow {
             line += &format!(" ({}, {usage})", zevac::devmapper::SNAPSHOT_PATH);

@@ -29,6 +29,17 @@ pub enum Access {
     LocalOnly,
 }
 
+impl Access {
+    /// Its name, as the JSON spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Raw => "raw",
+            Self::Snapshot => "snapshot",
+            Self::LocalOnly => "local-only",
+        }
+    }
+}
+
 /// Looks at the store and the mapping, and re-creates the snapshot a reboot mid-copy needs:
 /// the same table over the same store, never zeroed. Writes nothing anywhere else.
 pub fn reach(exec: &dyn Executor, config: &Config, disks: &[BlockDevice]) -> Result<Access> {
@@ -515,6 +526,13 @@ mod tests {
         let mut exec = FakeExecutor::new();
         exec.expect("dmsetup info zevac-origin", output(i32::from(!mapping), ""));
         exec
+    }
+
+    #[test]
+    fn access_names_are_the_json_names() {
+        for a in [Access::Raw, Access::Snapshot, Access::LocalOnly] {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.name());
+        }
     }
 
     #[test]

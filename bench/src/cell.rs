@@ -216,8 +216,6 @@ impl Cell {
     }
 }
 
-/// A cap in MiB/s as zevac's config takes it, in KiB/s so fractions survive.
-
 /// What one cell measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellResult {

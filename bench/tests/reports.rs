@@ -10,8 +10,8 @@ fn the_full_sweeps_reports_regenerate_identically() {
     let out = std::env::temp_dir().join(format!("zevac-reports-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
-    let cells = zevac_bench::sweep::load(&[full.clone()]).unwrap();
-    let peers = zevac_bench::peers::load(&[full.clone()]).unwrap();
+    let cells = zevac_bench::sweep::load(std::slice::from_ref(&full)).unwrap();
+    let peers = zevac_bench::peers::load(std::slice::from_ref(&full)).unwrap();
     assert!(!cells.is_empty() && !peers.is_empty());
     zevac_bench::sweep::write_results(&cells, &peers, zevac_bench::ZfsPair::V2_3, &out).unwrap();
     for file in [
