@@ -176,18 +176,26 @@ impl Lab {
     /// its scenario when this returns, unless it stopped or ran out of time first.
     ///
     /// Under QEMU's software emulation a guest kernel sometimes stalls in early boot (RCU stall
-    /// reports on the console, no progress for minutes; seen once in the lab's test runs). Until
-    /// the scenario starts nothing has touched the disks, so such a boot is killed and the guest
-    /// booted once more; the first boot's console stays in the run directory.
+    /// reports on the console, no progress for minutes; seen once in the lab's test runs), and
+    /// QEMU itself sometimes aborts before the guest printed a line (QEMU 7.2's
+    /// `iotlb_to_section: Assertion ... failed`, SIGABRT; seen once). Until the scenario starts
+    /// nothing has touched the disks, so such a boot is killed and the guest booted once more;
+    /// the first boot's console and `qemu.log` stay in the run directory. A guest that powers off
+    /// by itself before its scenario is not booted again: that is its own failure.
     pub fn boot(&self, run: &Run, spec: &BootSpec) -> Result<Vm> {
         let mut vm = self.boot_once(run, spec)?;
-        if vm.wait_ready(READY_TIMEOUT)? || vm.past_deadline() {
+        let ready = vm.wait_ready(READY_TIMEOUT)?;
+        let why = if vm.past_deadline() || (ready && !vm.qemu_died_before_ready()) {
             return Ok(vm);
-        }
+        } else if ready {
+            "QEMU stopped by a signal before the scenario started"
+        } else {
+            "the guest did not start its scenario in time"
+        };
         vm.kill()?;
         tracing::warn!(
             console = %vm.files.console.display(),
-            "the guest did not start its scenario within {READY_TIMEOUT:?}: booting it once more"
+            "{why} ({READY_TIMEOUT:?} allowed): booting it once more"
         );
         self.boot_once(run, spec)
     }

@@ -390,6 +390,14 @@ impl Vm {
         Some(self.events.0[self.scanned - 1].clone())
     }
 
+    /// Whether QEMU was ended by a signal (its own abort, not the guest powering off) before the
+    /// guest started its scenario.
+    pub fn qemu_died_before_ready(&self) -> bool {
+        use std::os::unix::process::ExitStatusExt;
+        self.exit.is_some_and(|s| s.signal().is_some())
+            && !self.events.0.iter().any(|e| e.event == "ready")
+    }
+
     /// Whether the boot's own deadline has passed.
     pub fn past_deadline(&self) -> bool {
         Instant::now() >= self.deadline
