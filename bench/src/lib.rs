@@ -177,7 +177,7 @@ impl Lab {
     ///
     /// Under QEMU's software emulation a guest kernel sometimes stalls in early boot (RCU stall
     /// reports on the console, no progress for minutes; seen once in the lab's test runs), and
-    /// QEMU itself sometimes aborts before the guest printed a line (QEMU 7.2's
+    /// QEMU itself sometimes aborts before the guest printed a line (backports' QEMU 10.0:
     /// `iotlb_to_section: Assertion ... failed`, SIGABRT; seen once). Until the scenario starts
     /// nothing has touched the disks, so such a boot is killed and the guest booted once more;
     /// the first boot's console and `qemu.log` stay in the run directory. A guest that powers off
