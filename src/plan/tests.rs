@@ -26,6 +26,17 @@ fn machine(version: &str) -> Vec<BlockDevice> {
         .collect()
 }
 
+/// The recorded machine once `zpool add` has taken its instance stores (the whole-disk `-part1`
+/// partitions the recording shows).
+fn machine_after_add(version: &str) -> Vec<BlockDevice> {
+    let mut disks = machine(version);
+    disks
+        .iter_mut()
+        .filter(|d| d.role == Role::Local)
+        .for_each(with_zfs_whole_disk_partition);
+    disks
+}
+
 /// The recorded machine for the immutable mode's first boot. The recorded sysfs dump has no
 /// partition sizes: the EBS partition's is the recorded `blkid -p`'s PART_ENTRY_SIZE.
 fn immutable_machine() -> Vec<BlockDevice> {
@@ -143,11 +154,7 @@ fn layout_adds_special_and_cache_partitions() {
 #[test]
 fn running_and_finished_removals_leave_nothing_to_do() {
     for version in ["2.3.2", "2.1.11"] {
-        let mut disks = machine(version);
-        disks
-            .iter_mut()
-            .filter(|d| d.role == Role::Local)
-            .for_each(with_zfs_whole_disk_partition);
+        let disks = machine_after_add(version);
         for state in ["removing", "paused"] {
             let d = idle(plan(&in_place(), &disks, &recorded_pool(version, state)));
             assert!(
@@ -172,11 +179,7 @@ fn running_and_finished_removals_leave_nothing_to_do() {
 
 #[test]
 fn a_crash_after_the_add_only_removes() {
-    let mut disks = machine("2.3.2");
-    disks
-        .iter_mut()
-        .filter(|d| d.role == Role::Local)
-        .for_each(with_zfs_whole_disk_partition);
+    let disks = machine_after_add("2.3.2");
     let s = steps(plan(&in_place(), &disks, &recorded_pool("2.3.2", "added")));
     assert_eq!(
         s,
@@ -191,11 +194,7 @@ fn a_crash_after_the_add_only_removes() {
 /// too; the plan is to remove it again.
 #[test]
 fn a_canceled_removal_of_the_origin_is_started_again() {
-    let mut disks = machine("2.3.2");
-    disks
-        .iter_mut()
-        .filter(|d| d.role == Role::Local)
-        .for_each(with_zfs_whole_disk_partition);
+    let disks = machine_after_add("2.3.2");
     let mut pool = recorded_pool("2.3.2", "added");
     let canceled = recorded_pool("2.3.2", "canceled").status.removal.unwrap();
     pool.status.removal = Some(crate::zfs::Removal {
@@ -409,11 +408,7 @@ fn immutable_refuses_a_pool_imported_writable_from_ebs() {
 fn immutable_refuses_to_take_over_an_in_place_evacuation() {
     let mut pool = recorded_pool("2.3.2", "added");
     pool.read_only = true;
-    let mut disks = machine("2.3.2");
-    disks
-        .iter_mut()
-        .filter(|d| d.role == Role::Local)
-        .for_each(with_zfs_whole_disk_partition);
+    let disks = machine_after_add("2.3.2");
     let d = refusal(plan(&Config::default(), &disks, &pool));
     assert!(matches!(d, Refusal::InPlaceBegun { .. }), "{d:?}");
 }
