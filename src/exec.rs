@@ -104,7 +104,7 @@ impl Executor for RealExecutor {
 pub struct FakeExecutor {
     expected: Mutex<VecDeque<(String, Output)>>,
     /// Every command line asked for, in order.
-    pub asked: Mutex<Vec<String>>,
+    asked: Mutex<Vec<String>>,
 }
 
 impl FakeExecutor {

@@ -479,10 +479,6 @@ mod tests {
     const EBS_PART: &str =
         "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0b2bbaafa22850faa-part2";
 
-    fn output(status: i32, stdout: &str) -> Output {
-        Output::with(status, stdout)
-    }
-
     /// The recorded machine, with a `zevac-cow` partition (a scratch file holding `header`) on
     /// its first instance store and the EBS partition's size from the recorded `blkid -p`
     /// (`PART_ENTRY_SIZE`; the sysfs recording has no partition sizes).
@@ -524,7 +520,10 @@ mod tests {
     /// `dmsetup info` of a missing mapping exits 1 (lab), of a present one 0.
     fn executor(mapping: bool) -> FakeExecutor {
         let mut exec = FakeExecutor::new();
-        exec.expect("dmsetup info zevac-origin", output(i32::from(!mapping), ""));
+        exec.expect(
+            "dmsetup info zevac-origin",
+            Output::with(i32::from(!mapping), ""),
+        );
         exec
     }
 
@@ -592,7 +591,7 @@ mod tests {
             format!("blockdev --setro {EBS_PART}"),
             format!("blockdev --setro {ebs_disk}"),
         ] {
-            exec.expect(&cmd, output(0, ""));
+            exec.expect(&cmd, Output::with(0, ""));
         }
         assert_eq!(
             reach(&exec, &Config::default(), &disks).unwrap(),
