@@ -92,7 +92,7 @@ pub fn survey(
     import: Import,
 ) -> Result<Survey> {
     let disks = discover(exec, config, paths)?;
-    survey_disks(exec, config, paths, disks, import)
+    survey_disks(exec, config, paths, disks, import, None)
 }
 
 fn discover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Vec<BlockDevice>> {
@@ -100,13 +100,15 @@ fn discover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Vec<B
         .context("discovering the disks")
 }
 
-/// [`survey`] over disks already discovered (an import or export does not change them).
+/// [`survey`] over disks already discovered (an import or export does not change them); with
+/// the probe import's state `earlier`, it reads again only what the import changes.
 fn survey_disks(
     exec: &dyn Executor,
     config: &Config,
     paths: &Paths,
     disks: Vec<BlockDevice>,
     import: Import,
+    earlier: Option<&PoolState>,
 ) -> Result<Survey> {
     let origin = Origin::new(config, &disks);
     let mut survey = Survey {
@@ -139,7 +141,12 @@ fn survey_disks(
         survey.import_seconds = Some(start.elapsed().as_secs_f64());
         survey.imported = import;
     }
-    survey.pool = Some(inspect::inspect(&zpool, &config.pool, &origin)?);
+    survey.pool = Some(match earlier {
+        Some(earlier) if survey.imported == Import::Writable => {
+            inspect::refresh(&zpool, &config.pool, earlier, false)?
+        }
+        _ => inspect::inspect(&zpool, &config.pool, &origin)?,
+    });
     Ok(survey)
 }
 
@@ -186,11 +193,24 @@ fn try_apply(
             });
         }
     }
-    carry_out(exec, config, profile, paths, first.disks, &decision)
+    let earlier = (first.imported == Import::ReadOnly).then_some(pool);
+    carry_out(
+        exec,
+        config,
+        profile,
+        paths,
+        first.disks,
+        &decision,
+        earlier,
+    )
 }
 
 /// [`origin::give_back`] on this machine's disks (`zevac recover`, and `apply` on failure).
 pub fn recover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<origin::GiveBack> {
+    // A kill while `apply` changed the pool left its [apply] parameters set.
+    if let Err(e) = paths.tunables().close_window() {
+        tracing::warn!("cannot put back the [apply] parameters: {e:#}");
+    }
     let disks = discover(exec, config, paths)?;
     let outcome = origin::give_back(exec, config, &disks, &paths.tunables())?;
     match outcome {
@@ -223,6 +243,7 @@ fn carry_out(
     paths: &Paths,
     disks: Vec<BlockDevice>,
     decision: &Decision,
+    earlier: Option<&PoolState>,
 ) -> Result<Report> {
     let (disks, before) = before_import(exec, config, paths, disks, decision)?;
     // Nothing to do (finished, running) or steps: the boot wants the pool imported writable.
@@ -232,7 +253,7 @@ fn carry_out(
         import_seconds,
         access,
         ..
-    } = survey_disks(exec, config, paths, disks, Import::Writable)?;
+    } = survey_disks(exec, config, paths, disks, Import::Writable, earlier)?;
     let pool = pool.context("the pool vanished between two imports")?;
     crate::faults::after("import")?;
     let disks = &disks;
@@ -297,7 +318,9 @@ fn start_copy(
     let removal = pool.status.removal.as_ref();
     match decision {
         Decision::Steps { steps } => {
-            run_steps(exec, disks, steps, &boot_phase)?;
+            in_window(paths, profile, || {
+                run_steps(exec, disks, steps, &boot_phase)
+            })?;
             // The copy flows once `zpool remove` returns (it spends seconds syncing first).
             for step in steps {
                 if let Step::Remove { pool, vdev } = step {
@@ -315,6 +338,23 @@ fn start_copy(
         _ => {}
     }
     Ok(())
+}
+
+/// Runs `f` (the pool's configuration changes) with the profile's `[apply]` parameters set, and
+/// puts them back whatever `f` returns; a kill in between leaves that to [`recover`].
+fn in_window(paths: &Paths, profile: &Profile, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    let tunables = paths.tunables();
+    let opened = tunables
+        .open_window(profile)
+        .with_context(|| format!("setting profile {}'s [apply] parameters", profile.name))?;
+    if !opened.missing.is_empty() {
+        tracing::warn!(profile = %profile.name, missing = ?opened.missing, "the zfs module lacks these parameters");
+    }
+    let done = f();
+    let closed = tunables
+        .close_window()
+        .context("putting back the [apply] parameters");
+    done.and(closed.map(drop))
 }
 
 /// Sets the profile's boot phase.

@@ -22,6 +22,27 @@ pub struct PoolState {
     pub read_only: bool,
 }
 
+/// After `apply`'s own writable import: reads again only what an import changes, the status
+/// (the origin's path, now maybe through the snapshot, and the local vdevs), and keeps from
+/// `earlier` (the probe import's) what belongs to the pool's data: the checkpoint, the feature,
+/// the keys (neither import loads them), `used` and the origin's label.
+pub fn refresh(
+    zpool: &Zpool,
+    pool: &str,
+    earlier: &PoolState,
+    read_only: bool,
+) -> Result<PoolState> {
+    let status = zpool
+        .status(pool, earlier.version)
+        .with_context(|| format!("reading the status of pool {pool}"))?;
+    Ok(PoolState {
+        status,
+        read_only,
+        locked_datasets: earlier.locked_datasets.clone(),
+        ..*earlier
+    })
+}
+
 /// Reads the pool's state. The pool must be imported.
 pub fn inspect(zpool: &Zpool, pool: &str, origin: &Origin) -> Result<PoolState> {
     let version = zpool.version()?;

@@ -193,15 +193,16 @@ fn generate(what: Generated, dir: Option<&std::path::Path>) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| cli.command.log_level().into()),
         )
         .with_writer(std::io::stderr)
         // journald and the initrd's console get plain lines; colours only on a terminal.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -290,6 +291,17 @@ fn exit_code(d: &Decision) -> u8 {
         exit::REFUSED
     } else {
         exit::OK
+    }
+}
+
+impl Cmd {
+    /// The log level without `RUST_LOG`: what changes the machine logs each command it runs;
+    /// the status view, asked every second, keeps its terminal to itself.
+    fn log_level(&self) -> &'static str {
+        match self {
+            Cmd::Status { .. } => "warn",
+            _ => "info",
+        }
     }
 }
 
@@ -521,13 +533,12 @@ fn profiles(config: Option<PathBuf>, json: bool) -> Result<u8> {
             "  cap {cap}, steady phase after {}",
             humantime::format_duration(p.steady_delay)
         );
-        for phase in [Phase::Boot, Phase::Steady, Phase::Verify] {
-            let values: Vec<String> = p
-                .phase(phase)
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            println!("  {phase:<7}{}", values.join(" "));
+        let tables = [("apply", &p.apply)]
+            .into_iter()
+            .chain(Phase::ALL.map(|phase| (phase.name(), p.phase(phase))));
+        for (table, params) in tables {
+            let values: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("  {table:<7}{}", values.join(" "));
         }
     }
     Ok(exit::OK)

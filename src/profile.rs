@@ -36,6 +36,8 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [Phase; 3] = [Phase::Boot, Phase::Steady, Phase::Verify];
+
     pub fn name(self) -> &'static str {
         match self {
             Phase::Boot => "boot",
@@ -159,12 +161,23 @@ struct ProfileFile {
     description: String,
     cap: Option<Cap>,
     steady_delay: Option<String>,
+    #[serde(default = "default_apply")]
+    apply: BTreeMap<String, u64>,
     #[serde(default)]
     boot: BTreeMap<String, u64>,
     #[serde(default)]
     steady: BTreeMap<String, u64>,
     #[serde(default)]
     verify: BTreeMap<String, u64>,
+}
+
+/// What a profile without an `[apply]` table sets while `apply` changes the pool: the shortest
+/// txg timeout. The first configuration change after `zpool add` (`zpool remove`, or setting
+/// `allocating=off`) waits in `spa_reset_logs` for the open txg to sync by its timeout, because
+/// nothing asks for that sync (docs/usage.md says where in OpenZFS); an empty `[apply]` keeps
+/// OpenZFS's timeout.
+fn default_apply() -> BTreeMap<String, u64> {
+    BTreeMap::from([("zfs_txg_timeout".to_string(), 1)])
 }
 
 /// A checked profile.
@@ -177,6 +190,9 @@ pub struct Profile {
     pub cap: Option<Cap>,
     #[serde(with = "humantime_serde_secs")]
     pub steady_delay: Duration,
+    /// Set while `apply` changes the pool's configuration, then put back (not a phase: it ends
+    /// with `apply`'s steps).
+    pub apply: BTreeMap<String, u64>,
     pub boot: BTreeMap<String, u64>,
     pub steady: BTreeMap<String, u64>,
     pub verify: BTreeMap<String, u64>,
@@ -211,13 +227,17 @@ impl Profile {
             source: source.to_string(),
             cap: file.cap,
             steady_delay,
+            apply: file.apply,
             boot: file.boot,
             steady: file.steady,
             verify: file.verify,
         };
-        for phase in [Phase::Boot, Phase::Steady, Phase::Verify] {
-            check_phase(profile.phase(phase))
-                .map_err(|e| ConfigError(format!("profile {name} ({source}), [{phase}]: {e:#}")))?;
+        let tables = [("apply", &profile.apply)]
+            .into_iter()
+            .chain(Phase::ALL.map(|phase| (phase.name(), profile.phase(phase))));
+        for (table, params) in tables {
+            check_phase(params)
+                .map_err(|e| ConfigError(format!("profile {name} ({source}), [{table}]: {e:#}")))?;
         }
         Ok(profile)
     }
@@ -232,8 +252,9 @@ impl Profile {
 
     /// Every parameter any phase sets (what a restore must cover).
     pub fn all_params(&self) -> impl Iterator<Item = &str> {
-        self.boot
+        self.apply
             .keys()
+            .chain(self.boot.keys())
             .chain(self.steady.keys())
             .chain(self.verify.keys())
             .map(String::as_str)

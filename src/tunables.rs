@@ -22,6 +22,10 @@ pub struct Record {
     pub phase: Option<Phase>,
     /// Each parameter zevac changed, with the value it had before zevac first touched it.
     pub saved: BTreeMap<String, String>,
+    /// While `apply` changes the pool: the profile's `[apply]` parameters, each with the value
+    /// to put back when the window closes (a kill inside it leaves this for `zevac recover`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub window: BTreeMap<String, String>,
 }
 
 /// What applying a phase did.
@@ -121,8 +125,51 @@ impl Tunables {
         let mut record = self.record()?;
         record.profile = Some(profile.name.clone());
         record.phase = Some(phase);
+        // The phase owns what it sets: closing `apply`'s window must not undo it.
+        for (name, _, _) in &applied.set {
+            record.window.remove(name);
+        }
         self.save_record(&record)?;
         Ok(applied)
+    }
+
+    /// Sets the profile's `[apply]` parameters for as long as `apply` changes the pool, each
+    /// recorded first (for the window's close, and for a restore after a crash).
+    pub fn open_window(&self, profile: &Profile) -> Result<Applied> {
+        let mut applied = Applied::default();
+        for (name, value) in &profile.apply {
+            let Some(now) = self.read(name)? else {
+                applied.missing.push(name.clone());
+                continue;
+            };
+            let mut record = self.record()?;
+            record.window.entry(name.clone()).or_insert(now.clone());
+            record.saved.entry(name.clone()).or_insert(now.clone());
+            self.save_record(&record)?;
+            let value = value.to_string();
+            if now != value {
+                self.write(name, &value)?;
+            }
+            applied.set.push((name.clone(), now, value));
+        }
+        Ok(applied)
+    }
+
+    /// Puts back what [`Tunables::open_window`] changed and a phase did not take over since.
+    /// Nothing to do when no window is open (safe to repeat).
+    pub fn close_window(&self) -> Result<Vec<(String, String)>> {
+        let mut record = self.record()?;
+        if record.window.is_empty() {
+            return Ok(Vec::new());
+        }
+        for (name, value) in &record.window {
+            if self.read(name)?.as_deref() != Some(value.as_str()) {
+                self.write(name, value)?;
+            }
+        }
+        let closed = std::mem::take(&mut record.window);
+        self.save_record(&record)?;
+        Ok(closed.into_iter().collect())
     }
 
     /// Puts back every value zevac recorded and forgets the record. Returns what it wrote.
@@ -182,6 +229,7 @@ mod tests {
             ("zfs_vdev_removal_min_active", "1"),
             ("zfs_removal_suspend_progress", "0"),
             ("zfs_vdev_scrub_max_active", "3"),
+            ("zfs_txg_timeout", "5"),
         ] {
             std::fs::write(params.join(n), format!("{v}\n")).unwrap();
         }
@@ -235,6 +283,44 @@ mod tests {
         t.restore().unwrap();
         assert_eq!(t.read(REMOVAL_SUSPEND).unwrap().unwrap(), "0");
         assert!(t.restore().unwrap().is_empty());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn the_apply_window_closes_to_what_was_there_and_leaves_a_phase_its_values() {
+        let (root, t) = scratch("window");
+        let p = profile("description='x'\n[boot]\nzfs_vdev_removal_max_active = 8");
+        assert_eq!(p.apply["zfs_txg_timeout"], 1, "the default [apply]");
+        t.open_window(&p).unwrap();
+        assert_eq!(t.read("zfs_txg_timeout").unwrap().unwrap(), "1");
+        // A crash and a rerun: opened again, it still puts back the value before zevac.
+        t.open_window(&p).unwrap();
+        assert_eq!(t.record().unwrap().window["zfs_txg_timeout"], "5");
+        t.apply_phase(&p, Phase::Boot).unwrap();
+        let closed = t.close_window().unwrap();
+        assert_eq!(closed, [("zfs_txg_timeout".into(), "5".into())]);
+        assert_eq!(t.read("zfs_txg_timeout").unwrap().unwrap(), "5");
+        assert_eq!(t.read("zfs_vdev_removal_max_active").unwrap().unwrap(), "8");
+        assert!(
+            t.close_window().unwrap().is_empty(),
+            "closing twice is harmless"
+        );
+
+        // A boot phase that sets the same parameter keeps its value when the window closes.
+        let both =
+            profile("description='x'\n[apply]\nzfs_txg_timeout = 1\n[boot]\nzfs_txg_timeout = 3");
+        t.open_window(&both).unwrap();
+        t.apply_phase(&both, Phase::Boot).unwrap();
+        assert!(t.close_window().unwrap().is_empty());
+        assert_eq!(t.read("zfs_txg_timeout").unwrap().unwrap(), "3");
+        t.restore().unwrap();
+        assert_eq!(t.read("zfs_txg_timeout").unwrap().unwrap(), "5");
+
+        let none = profile("description='x'\n[apply]\n");
+        assert!(
+            t.open_window(&none).unwrap().set.is_empty(),
+            "an empty [apply] sets nothing"
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 }

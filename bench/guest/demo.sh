@@ -2,6 +2,8 @@
 # zevac status --watch streamed to the host line by line (a pipe: one line per change).
 mark demo_start
 run apply zevac apply
+# What the boot does next, in the initrd, while the copy runs: mount the root file systems.
+must mount_root mount_pool rpool /mnt
 zevac watch > /tmp/watch.out 2>&1 &
 WATCH=$!
 zevac status --watch 2>&1 | while IFS= read -r line; do ev progress line="$line"; done
@@ -9,6 +11,7 @@ wait $WATCH
 echo $? > /tmp/watch.rc
 run watch sh -c 'cat /tmp/watch.out; exit $(cat /tmp/watch.rc)'
 run status_after zevac status --json
+umount_pool /mnt
 verify_manifest rpool
 mark demo_done
 true

@@ -234,6 +234,9 @@ pub struct CellResult {
     pub boot_blocking_seconds: f64,
     /// Its writable `zpool import`, as zevac reports it.
     pub import_seconds: Option<f64>,
+    /// Every command `apply` ran, with its time, from its log (not recorded before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply_commands: Option<Vec<crate::apply_log::CommandTime>>,
     /// Mounting the root's four file systems right after, while the copy runs: the rest of
     /// what holds the boot.
     pub root_mount_seconds: f64,

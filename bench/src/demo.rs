@@ -2,6 +2,7 @@
 //! with instance stores, `zevac apply` runs in the initrd and `zevac watch` after it, and the
 //! guest's `zevac status --watch` is shown live here until the copy is verified.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
@@ -9,6 +10,9 @@ use serde::Serialize;
 
 use zevac::config::{CapSetting, Config};
 
+use crate::apply_log::{self, Part};
+use crate::cell::Workload;
+use crate::peers::{self, Peer, PeerCell};
 use crate::{golden, BootSpec, Lab, Throttle};
 
 /// The demo's knobs (also its command-line flags).
@@ -38,6 +42,15 @@ pub struct Options {
 pub struct Summary {
     /// How long `zevac apply` held the boot.
     pub boot_blocking_seconds: f64,
+    /// `apply`'s seconds by part, from its log.
+    pub apply_parts: BTreeMap<Part, f64>,
+    /// Mounting the root's four file systems right after `apply`, under the copy.
+    pub root_mount_seconds: f64,
+    /// The same boot without zevac, measured first in the same run: the import from EBS and
+    /// the same mounts.
+    pub ebs_alone_seconds: f64,
+    /// (`apply` + root mount) / EBS alone.
+    pub held_to_ebs_alone: f64,
     /// ZFS's copy, from its own removal clock (2.3; whole seconds), else from the guest's clock.
     pub copy_seconds: Option<f64>,
     pub copied_bytes: u64,
@@ -53,6 +66,7 @@ pub struct Summary {
 /// Runs the demo, printing the guest's progress lines as they arrive.
 pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     let g = golden::golden(lab, opts.data_mib)?;
+    let ebs = ebs_alone(lab, opts)?;
     let run = lab.new_run("demo")?;
     let list = run.ec2_disks(
         &g,
@@ -92,6 +106,11 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
                     for l in c.stdout.lines() {
                         println!("  guest |   {l}");
                     }
+                    let commands = apply_log::commands(&c.stderr);
+                    println!(
+                        "  guest |   where: {}",
+                        apply_log::line(&commands, c.seconds())
+                    );
                 }
             }
             _ => {}
@@ -108,8 +127,14 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     let after = crate::sweep::status_report(ev)?;
     let copied = after.copied_bytes;
     let copy_seconds = after.elapsed_seconds.map(|s| s as f64);
+    let root_mount_seconds = ev.cmd("mount_root")?.seconds();
+    let held = apply.seconds() + root_mount_seconds;
     let summary = Summary {
         boot_blocking_seconds: apply.seconds(),
+        apply_parts: apply_log::by_part(&apply_log::commands(&apply.stderr)),
+        root_mount_seconds,
+        ebs_alone_seconds: ebs,
+        held_to_ebs_alone: held / ebs,
         copy_seconds,
         copied_bytes: copied,
         rate_mib_per_second: copy_seconds
@@ -127,4 +152,27 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     }
     run.remove_images()?;
     Ok(summary)
+}
+
+/// The EBS-alone peer of the same data and throttle: what the boot takes without zevac.
+fn ebs_alone(lab: &Lab, opts: &Options) -> Result<f64> {
+    println!(
+        "booting without zevac first (the pool on EBS alone, for the comparison): import and mount the root"
+    );
+    let peer = peers::run_peer(
+        lab,
+        &PeerCell {
+            peer: Peer::Ebs,
+            data_mib: opts.data_mib,
+            throttle_mib: opts.throttle_mib,
+            workload: Workload::None,
+        },
+    )?;
+    println!(
+        "  EBS alone: import {} + root mount {:.2} s",
+        peer.import_seconds
+            .map_or("?".into(), |s| format!("{s:.2} s")),
+        peer.root_mount_seconds
+    );
+    Ok(peer.boot_held_seconds())
 }

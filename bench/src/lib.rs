@@ -10,6 +10,7 @@
 //! # anyhow::Ok(())
 //! ```
 
+pub mod apply_log;
 pub mod apt;
 pub mod cache;
 pub mod cell;

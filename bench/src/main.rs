@@ -217,8 +217,12 @@ fn demo(args: DemoArgs) -> Result<()> {
     opts.zevac = zevac_bench::build_zevac()?;
     let summary = zevac_bench::demo::run(&lab, &opts)?;
     println!(
-        "\nsummary: boot blocked {:.1} s by zevac apply; copy {} at {}; scrub {}; data {}; {}",
+        "\nsummary: boot held {:.1} s by zevac (apply {:.1} s + root mount {:.1} s) against {:.1} s on EBS alone: {:.1}x; copy {} at {}; scrub {}; data {}; {}",
+        summary.boot_blocking_seconds + summary.root_mount_seconds,
         summary.boot_blocking_seconds,
+        summary.root_mount_seconds,
+        summary.ebs_alone_seconds,
+        summary.held_to_ebs_alone,
         summary
             .copy_seconds
             .map_or("?".into(), |s| format!("{s:.0} s")),

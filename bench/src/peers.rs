@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::apply_log::Part;
 use crate::cell::{CellResult, Latency, Workload, FIO_SECONDS};
 use crate::events::Events;
 use crate::{golden, BootSpec, Lab, Throttle, Versions};
@@ -392,6 +393,7 @@ pub fn section(peers: &[PeerResult], zevac: &[CellResult]) -> String {
     for th in throttles {
         s.push_str(&t.growth(th));
     }
+    s.push_str(&t.breakdown());
     s.push_str(&foreground_section(peers, zevac));
     s
 }
@@ -448,6 +450,17 @@ impl<'a> BootTable<'a> {
         self.kinds.contains(&Peer::Eager)
     }
 
+    fn has_ebs(&self) -> bool {
+        self.kinds.contains(&Peer::Ebs)
+    }
+
+    /// zevac's boot blocking over EBS alone's at a size and throttle (goal: at most 1.3x).
+    fn to_ebs(&self, d: u64, t: u64) -> Option<f64> {
+        self.zevac_at(d, t)
+            .zip(self.peer_at(Peer::Ebs, d, t))
+            .map(|(z, e)| z / e)
+    }
+
     fn header(&self) -> String {
         let mut s = String::from("| data | EBS throttle | zevac |");
         for k in &self.kinds {
@@ -456,8 +469,12 @@ impl<'a> BootTable<'a> {
         if self.has_eager() {
             s.push_str(" eager / zevac |");
         }
+        if self.has_ebs() {
+            s.push_str(" zevac / EBS alone |");
+        }
         s.push('\n');
-        s.push_str(&"|---".repeat(3 + self.kinds.len() + usize::from(self.has_eager())));
+        let ratios = usize::from(self.has_eager()) + usize::from(self.has_ebs());
+        s.push_str(&"|---".repeat(3 + self.kinds.len() + ratios));
         s.push_str("|\n");
         s
     }
@@ -474,7 +491,50 @@ impl<'a> BootTable<'a> {
                 .map_or("-".into(), |(z, e)| format!("{:.1}x", e / z));
             s.push_str(&format!(" {ratio} |"));
         }
+        if self.has_ebs() {
+            let ratio = self.to_ebs(d, t).map_or("-".into(), |r| format!("{r:.1}x"));
+            s.push_str(&format!(" {ratio} |"));
+        }
         s.push('\n');
+        s
+    }
+
+    /// Where zevac's boot blocking goes, by part of `apply` (from its log; cells that recorded
+    /// it), against EBS alone.
+    fn breakdown(&self) -> String {
+        let logged: Vec<&CellResult> = self
+            .zevac
+            .iter()
+            .filter(|r| r.ok() && r.apply_commands.is_some())
+            .collect();
+        if logged.is_empty() {
+            return String::new();
+        }
+        let parts: Vec<Part> = Part::ALL
+            .into_iter()
+            .filter(|p| logged.iter().any(|r| part_seconds(r, *p) > 0.0))
+            .collect();
+        let mut s = String::from(
+            "\n### Where zevac holds the boot\n\nMean seconds per cell: each part of `apply` \
+             (its commands' times, from its log), what its commands do not account for, the \
+             root mount under the copy, and the sum against EBS alone (goal: at most 1.3x).\n\n\
+             | data | EBS throttle |",
+        );
+        for p in &parts {
+            s.push_str(&format!(" {p} |"));
+        }
+        s.push_str(" zevac itself | apply | root mount | held | EBS alone | held / EBS alone |\n");
+        s.push_str(&"|---".repeat(parts.len() + 8));
+        s.push_str("|\n");
+        for &(d, t) in &self.sizes {
+            s.push_str(&breakdown_row(
+                &logged,
+                &parts,
+                d,
+                t,
+                self.peer_at(Peer::Ebs, d, t),
+            ));
+        }
         s
     }
 
@@ -511,6 +571,53 @@ impl<'a> BootTable<'a> {
         line.push_str(".\n");
         line
     }
+}
+
+/// Seconds of one part of `apply` in one cell.
+fn part_seconds(r: &CellResult, part: Part) -> f64 {
+    r.apply_commands.as_deref().map_or(0.0, |c| {
+        c.iter()
+            .filter(|c| Part::of(&c.command) == part)
+            .map(|c| c.seconds)
+            .sum()
+    })
+}
+
+/// One size and throttle of [`BootTable::breakdown`].
+fn breakdown_row(
+    logged: &[&CellResult],
+    parts: &[Part],
+    d: u64,
+    t: u64,
+    ebs: Option<f64>,
+) -> String {
+    let cells: Vec<&CellResult> = logged
+        .iter()
+        .copied()
+        .filter(|r| r.cell.data_mib == d && r.cell.throttle_mib == t)
+        .collect();
+    if cells.is_empty() {
+        return String::new();
+    }
+    let avg = |f: &dyn Fn(&CellResult) -> f64| mean(cells.iter().map(|r| f(r)));
+    let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+    let mut s = format!("| {d} MiB | {t} MiB/s |");
+    for &p in parts {
+        s.push_str(&format!(" {} |", num(avg(&|r| part_seconds(r, p)))));
+    }
+    let logged = |r: &CellResult| -> f64 { Part::ALL.iter().map(|&p| part_seconds(r, p)).sum() };
+    let held = avg(&|r| r.boot_blocking_seconds + r.root_mount_seconds);
+    s.push_str(&format!(
+        " {} | {} | {} | {} | {} | {} |\n",
+        num(avg(&|r| r.boot_blocking_seconds - logged(r))),
+        num(avg(&|r| r.boot_blocking_seconds)),
+        num(avg(&|r| r.root_mount_seconds)),
+        num(held),
+        num(ebs),
+        held.zip(ebs)
+            .map_or("-".into(), |(h, e)| format!("{:.1}x", h / e)),
+    ));
+    s
 }
 
 /// The foreground workloads: each peer right after its boot and `warm_seconds` later, against
@@ -611,6 +718,52 @@ mod tests {
     fn recorded() -> Vec<PeerResult> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/peers/peers.json");
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_breakdown_parts_apply_by_its_log_against_ebs_alone() {
+        let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/full");
+        let peers = load(std::slice::from_ref(&full)).unwrap();
+        let mut cells = crate::sweep::load(std::slice::from_ref(&full)).unwrap();
+        assert!(
+            !section(&peers, &cells).contains("Where zevac holds the boot"),
+            "no cell logged its commands"
+        );
+        // One cell with the demo's recorded log (lab, OpenZFS 2.3.2).
+        let log = include_str!("../fixtures/zfs-2.3.2/demo-apply-stderr.log");
+        let cell = cells
+            .iter_mut()
+            .find(|r| r.ok() && r.cell.data_mib == 256 && r.cell.throttle_mib == 16)
+            .unwrap();
+        cell.apply_commands = Some(crate::apply_log::commands(log));
+        let (apply, mount) = (cell.boot_blocking_seconds, cell.root_mount_seconds);
+        let text = section(&peers, &cells);
+        let after = text.split("### Where zevac holds the boot").nth(1).unwrap();
+        let table: String = after
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(table.contains("| discover | probe import | export | import | inspect | devices | add | remove | zevac itself |"), "{table}");
+        let ebs = BootTable::new(&peers, &cells)
+            .peer_at(Peer::Ebs, 256, 16)
+            .unwrap();
+        let row = "| 256 MiB | 16 MiB/s | 0.14 | 0.80 | 0.09 | 1.28 |";
+        let line = table.lines().find(|l| l.starts_with(row)).unwrap();
+        assert!(
+            line.ends_with(&format!(
+                "| {apply:.2} | {mount:.2} | {:.2} | {ebs:.2} | {:.1}x |",
+                apply + mount,
+                (apply + mount) / ebs
+            )),
+            "{line}"
+        );
+        assert_eq!(
+            table.lines().count(),
+            3,
+            "a row only where a cell logged: {table}"
+        );
     }
 
     #[test]

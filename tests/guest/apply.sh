@@ -6,6 +6,7 @@ POOL=${POOL:-rpool}
 run devices zevac devices
 run plan_before zevac plan --import
 run apply zevac apply
+run txg_timeout cat /sys/module/zfs/parameters/zfs_txg_timeout
 run status_applied zevac status --json
 run dm_applied dmsetup ls
 # What zevac reads mid-copy, for the parsers' fixtures: the JSON without and with -g (2.3; on

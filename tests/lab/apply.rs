@@ -49,6 +49,7 @@ fn apply_evacuates(pair: ZfsPair, layout: Layout) {
         "{}",
         apply.stdout
     );
+    the_txg_timeout_was_short_for_the_changes_only(ev);
     // The dry run shows the steps.
     said(ev, "plan_before", 0, "write a GPT");
     let wait = ev.cmd("wait").unwrap();
@@ -94,6 +95,23 @@ fn apply_evacuates(pair: ZfsPair, layout: Layout) {
     assert_eq!(changed, 0, "EBS was written");
     assert_eq!(hashes(&ebs), before, "an EBS volume was written");
     run.remove_images().unwrap();
+}
+
+/// The profile's `[apply]` table: `zfs_txg_timeout` 1 from before `zpool add` until `zpool
+/// remove` returns, OpenZFS's 5 again after, in `apply`'s own log and read back.
+fn the_txg_timeout_was_short_for_the_changes_only(ev: &zevac_bench::events::Events) {
+    let log = &ev.cmd("apply").unwrap().stderr;
+    let at = |needle: &str| {
+        log.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in apply's log:\n{log}"))
+    };
+    let short = at("set parameter=\"zfs_txg_timeout\" value=\"1\"");
+    let back = at("set parameter=\"zfs_txg_timeout\" value=\"5\"");
+    assert!(
+        short < at(" ran command=zpool add") && at(" ran command=zpool remove") < back,
+        "{log}"
+    );
+    assert_eq!(ev.cmd("txg_timeout").unwrap().stdout.trim(), "5");
 }
 
 #[test]

@@ -84,6 +84,7 @@ pub(super) fn measure(
         cap_mib_per_second: cap,
         boot_blocking_seconds: apply.seconds(),
         import_seconds: import_seconds(&apply.stdout)?,
+        apply_commands: Some(crate::apply_log::commands(&apply.stderr)),
         root_mount_seconds: ev.cmd("mount_root")?.seconds(),
         root_mount_before_seconds: ev.cmd("mount_before").ok().map(|c| c.seconds()),
         to_copy_bytes: Some(status.total_bytes),
