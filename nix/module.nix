@@ -201,7 +201,11 @@ in
         // lib.optionalAttrs (cfg.bandwidthCap != null) {
           cap = lib.mkDefault cfg.bandwidthCap;
         };
-      watch = lib.optionalAttrs (cfg.metrics.textfileDir != null) {
+      # zevac-watch (below) starts the copy in stage 2: the root mounts with EBS to itself.
+      watch = {
+        starts_copy = lib.mkDefault true;
+      }
+      // lib.optionalAttrs (cfg.metrics.textfileDir != null) {
         metrics_file = lib.mkDefault "${cfg.metrics.textfileDir}/zevac.prom";
       };
     };
@@ -267,8 +271,9 @@ in
       "dm-snapshot"
     ];
 
-    # Stage 2: the watcher follows the copy to a verified end. /run (and zevac's records in
-    # /run/zevac) carries over from the initrd.
+    # Stage 2: the watcher starts the copy (apply left it paused: watch.starts_copy) as soon
+    # as the file systems are mounted, and follows it to a verified end. /run (and zevac's
+    # records in /run/zevac) carries over from the initrd.
     systemd.services.zevac-watch = {
       description = "Follow the zevac evacuation to a verified end";
       wantedBy = [ "multi-user.target" ];

@@ -314,25 +314,38 @@ fn start_copy(
     pool: &PoolState,
     decision: &Decision,
 ) -> Result<()> {
-    let boot_phase = || boot_phase(paths, profile);
+    // With `watch.starts_copy` the copy waits for the watcher, which records its start.
+    let held = config.watch.starts_copy;
+    let before_copy = || {
+        boot_phase(paths, profile)?;
+        if held {
+            paths.tunables().hold_copy_for_watcher()?;
+        }
+        Ok(())
+    };
     let removal = pool.status.removal.as_ref();
     match decision {
         Decision::Steps { steps } => {
             in_window(paths, profile, || {
-                run_steps(exec, disks, steps, &boot_phase)
+                run_steps(exec, disks, steps, &before_copy)
             })?;
             // The copy flows once `zpool remove` returns (it spends seconds syncing first).
             for step in steps {
-                if let Step::Remove { pool, vdev } = step {
-                    record_copy_start(exec, paths, pool, vdev);
+                match step {
+                    Step::Remove { pool, vdev } if !held => {
+                        record_copy_start(exec, paths, pool, vdev)
+                    }
+                    _ => {}
                 }
             }
         }
-        // A reboot mid-copy: the copy resumes with this boot, under the boot phase.
+        // A reboot mid-copy: the copy resumes with this boot (or its watcher), under the boot
+        // phase.
         _ if removal.map(|r| r.state) == Some(RemovalState::InProgress) => {
-            boot_phase()?;
-            if let Some(vdev) = removal.and_then(|r| r.path.as_deref()) {
-                record_copy_start(exec, paths, &config.pool, vdev);
+            before_copy()?;
+            match removal.and_then(|r| r.path.as_deref()) {
+                Some(vdev) if !held => record_copy_start(exec, paths, &config.pool, vdev),
+                _ => {}
             }
         }
         _ => {}
@@ -379,13 +392,7 @@ fn record_copy_start(exec: &dyn Executor, paths: &Paths, pool: &str, vdev: &str)
         );
         return;
     };
-    let start = crate::records::CopyStart {
-        pool: pool.to_string(),
-        at: crate::records::now_epoch_f64(),
-        since_boot: crate::records::since_boot(),
-        origin_read_bytes: bytes,
-    };
-    if let Err(e) = start.save(&paths.run_dir) {
+    if let Err(e) = crate::records::CopyStart::now(pool, bytes).save(&paths.run_dir) {
         tracing::warn!("cannot record where the copy starts: {e:#}");
     }
 }

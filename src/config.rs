@@ -116,6 +116,11 @@ pub struct WatchConfig {
     /// How often the watcher reads the pool's progress (`"2s"`).
     #[serde(with = "humantime_serde")]
     pub interval: Duration,
+    /// The watcher starts the copy: `apply` starts the removal with the copy paused
+    /// (`zfs_removal_suspend_progress`), so the rest of the boot, the root's mounts first, has
+    /// EBS to itself, and the first `zevac watch` lets it go. For a boot whose stage 2 runs the
+    /// watcher (the NixOS module sets it); without a watcher the copy waits.
+    pub starts_copy: bool,
 }
 
 impl Default for WatchConfig {
@@ -123,6 +128,7 @@ impl Default for WatchConfig {
         Self {
             metrics_file: None,
             interval: Duration::from_secs(2),
+            starts_copy: false,
         }
     }
 }

@@ -123,6 +123,16 @@ impl PoolRecord for CopyStart {
 }
 
 impl CopyStart {
+    /// The copy of `pool` starts now, with the origin's read counter at `origin_read_bytes`.
+    pub fn now(pool: &str, origin_read_bytes: u64) -> Self {
+        Self {
+            pool: pool.to_string(),
+            at: now_epoch_f64(),
+            since_boot: since_boot(),
+            origin_read_bytes,
+        }
+    }
+
     /// How long ago the copy started: on the boot clock, or on the wall clock for a record
     /// without it.
     pub fn seconds_ago(&self) -> f64 {

@@ -45,6 +45,10 @@ pub struct StatusReport {
     /// The origin's rate the watcher measured for a share cap.
     pub origin_rate_bytes_per_second: Option<f64>,
     pub paused_by_cap: bool,
+    /// `apply` started the removal with the copy paused for the watcher
+    /// (`watch.starts_copy`), and no watcher has let it go yet.
+    #[serde(default)]
+    pub waiting_for_watcher: bool,
     pub origin: Option<String>,
     pub local: Vec<String>,
     pub scrub: Option<Scrub>,
@@ -163,6 +167,7 @@ impl StatusReport {
             cap: live.and_then(|w| w.cap),
             origin_rate_bytes_per_second: watch.and_then(|w| w.origin_rate_bytes_per_second),
             paused_by_cap: live.is_some_and(|w| w.paused_by_cap),
+            waiting_for_watcher: false,
             origin: removal.and_then(|r| r.path.clone()),
             local: new_vdevs(status),
             scrub: watch.and_then(|w| w.scrub.clone()),
@@ -196,6 +201,11 @@ impl StatusReport {
     pub fn line(&self) -> String {
         match self.state {
             CopyState::None => format!("pool {}: no evacuation", self.pool),
+            CopyState::Evacuating if self.waiting_for_watcher => format!(
+                "evacuating {}: the removal has started, and the copy waits for zevac watch to \
+                 start it (zevac tune --restore starts it without a watcher)",
+                self.pool
+            ),
             CopyState::Evacuating => crate::watch::progress_line(
                 &self.pool,
                 self.copied_bytes,
@@ -348,11 +358,13 @@ pub fn report(src: &Sources, pool: &str) -> Result<Option<StatusReport>> {
         .status(pool, version)
         .context("reading the pool status")?;
     let watch = WatchRecord::load_for(run_dir, pool).ok().flatten();
-    let tunables = Tunables::new(params, run_dir)
-        .record()
-        .ok()
-        .map(|r| (r.profile, r.phase));
-    let mut report = StatusReport::build(&status, watch.as_ref(), tunables, now_epoch());
+    let tunables = Tunables::new(params, run_dir);
+    let record = tunables.record().ok();
+    let phase = record.as_ref().map(|r| (r.profile.clone(), r.phase));
+    let mut report = StatusReport::build(&status, watch.as_ref(), phase, now_epoch());
+    report.waiting_for_watcher = report.state == CopyState::Evacuating
+        && !report.watcher_running
+        && tunables.holds_the_copy(record.as_ref())?;
     report.origin_mode = src.origin_mode;
     report.cow = src.dmsetup.snapshot_usage()?;
     Ok(Some(report))
@@ -479,6 +491,16 @@ mod tests {
         // Early on, the rate says "estimating".
         let early = StatusReport::build(&s, None, None, r.start_time.unwrap() + 2);
         assert!(early.line().contains("rate estimating"), "{}", early.line());
+        // Held by apply for a watcher that has not come: the line says what starts the copy.
+        let waiting = StatusReport {
+            waiting_for_watcher: true,
+            ..early
+        };
+        assert!(
+            waiting.line().contains("the copy waits for zevac watch") && !waiting.is_final(),
+            "{}",
+            waiting.line()
+        );
     }
 
     #[test]

@@ -193,6 +193,21 @@ impl Tunables {
         Ok(restored)
     }
 
+    /// Whether zevac holds the copy: paused, by a pause zevac recorded (a cap's, or `apply`'s
+    /// for the watcher), not an operator's.
+    pub fn holds_the_copy(&self, record: Option<&Record>) -> Result<bool> {
+        Ok(self.read(REMOVAL_SUSPEND)?.as_deref() == Some("1")
+            && record.is_some_and(|r| r.saved.contains_key(REMOVAL_SUSPEND)))
+    }
+
+    /// Pauses the copy for the watcher to start (`watch.starts_copy`), recorded like any
+    /// parameter, so the watcher, `zevac tune --restore` or the end of the evacuation lift it.
+    pub fn hold_copy_for_watcher(&self) -> Result<()> {
+        self.set_recorded(REMOVAL_SUSPEND, "1")?;
+        tracing::info!("the copy waits for zevac watch (watch.starts_copy)");
+        Ok(())
+    }
+
     /// Runs `f` with the removal copy paused, restoring the previous value whatever `f` returns.
     /// An import of a pool whose removal is running carries the copy on inside its txg waits and
     /// blocks for as long as that takes on a slow disk (the lab); paused, it returns at once.
@@ -283,6 +298,23 @@ mod tests {
         t.restore().unwrap();
         assert_eq!(t.read(REMOVAL_SUSPEND).unwrap().unwrap(), "0");
         assert!(t.restore().unwrap().is_empty());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_copy_held_for_the_watcher_is_zevacs_and_a_restore_lets_it_go() {
+        let (root, t) = scratch("hold");
+        assert!(!t.holds_the_copy(Some(&t.record().unwrap())).unwrap());
+        t.write(REMOVAL_SUSPEND, "1").unwrap();
+        assert!(
+            !t.holds_the_copy(Some(&t.record().unwrap())).unwrap(),
+            "an operator's pause is not zevac's"
+        );
+        t.write(REMOVAL_SUSPEND, "0").unwrap();
+        t.hold_copy_for_watcher().unwrap();
+        assert!(t.holds_the_copy(Some(&t.record().unwrap())).unwrap());
+        t.restore().unwrap();
+        assert_eq!(t.read(REMOVAL_SUSPEND).unwrap().unwrap(), "0");
         std::fs::remove_dir_all(root).unwrap();
     }
 

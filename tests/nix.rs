@@ -374,6 +374,10 @@ fn zevac_accepts_what_the_module_renders() {
     assert!(config.local.allow_wipe);
     assert_eq!(config.tunables.profile, "nixos");
     assert_eq!(config.watch.interval, std::time::Duration::from_secs(5));
+    assert!(
+        config.watch.starts_copy,
+        "the module's watcher starts the copy"
+    );
     let profile =
         zevac::profile::Profile::parse("nixos", "nixos.toml", &toml_of(&rendered["profile"]))
             .unwrap();

@@ -18,10 +18,6 @@ fi
 
 run apply zevac apply --json
 run ebs_read_at_apply ebs_read_bytes
-# Where apply started the copy (the origin's read counter, and the uptime clock the other records
-# use, when `zpool remove` returned): the cap holds from there, so its accuracy is measured from
-# there.
-run copy_start cat /run/zevac/copy-start.json
 # The EBS disk's read counter twice a second, to find when the copy read its last byte: ZFS marks
 # the removal done a txg sync or two later, seconds on a short copy.
 sample_ebs_reads /tmp/ebs-reads &
@@ -38,6 +34,10 @@ if [ "$WORKLOAD" != none ]; then
 fi
 run wait zpool wait -t remove rpool
 run ebs_read_at_copied ebs_read_bytes
+# Where the copy started (the origin's read counter, and the uptime clock the other records
+# use): when `zpool remove` returned in apply, or when the watcher let the copy go
+# (`watch.starts_copy`). The cap holds from there, so its accuracy is measured from there.
+run copy_start cat /run/zevac/copy-start.json
 kill $SAMPLER
 run ebs_reads cat /tmp/ebs-reads
 if [ "$WORKLOAD" != none ]; then

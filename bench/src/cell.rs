@@ -184,6 +184,8 @@ impl Cell {
             )))),
         };
         c.watch.interval = std::time::Duration::from_secs(1);
+        // As the NixOS module boots: the watcher, in stage 2, starts the copy.
+        c.watch.starts_copy = true;
         Ok(c.to_toml())
     }
 
@@ -245,7 +247,8 @@ pub struct CellResult {
     /// The bytes ZFS had to copy (`removal_stats.to_copy` / `zevac status`).
     /// What ZFS had to copy (`total_bytes`); `None`: its status did not say.
     pub to_copy_bytes: Option<u64>,
-    /// From `zevac apply` returning to `zpool wait -t remove` returning (guest clock).
+    /// From `zevac apply` returning, or from the copy's start where it came later (the watcher
+    /// started it: `watch.starts_copy`), to `zpool wait -t remove` returning (guest clock).
     pub copy_seconds_after_boot: f64,
     /// Bytes read from the EBS disk in that window (its sysfs counter).
     pub ebs_read_bytes: u64,

@@ -78,6 +78,8 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     config.tunables.profile = opts.profile.clone();
     config.tunables.cap = opts.cap;
     config.watch.interval = Duration::from_secs(1);
+    // As the NixOS module boots: the root mounts with EBS to itself, the watcher starts the copy.
+    config.watch.starts_copy = true;
     let spec = BootSpec::new("demo", list, include_str!("../guest/demo.sh"))
         .file("/lab/manifest.sha256", g.manifest.clone())
         .file("/etc/zevac.toml", config.to_toml())
@@ -94,36 +96,52 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     );
     let mut vm = lab.boot(&run, &spec)?;
     vm.wait_for("the demo to finish", Duration::from_secs(1800), |e| {
-        match (e.event.as_str(), e.name()) {
-            ("progress", _) => println!("  guest | {}", e.field("line").unwrap_or("")),
-            ("cmd", Some("apply")) => {
-                if let Some(c) = e.as_cmd() {
-                    println!(
-                        "  guest | zevac apply: exit {} after {:.2} s",
-                        c.rc,
-                        c.seconds()
-                    );
-                    for l in c.stdout.lines() {
-                        println!("  guest |   {l}");
-                    }
-                    let commands = apply_log::commands(&c.stderr);
-                    println!(
-                        "  guest |   where: {}",
-                        apply_log::line(&commands, c.seconds())
-                    );
-                }
-            }
-            _ => {}
-        }
+        show(e);
         e.event == "mark" && e.name() == Some("demo_done")
     })?;
     let outcome = vm.wait_exit()?.ok()?;
-    let ev = &outcome.events;
+    let summary = summarize(lab, opts, &outcome.events, ebs)?;
+    println!("run directory: {}", run.dir.display());
+    let watch = outcome.events.cmd("watch")?;
+    if watch.rc != 0 {
+        bail!("zevac watch failed ({}): {}", watch.rc, watch.stdout);
+    }
+    run.remove_images()?;
+    Ok(summary)
+}
+
+/// Prints a guest event as it arrives: the progress lines, and apply's steps and where its time
+/// went.
+fn show(e: &crate::Event) {
+    match (e.event.as_str(), e.name()) {
+        ("progress", _) => println!("  guest | {}", e.field("line").unwrap_or("")),
+        ("cmd", Some("apply")) => {
+            if let Some(c) = e.as_cmd() {
+                println!(
+                    "  guest | zevac apply: exit {} after {:.2} s",
+                    c.rc,
+                    c.seconds()
+                );
+                for l in c.stdout.lines() {
+                    println!("  guest |   {l}");
+                }
+                let commands = apply_log::commands(&c.stderr);
+                println!(
+                    "  guest |   where: {}",
+                    apply_log::line(&commands, c.seconds())
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The summary from the demo's events, with the EBS-alone boot's `ebs` seconds.
+fn summarize(lab: &Lab, opts: &Options, ev: &crate::events::Events, ebs: f64) -> Result<Summary> {
     let apply = ev.cmd("apply")?;
     if apply.rc != 0 {
         bail!("zevac apply failed: {}", apply.stderr);
     }
-    let watch = ev.cmd("watch")?;
     let after = crate::sweep::status_report(ev)?;
     let copied = after.copied_bytes;
     let copy_seconds = after.elapsed_seconds.map(|s| s as f64);
@@ -146,11 +164,6 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
         state: after.state.name().to_string(),
         versions: lab.versions(),
     };
-    println!("run directory: {}", run.dir.display());
-    if watch.rc != 0 {
-        bail!("zevac watch failed ({}): {}", watch.rc, watch.stdout);
-    }
-    run.remove_images()?;
     Ok(summary)
 }
 

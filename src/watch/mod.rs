@@ -371,11 +371,15 @@ impl<'a> Watcher<'a> {
         // remembered: a watcher restarted after a crash must lift its predecessor's pause, and
         // `zevac tune --restore` may have lifted one behind this watcher's back. A pause zevac
         // did not set (an operator's) is not zevac's to lift while no cap asks for it.
-        let held = self.tunables.read(REMOVAL_SUSPEND)?.as_deref() == Some("1")
-            && self.tunables.record()?.saved.contains_key(REMOVAL_SUSPEND);
+        let held = self
+            .tunables
+            .holds_the_copy(Some(&self.tunables.record()?))?;
         if pause != held {
             self.tunables
                 .set_recorded(REMOVAL_SUSPEND, if pause { "1" } else { "0" })?;
+        }
+        if held && !pause {
+            self.copy_starts_here(origin_read)?;
         }
         self.record.paused_by_cap = pause;
         Ok(())
@@ -456,6 +460,21 @@ impl<'a> Watcher<'a> {
                 self.paths.dbgmsg.display()
             ),
         }
+    }
+
+    /// The copy starts at this watcher's lift of a pause zevac held: where `apply` held it for
+    /// the watcher (`watch.starts_copy`), that is the copy's start, for a later watcher's cap
+    /// and the bench. A record there already (a restarted watcher, a cap's pause) stays.
+    fn copy_starts_here(&mut self, origin_read: Option<u64>) -> Result<()> {
+        let pool = &self.config.pool;
+        if CopyStart::load_for(&self.paths.run_dir, pool)?.is_some() {
+            return Ok(());
+        }
+        if let Some(bytes) = origin_read {
+            CopyStart::now(pool, bytes).save(&self.paths.run_dir)?;
+        }
+        tracing::info!("the copy starts: the watcher lifted the pause apply left for it");
+        Ok(())
     }
 
     /// Bytes read so far from the disk under the origin vdev `path`. Through the snapshot, the

@@ -232,6 +232,49 @@ fn zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_1() {
     watch_verifies(ZfsPair::V2_1);
 }
 
+/// `watch.starts_copy` (the NixOS module's): the copy waits for the watcher through the root
+/// mount, a boot without a watcher and the next boot's `apply`; `zevac status` says what starts
+/// it; the watcher starts it, records where, and takes it to a verified end.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn the_watcher_starts_the_copy_apply_held_for_it() {
+    let (run, outcome) = boot_watch_scenario(
+        &scene(ZfsPair::V2_3),
+        "watch-starts-copy",
+        32,
+        "starts_copy = true\n",
+        include_str!("../guest/watch-starts-copy.sh"),
+    );
+    let ev = &outcome.events;
+    // Held: EBS reads nothing while no watcher runs (32 MiB/s would read 192 MiB in 6 s).
+    let idle = |a: &str, b: &str| number_of(ev, b).saturating_sub(number_of(ev, a));
+    for (a, b) in [
+        ("read_mounted", "read_later"),
+        ("read_again", "read_again_later"),
+    ] {
+        assert!(
+            idle(a, b) < 4 << 20,
+            "{a} to {b}: {} bytes read",
+            idle(a, b)
+        );
+    }
+    let held = json_of(ev, "status_held");
+    assert_eq!(held["state"], "evacuating", "{held}");
+    assert_eq!(held["waiting_for_watcher"], true, "{held}");
+    said(ev, "status_held_text", 0, "the copy waits for zevac watch");
+    said(ev, "apply_again", 0, "");
+    assert_eq!(ev.cmd("suspend_held").unwrap().stdout.trim(), "1");
+    // The watcher: the copy's start recorded, verified, the pause lifted for good.
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
+    let start = json_of(ev, "copy_start");
+    assert!(start["origin_read_bytes"].as_u64().unwrap() >= number_of(ev, "read_again_later"));
+    assert_eq!(json_of(ev, "status_done")["state"], "verified");
+    assert_eq!(ev.cmd("suspend_after").unwrap().stdout.trim(), "0");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
+}
+
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_share_cap_measures_the_origin_then_holds_the_copy_to_its_share() {

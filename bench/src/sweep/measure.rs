@@ -58,12 +58,19 @@ pub(super) fn measure(
 ) -> Result<CellResult> {
     let (apply, wait) = succeeded(ev)?;
     let read_at_end = ev.cmd_number("ebs_read_at_copied")?;
-    let ebs_read = read_at_end.saturating_sub(ev.cmd_number("ebs_read_at_apply")?);
-    let window = wait.end - apply.end;
+    let copy_start = copy_start(ev)?;
+    // The copy after the boot: from apply's return, or from the copy's start where the watcher
+    // started it later.
+    let (window, ebs_read) = match copy_start {
+        Some((at, bytes)) if at > apply.end => (wait.end - at, read_at_end.saturating_sub(bytes)),
+        _ => (
+            wait.end - apply.end,
+            read_at_end.saturating_sub(ev.cmd_number("ebs_read_at_apply")?),
+        ),
+    };
     let status = status_report(ev)?;
     let rate = ebs_read as f64 / window / MIB;
     let cap = cap_mib(cell, ev)?;
-    let copy_start = copy_start(ev)?;
     let from_start =
         copy_start.map(|(at, bytes0)| (wait.end - at, read_at_end.saturating_sub(bytes0)));
     let watcher_seconds_from_start = watcher_from_copy_start(ev, copy_start)?;
