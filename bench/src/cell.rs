@@ -257,6 +257,10 @@ pub struct CellResult {
     pub rate_to_throttle: f64,
     /// `rate / cap`, with a cap: the window after boot only, which misses the uncapped start.
     pub rate_to_cap: Option<f64>,
+    /// How long the copy waited after `apply` returned for the watcher to start it
+    /// (`watch.starts_copy`: the root mount and the watcher's start; guest clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_waited_seconds: Option<f64>,
     /// From `zpool remove` returning (apply's `copy-start.json`) to the copy's end (guest clock):
     /// the window the cap averages over.
     #[serde(default)]

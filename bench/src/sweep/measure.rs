@@ -100,6 +100,9 @@ pub(super) fn measure(
         rate_mib_per_second: rate,
         rate_to_throttle: rate / cell.throttle_mib as f64,
         rate_to_cap: cap.map(|c| rate / c),
+        copy_waited_seconds: copy_start
+            .map(|(at, _)| at - apply.end)
+            .filter(|&w| w > 0.0),
         copy_seconds_from_start: from_start.map(|(t, _)| t),
         ebs_read_from_start_bytes: from_start.map(|(_, b)| b),
         read_seconds_from_start: read_seconds,

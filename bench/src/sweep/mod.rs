@@ -95,10 +95,11 @@ pub fn run(lab: &Lab, matrix: &Matrix, zevac: &Path, out: &Path, resume: bool) -
 
 fn print_cell(r: &CellResult) {
     println!(
-        "  boot held {:.1} s (import {}) + root mount {:.1} s, copy {:.1} s after boot at {:.2} MiB/s = {:.2} of the throttle{}{}{}",
+        "  boot held {:.1} s (import {}) + root mount {:.1} s,{} copy {:.1} s after boot at {:.2} MiB/s = {:.2} of the throttle{}{}{}",
         r.boot_blocking_seconds,
         r.import_seconds.map_or("?".into(), |s| format!("{s:.2} s")),
         r.root_mount_seconds,
+        r.copy_waited_seconds.map_or(String::new(), |w| format!(" the copy waited {w:.1} s for the watcher,")),
         r.copy_seconds_after_boot,
         r.rate_mib_per_second,
         r.rate_to_throttle,
