@@ -143,7 +143,7 @@ fn survey_disks(
     }
     survey.pool = Some(match earlier {
         Some(earlier) if survey.imported == Import::Writable => {
-            inspect::refresh(&zpool, &config.pool, earlier, false)?
+            inspect::refresh(&zpool, &config.pool, earlier)?
         }
         _ => inspect::inspect(&zpool, &config.pool, &origin)?,
     });
@@ -330,12 +330,11 @@ fn start_copy(
                 run_steps(exec, disks, steps, &before_copy)
             })?;
             // The copy flows once `zpool remove` returns (it spends seconds syncing first).
-            for step in steps {
-                match step {
-                    Step::Remove { pool, vdev } if !held => {
-                        record_copy_start(exec, paths, pool, vdev)
+            if !held {
+                for step in steps {
+                    if let Step::Remove { pool, vdev } = step {
+                        record_copy_start(exec, paths, pool, vdev);
                     }
-                    _ => {}
                 }
             }
         }
@@ -360,9 +359,7 @@ fn in_window(paths: &Paths, profile: &Profile, f: impl FnOnce() -> Result<()>) -
     let opened = tunables
         .open_window(profile)
         .with_context(|| format!("setting profile {}'s [apply] parameters", profile.name))?;
-    if !opened.missing.is_empty() {
-        tracing::warn!(profile = %profile.name, missing = ?opened.missing, "the zfs module lacks these parameters");
-    }
+    warn_missing(profile, &opened);
     let done = f();
     let closed = tunables
         .close_window()
@@ -376,10 +373,15 @@ fn boot_phase(paths: &Paths, profile: &Profile) -> Result<()> {
         .tunables()
         .apply_phase(profile, Phase::Boot)
         .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
+    warn_missing(profile, &applied);
+    Ok(())
+}
+
+/// One warning for the parameters of `profile` the running module lacks (its OpenZFS version).
+fn warn_missing(profile: &Profile, applied: &crate::tunables::Applied) {
     if !applied.missing.is_empty() {
         tracing::warn!(profile = %profile.name, missing = ?applied.missing, "the zfs module lacks these parameters");
     }
-    Ok(())
 }
 
 /// Where the copy starts (or resumes), for the watcher's cap: the origin's read counter now.

@@ -26,18 +26,13 @@ pub struct PoolState {
 /// (the origin's path, now maybe through the snapshot, and the local vdevs), and keeps from
 /// `earlier` (the probe import's) what belongs to the pool's data: the checkpoint, the feature,
 /// the keys (neither import loads them), `used` and the origin's label.
-pub fn refresh(
-    zpool: &Zpool,
-    pool: &str,
-    earlier: &PoolState,
-    read_only: bool,
-) -> Result<PoolState> {
+pub fn refresh(zpool: &Zpool, pool: &str, earlier: &PoolState) -> Result<PoolState> {
     let status = zpool
         .status(pool, earlier.version)
         .with_context(|| format!("reading the status of pool {pool}"))?;
     Ok(PoolState {
         status,
-        read_only,
+        read_only: false,
         locked_datasets: earlier.locked_datasets.clone(),
         ..*earlier
     })

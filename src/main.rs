@@ -533,10 +533,7 @@ fn profiles(config: Option<PathBuf>, json: bool) -> Result<u8> {
             "  cap {cap}, steady phase after {}",
             humantime::format_duration(p.steady_delay)
         );
-        let tables = [("apply", &p.apply)]
-            .into_iter()
-            .chain(Phase::ALL.map(|phase| (phase.name(), p.phase(phase))));
-        for (table, params) in tables {
+        for (table, params) in p.tables() {
             let values: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             println!("  {table:<7}{}", values.join(" "));
         }

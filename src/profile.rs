@@ -232,10 +232,7 @@ impl Profile {
             steady: file.steady,
             verify: file.verify,
         };
-        let tables = [("apply", &profile.apply)]
-            .into_iter()
-            .chain(Phase::ALL.map(|phase| (phase.name(), profile.phase(phase))));
-        for (table, params) in tables {
+        for (table, params) in profile.tables() {
             check_phase(params)
                 .map_err(|e| ConfigError(format!("profile {name} ({source}), [{table}]: {e:#}")))?;
         }
@@ -250,13 +247,16 @@ impl Profile {
         }
     }
 
-    /// Every parameter any phase sets (what a restore must cover).
+    /// Each table of parameters with its name: `[apply]`, then the phases in order.
+    pub fn tables(&self) -> impl Iterator<Item = (&'static str, &BTreeMap<String, u64>)> {
+        std::iter::once(("apply", &self.apply))
+            .chain(Phase::ALL.map(|phase| (phase.name(), self.phase(phase))))
+    }
+
+    /// Every parameter any table sets (what a restore must cover).
     pub fn all_params(&self) -> impl Iterator<Item = &str> {
-        self.apply
-            .keys()
-            .chain(self.boot.keys())
-            .chain(self.steady.keys())
-            .chain(self.verify.keys())
+        self.tables()
+            .flat_map(|(_, params)| params.keys())
             .map(String::as_str)
     }
 }

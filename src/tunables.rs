@@ -111,16 +111,9 @@ impl Tunables {
     /// Applies one phase of a profile: every parameter recorded, then written. Parameters the
     /// module lacks are returned in [`Applied::missing`] (and logged), the others still set.
     pub fn apply_phase(&self, profile: &Profile, phase: Phase) -> Result<Applied> {
-        let mut applied = Applied::default();
-        for (name, value) in profile.phase(phase) {
-            if self.read(name)?.is_none() {
-                tracing::warn!(parameter = %name, profile = %profile.name, %phase, "the running zfs module has no such parameter; not set");
-                applied.missing.push(name.clone());
-                continue;
-            }
-            let value = value.to_string();
-            let before = self.set_recorded(name, &value)?;
-            applied.set.push((name.clone(), before, value));
+        let applied = self.set_all(profile.phase(phase))?;
+        for name in &applied.missing {
+            tracing::warn!(parameter = %name, profile = %profile.name, %phase, "the running zfs module has no such parameter; not set");
         }
         let mut record = self.record()?;
         record.profile = Some(profile.name.clone());
@@ -136,21 +129,28 @@ impl Tunables {
     /// Sets the profile's `[apply]` parameters for as long as `apply` changes the pool, each
     /// recorded first (for the window's close, and for a restore after a crash).
     pub fn open_window(&self, profile: &Profile) -> Result<Applied> {
+        let mut record = self.record()?;
+        for name in profile.apply.keys() {
+            if let Some(now) = self.read(name)? {
+                record.window.entry(name.clone()).or_insert(now);
+            }
+        }
+        self.save_record(&record)?;
+        self.set_all(&profile.apply)
+    }
+
+    /// Sets each parameter through [`Tunables::set_recorded`]; those the module lacks are
+    /// returned in [`Applied::missing`], the others still set.
+    fn set_all(&self, params: &BTreeMap<String, u64>) -> Result<Applied> {
         let mut applied = Applied::default();
-        for (name, value) in &profile.apply {
-            let Some(now) = self.read(name)? else {
+        for (name, value) in params {
+            if self.read(name)?.is_none() {
                 applied.missing.push(name.clone());
                 continue;
-            };
-            let mut record = self.record()?;
-            record.window.entry(name.clone()).or_insert(now.clone());
-            record.saved.entry(name.clone()).or_insert(now.clone());
-            self.save_record(&record)?;
-            let value = value.to_string();
-            if now != value {
-                self.write(name, &value)?;
             }
-            applied.set.push((name.clone(), now, value));
+            let value = value.to_string();
+            let before = self.set_recorded(name, &value)?;
+            applied.set.push((name.clone(), before, value));
         }
         Ok(applied)
     }

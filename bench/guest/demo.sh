@@ -2,7 +2,8 @@
 # zevac status --watch streamed to the host line by line (a pipe: one line per change).
 mark demo_start
 run apply zevac apply
-# What the boot does next, in the initrd, while the copy runs: mount the root file systems.
+# What the boot does next, in the initrd: mount the root file systems. With
+# `watch.starts_copy` (in the configuration the host writes) the copy waits for the watcher, so the mounts have EBS alone.
 must mount_root mount_pool rpool /mnt
 zevac watch > /tmp/watch.out 2>&1 &
 WATCH=$!

@@ -22,7 +22,8 @@ run ebs_read_at_apply ebs_read_bytes
 # the removal done a txg sync or two later, seconds on a short copy.
 sample_ebs_reads /tmp/ebs-reads &
 SAMPLER=$!
-# What the boot does next, in the initrd, while the copy runs: mount the root file systems.
+# What the boot does next, in the initrd: mount the root file systems. With
+# `watch.starts_copy` (in the configuration the host writes) the copy waits for the watcher, so the mounts have EBS alone.
 # The watcher comes later, in stage 2.
 must mount_root mount_pool rpool /mnt
 zevac watch > /tmp/watch.out 2>&1 &

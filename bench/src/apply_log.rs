@@ -117,11 +117,20 @@ pub fn by_part(commands: &[CommandTime]) -> BTreeMap<Part, f64> {
 /// `probe import 0.80 s, export 0.09 s, ...`: the parts that took any time, and what the
 /// commands do not account for (zevac's own work: the GPT writes, its waits) of `total`.
 pub fn line(commands: &[CommandTime], total: f64) -> String {
-    let parts = by_part(commands);
-    let mut out: Vec<String> = parts.iter().map(|(p, s)| format!("{p} {s:.2} s")).collect();
-    let logged: f64 = parts.values().sum();
-    out.push(format!("zevac itself {:.2} s", (total - logged).max(0.0)));
+    let mut out: Vec<String> = by_part(commands)
+        .iter()
+        .map(|(p, s)| format!("{p} {s:.2} s"))
+        .collect();
+    out.push(format!(
+        "zevac itself {:.2} s",
+        (total - logged_seconds(commands)).max(0.0)
+    ));
     out.join(", ")
+}
+
+/// The seconds the commands account for.
+pub fn logged_seconds(commands: &[CommandTime]) -> f64 {
+    commands.iter().map(|c| c.seconds).sum()
 }
 
 #[cfg(test)]

@@ -239,7 +239,8 @@ pub struct CellResult {
     /// Every command `apply` ran, with its time, from its log (not recorded before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply_commands: Option<Vec<crate::apply_log::CommandTime>>,
-    /// Mounting the root's four file systems right after, while the copy runs: the rest of
+    /// Mounting the root's four file systems right after, while the copy runs (or, with
+    /// `watch.starts_copy`, before the watcher starts it): the rest of
     /// what holds the boot.
     pub root_mount_seconds: f64,
     /// The same mounts before the copy, the pool on EBS alone (workload cells only).

@@ -44,7 +44,8 @@ pub struct Summary {
     pub boot_blocking_seconds: f64,
     /// `apply`'s seconds by part, from its log.
     pub apply_parts: BTreeMap<Part, f64>,
-    /// Mounting the root's four file systems right after `apply`, under the copy.
+    /// Mounting the root's four file systems right after `apply`, before the watcher starts the
+    /// copy.
     pub root_mount_seconds: f64,
     /// The same boot without zevac, measured first in the same run: the import from EBS and
     /// the same mounts.

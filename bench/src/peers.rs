@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::apply_log::Part;
+use crate::apply_log::{self, Part};
 use crate::cell::{CellResult, Latency, Workload, FIO_SECONDS};
 use crate::events::Events;
 use crate::{golden, BootSpec, Lab, Throttle, Versions};
@@ -382,7 +382,7 @@ pub fn section(peers: &[PeerResult], zevac: &[CellResult]) -> String {
     let mut s = String::from(
         "\n## Boot blocking against the peers\n\nWhat holds the boot, in seconds of the \
          emulated guest, from the import to the root mounted: zevac's `apply` plus the root \
-         mount under the copy (mean over the sweep's cells of that size and throttle), against \
+         mount after it, under the copy unless the watcher starts it (mean over the sweep's cells of that size and throttle), against \
          each peer (mean over its workloads).\n\n",
     );
     s.push_str(&t.header());
@@ -517,7 +517,7 @@ impl<'a> BootTable<'a> {
         let mut s = String::from(
             "\n### Where zevac holds the boot\n\nMean seconds per cell: each part of `apply` \
              (its commands' times, from its log), what its commands do not account for, the \
-             root mount under the copy, and the sum against EBS alone (goal: at most 1.3x).\n\n\
+             root mount after it, and the sum against EBS alone (goal: at most 1.3x).\n\n\
              | data | EBS throttle |",
         );
         for p in &parts {
@@ -575,12 +575,10 @@ impl<'a> BootTable<'a> {
 
 /// Seconds of one part of `apply` in one cell.
 fn part_seconds(r: &CellResult, part: Part) -> f64 {
-    r.apply_commands.as_deref().map_or(0.0, |c| {
-        c.iter()
-            .filter(|c| Part::of(&c.command) == part)
-            .map(|c| c.seconds)
-            .sum()
-    })
+    r.apply_commands
+        .as_deref()
+        .and_then(|c| apply_log::by_part(c).get(&part).copied())
+        .unwrap_or(0.0)
 }
 
 /// One size and throttle of [`BootTable::breakdown`].
@@ -605,7 +603,11 @@ fn breakdown_row(
     for &p in parts {
         s.push_str(&format!(" {} |", num(avg(&|r| part_seconds(r, p)))));
     }
-    let logged = |r: &CellResult| -> f64 { Part::ALL.iter().map(|&p| part_seconds(r, p)).sum() };
+    let logged = |r: &CellResult| {
+        r.apply_commands
+            .as_deref()
+            .map_or(0.0, apply_log::logged_seconds)
+    };
     let held = avg(&|r| r.boot_blocking_seconds + r.root_mount_seconds);
     s.push_str(&format!(
         " {} | {} | {} | {} | {} | {} |\n",
