@@ -16,7 +16,8 @@ use crate::origin::{self, Access, Origin};
 use crate::partition;
 pub use crate::paths::Paths;
 use crate::plan::{self, Action, Decision, Step};
-use crate::profile::{Phase, Profile};
+use crate::profile::Profile;
+use crate::tunables::Writes;
 use crate::runfile::RunRecord;
 use crate::zfs::{RemovalState, Zpool};
 
@@ -314,19 +315,20 @@ fn start_copy(
     pool: &PoolState,
     decision: &Decision,
 ) -> Result<()> {
+    let writes = Writes::new(profile, config.watch.starts_copy);
     // With `watch.starts_copy` the copy waits for the watcher, which records its start.
-    let held = config.watch.starts_copy;
+    let held = writes.hold_for_watcher;
     let before_copy = || {
-        boot_phase(paths, profile)?;
-        if held {
-            paths.tunables().hold_copy_for_watcher()?;
-        }
+        let applied = writes
+            .before_copy(&paths.tunables())
+            .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
+        warn_missing(profile, &applied);
         Ok(())
     };
     let removal = pool.status.removal.as_ref();
     match decision {
         Decision::Steps { steps } => {
-            in_window(paths, profile, || {
+            in_window(paths, profile, &writes, || {
                 run_steps(exec, disks, steps, &before_copy)
             })?;
             // The copy flows once `zpool remove` returns (it spends seconds syncing first).
@@ -352,12 +354,43 @@ fn start_copy(
     Ok(())
 }
 
+/// The module parameters `apply` writes around `decision`, as `zevac plan` prints them (the
+/// same [`Writes`] that [`start_copy`] sets).
+pub fn describe_writes(writes: &Writes, decision: &Decision) -> Vec<String> {
+    match decision {
+        Decision::Steps { steps } => {
+            let at = |f: fn(&Step) -> bool| steps.iter().position(f).map(|i| i + 1);
+            let Some(from) = at(|s| matches!(s, Step::Add { .. } | Step::Remove { .. })) else {
+                return Vec::new();
+            };
+            let remove = at(|s| matches!(s, Step::Remove { .. }));
+            let mut lines: Vec<String> = writes
+                .window_line(from, remove.unwrap_or(steps.len()))
+                .into_iter()
+                .collect();
+            if let Some(n) = remove {
+                lines.extend(writes.copy_lines(&format!("just before step {n}")));
+            }
+            lines
+        }
+        Decision::Nothing(plan::Idle::Running { .. }) => {
+            writes.copy_lines("as the removal resumes with this boot")
+        }
+        Decision::Nothing(_) | Decision::Refuse(_) => Vec::new(),
+    }
+}
+
 /// Runs `f` (the pool's configuration changes) with the profile's `[apply]` parameters set, and
 /// puts them back whatever `f` returns; a kill in between leaves that to [`recover`].
-fn in_window(paths: &Paths, profile: &Profile, f: impl FnOnce() -> Result<()>) -> Result<()> {
+fn in_window(
+    paths: &Paths,
+    profile: &Profile,
+    writes: &Writes,
+    f: impl FnOnce() -> Result<()>,
+) -> Result<()> {
     let tunables = paths.tunables();
-    let opened = tunables
-        .open_window(profile)
+    let opened = writes
+        .open_window(&tunables)
         .with_context(|| format!("setting profile {}'s [apply] parameters", profile.name))?;
     warn_missing(profile, &opened);
     let done = f();
@@ -365,16 +398,6 @@ fn in_window(paths: &Paths, profile: &Profile, f: impl FnOnce() -> Result<()>) -
         .close_window()
         .context("putting back the [apply] parameters");
     done.and(closed.map(drop))
-}
-
-/// Sets the profile's boot phase.
-fn boot_phase(paths: &Paths, profile: &Profile) -> Result<()> {
-    let applied = paths
-        .tunables()
-        .apply_phase(profile, Phase::Boot)
-        .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
-    warn_missing(profile, &applied);
-    Ok(())
 }
 
 /// One warning for the parameters of `profile` the running module lacks (its OpenZFS version).
@@ -501,6 +524,55 @@ mod tests {
     use crate::exec::FakeExecutor;
 
     const IS1: &str = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS129EA13962D6AFE69";
+
+    /// `zevac plan` names each module parameter `apply` writes, at the step it comes with, from
+    /// the same [`Writes`] `apply` sets (the shipped balanced profile).
+    #[test]
+    fn plan_shows_the_parameter_writes_at_their_steps() {
+        let profile = crate::profile::find(Path::new("/nonexistent"), "balanced").unwrap();
+        let add = Step::Add {
+            pool: "rpool".into(),
+            ashift: 12,
+            class: crate::zfs::VdevClass::Normal,
+            devices: vec![IS1.into()],
+        };
+        let remove = Step::Remove {
+            pool: "rpool".into(),
+            vdev: crate::devmapper::SNAPSHOT_PATH.into(),
+        };
+        let steps = Decision::Steps {
+            steps: vec![add, remove.clone()],
+        };
+        let held = describe_writes(&Writes::new(&profile, true), &steps);
+        assert_eq!(
+            held,
+            [
+                "from step 1 until step 2 returns, profile balanced's [apply] table: zfs_txg_timeout=1",
+                "just before step 2, profile balanced's boot phase: zfs_remove_max_segment=1048576 zfs_vdev_removal_max_active=2 zfs_vdev_removal_min_active=1",
+                "just before step 2, for watch.starts_copy: zfs_removal_suspend_progress=1 (zevac watch lifts it)",
+            ]
+        );
+        // After a crash between add and remove: the window opens at the remove itself.
+        let only_remove = Decision::Steps {
+            steps: vec![remove],
+        };
+        let mut empty = profile.clone();
+        empty.apply.clear();
+        let lines = describe_writes(&Writes::new(&empty, false), &only_remove);
+        assert_eq!(lines.len(), 1, "no [apply] line, no pause: {lines:?}");
+        assert!(lines[0].starts_with("just before step 1, profile balanced's boot phase"));
+        let resumes = Decision::Nothing(plan::Idle::Running {
+            vdev: None,
+            percent: 10.0,
+            copied: 1,
+            to_copy: 10,
+        });
+        let lines = describe_writes(&Writes::new(&profile, true), &resumes);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines.iter().all(|l| l.starts_with("as the removal resumes")));
+        let finished = Decision::Nothing(plan::Idle::Finished { pool: "rpool".into() });
+        assert!(describe_writes(&Writes::new(&profile, true), &finished).is_empty());
+    }
 
     /// A failing step says which step, what ZFS said, and what the pool looks like now; all from
     /// outputs recorded in the lab (the refused removal under a checkpoint).

@@ -250,10 +250,18 @@ impl OriginView {
 }
 
 fn print_decision(d: &Decision, json: bool) -> Result<u8> {
-    print_plan(d, None, json)
+    print_plan(d, None, None, json)
 }
 
-fn print_plan(d: &Decision, origin: Option<&OriginView>, json: bool) -> Result<u8> {
+/// The decision; with `zevac plan`, also how the origin is reached and the module parameters
+/// `apply` would write around the steps.
+fn print_plan(
+    d: &Decision,
+    origin: Option<&OriginView>,
+    writes: Option<&zevac::tunables::Writes>,
+    json: bool,
+) -> Result<u8> {
+    let param_lines = writes.map_or(Vec::new(), |w| apply::describe_writes(w, d));
     if json {
         #[derive(serde::Serialize)]
         struct Plan<'a> {
@@ -261,12 +269,16 @@ fn print_plan(d: &Decision, origin: Option<&OriginView>, json: bool) -> Result<u
             decision: &'a Decision,
             #[serde(flatten)]
             origin: Option<&'a OriginView>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            parameters: Option<&'a zevac::tunables::Writes>,
         }
+        let parameters = writes.filter(|_| !param_lines.is_empty());
         println!(
             "{}",
             serde_json::to_string_pretty(&Plan {
                 decision: d,
-                origin
+                origin,
+                parameters,
             })?
         );
     } else {
@@ -280,6 +292,12 @@ fn print_plan(d: &Decision, origin: Option<&OriginView>, json: bool) -> Result<u
                 for (i, s) in steps.iter().enumerate() {
                     println!("{}. {}", i + 1, s.describe());
                 }
+            }
+        }
+        if !param_lines.is_empty() {
+            println!("module parameters (each recorded in /run/zevac/tunables.json first):");
+            for line in &param_lines {
+                println!("- {line}");
             }
         }
     }
@@ -381,6 +399,8 @@ fn plan_cmd(
     import: bool,
 ) -> Result<u8> {
     let config = apply::load_config(config.as_deref())?;
+    let profile = config.profile(&Cmdline::read())?;
+    let writes = zevac::tunables::Writes::new(&profile, config.watch.starts_copy);
     let mode = if import {
         apply::Import::ReadOnly
     } else {
@@ -413,7 +433,7 @@ fn plan_cmd(
         Zpool::new(exec).export(&config.pool)?;
     }
     let origin = OriginView::read(exec, config.origin.mode, survey.access)?;
-    print_plan(&decision, Some(&origin), json)
+    print_plan(&decision, Some(&origin), Some(&writes), json)
 }
 
 /// `zevac apply`.
@@ -424,19 +444,24 @@ fn apply_cmd(
     json: bool,
 ) -> Result<u8> {
     let cmdline = Cmdline::read();
-    if cmdline.disabled {
-        println!("zevac is disabled on the kernel command line (zevac=off): nothing done");
-        return Ok(exit::OK);
-    }
-    let config = apply::load_config(config.as_deref())?;
-    let profile = config.profile(&cmdline)?;
-    let report = apply::apply(exec, &config, &profile, paths)?;
+    // The way out of a bad configuration too: read nothing.
+    let (report, pool) = if cmdline.disabled {
+        let report = apply::Report {
+            decision: Decision::Nothing(plan::Idle::Disabled),
+            import_seconds: None,
+        };
+        (report, None)
+    } else {
+        let config = apply::load_config(config.as_deref())?;
+        let profile = config.profile(&cmdline)?;
+        (apply::apply(exec, &config, &profile, paths)?, Some(config.pool))
+    };
     if json {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(exit_code(&report.decision));
     }
-    if let Some(s) = report.import_seconds {
-        println!("imported pool {} in {s:.2} s", config.pool);
+    if let (Some(s), Some(pool)) = (report.import_seconds, pool) {
+        println!("imported pool {pool} in {s:.2} s");
     }
     print_decision(&report.decision, false)
 }

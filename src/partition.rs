@@ -1,5 +1,5 @@
 //! Partition tables: zevac's GPT on a local disk, written with the `gpt` crate, then the kernel
-//! and udev made to see it (`blockdev --rereadpt`, `udevadm settle`, the by-id links).
+//! and udev made to see it (`blockdev --rereadpt`, then the by-id links).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,13 +58,14 @@ pub fn write_gpt(layout: &DiskLayout, logical_sector: u32) -> Result<()> {
     Ok(())
 }
 
-/// Waits (at most `timeout`) for udev to create every partition link of `layouts`.
+/// Waits (at most `timeout`) for udev to create every partition link of `layouts`. It looks for
+/// the links themselves rather than `udevadm settle`, which also waits out every other event in
+/// udev's queue; if they are late, it settles once and looks again.
 pub fn wait_for_partitions(
     exec: &dyn Executor,
     layouts: &[DiskLayout],
     timeout: Duration,
 ) -> Result<()> {
-    let _ = exec.run(&blockdev::udev_settle());
     let mut wanted = Vec::new();
     for l in layouts {
         wanted.extend(
@@ -74,14 +75,21 @@ pub fn wait_for_partitions(
         );
     }
     let start = Instant::now();
+    let mut settled = false;
     loop {
         let missing: Vec<&String> = wanted.iter().filter(|p| !Path::new(p).exists()).collect();
         if missing.is_empty() {
+            tracing::debug!(secs = start.elapsed().as_secs_f64(), "partition links are there");
             return Ok(());
         }
         if start.elapsed() > timeout {
             bail!("udev did not create {missing:?} within {timeout:?}");
         }
-        std::thread::sleep(Duration::from_millis(100));
+        if !settled && start.elapsed() > Duration::from_secs(2) {
+            let _ = exec.run(&blockdev::udev_settle());
+            settled = true;
+            continue;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

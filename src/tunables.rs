@@ -111,12 +111,22 @@ impl Tunables {
     /// Applies one phase of a profile: every parameter recorded, then written. Parameters the
     /// module lacks are returned in [`Applied::missing`] (and logged), the others still set.
     pub fn apply_phase(&self, profile: &Profile, phase: Phase) -> Result<Applied> {
-        let applied = self.set_all(profile.phase(phase))?;
+        self.set_phase(&profile.name, phase, profile.phase(phase))
+    }
+
+    /// [`Tunables::apply_phase`] with the phase's parameters given.
+    fn set_phase(
+        &self,
+        profile: &str,
+        phase: Phase,
+        params: &BTreeMap<String, u64>,
+    ) -> Result<Applied> {
+        let applied = self.set_all(params)?;
         for name in &applied.missing {
-            tracing::warn!(parameter = %name, profile = %profile.name, %phase, "the running zfs module has no such parameter; not set");
+            tracing::warn!(parameter = %name, profile, %phase, "the running zfs module has no such parameter; not set");
         }
         let mut record = self.record()?;
-        record.profile = Some(profile.name.clone());
+        record.profile = Some(profile.to_string());
         record.phase = Some(phase);
         // The phase owns what it sets: closing `apply`'s window must not undo it.
         for (name, _, _) in &applied.set {
@@ -128,15 +138,15 @@ impl Tunables {
 
     /// Sets the profile's `[apply]` parameters for as long as `apply` changes the pool, each
     /// recorded first (for the window's close, and for a restore after a crash).
-    pub fn open_window(&self, profile: &Profile) -> Result<Applied> {
+    pub fn open_window(&self, params: &BTreeMap<String, u64>) -> Result<Applied> {
         let mut record = self.record()?;
-        for name in profile.apply.keys() {
+        for name in params.keys() {
             if let Some(now) = self.read(name)? {
                 record.window.entry(name.clone()).or_insert(now);
             }
         }
         self.save_record(&record)?;
-        self.set_all(&profile.apply)
+        self.set_all(params)
     }
 
     /// Sets each parameter through [`Tunables::set_recorded`]; those the module lacks are
@@ -218,6 +228,81 @@ impl Tunables {
         self.write(REMOVAL_SUSPEND, &before)?;
         result
     }
+}
+
+/// The module parameters `apply` writes around a plan's steps, resolved once from the profile
+/// and the config: what `zevac plan` prints, and what `apply` sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Writes {
+    pub profile: String,
+    /// The profile's `[apply]` table: set before the first `zpool add` or `zpool remove`, put
+    /// back once `zpool remove` returns.
+    pub window: BTreeMap<String, u64>,
+    /// The profile's boot phase: set just before `zpool remove`, or as a removal resumes.
+    pub boot: BTreeMap<String, u64>,
+    /// `watch.starts_copy`: the copy paused at the same moment, for `zevac watch` to start.
+    pub hold_for_watcher: bool,
+}
+
+impl Writes {
+    pub fn new(profile: &Profile, starts_copy: bool) -> Self {
+        Self {
+            profile: profile.name.clone(),
+            window: profile.apply.clone(),
+            boot: profile.phase(Phase::Boot).clone(),
+            hold_for_watcher: starts_copy,
+        }
+    }
+
+    /// Sets the `[apply]` parameters ([`Tunables::open_window`]).
+    pub fn open_window(&self, tunables: &Tunables) -> Result<Applied> {
+        tunables.open_window(&self.window)
+    }
+
+    /// What comes just before the copy can flow: the boot phase, then the watcher's pause.
+    pub fn before_copy(&self, tunables: &Tunables) -> Result<Applied> {
+        let applied = tunables.set_phase(&self.profile, Phase::Boot, &self.boot)?;
+        if self.hold_for_watcher {
+            tunables.hold_copy_for_watcher()?;
+        }
+        Ok(applied)
+    }
+
+    /// `zevac plan`'s line for the `[apply]` table, set from step `from` until step `to`
+    /// returns; `None` if the table is empty.
+    pub fn window_line(&self, from: usize, to: usize) -> Option<String> {
+        (!self.window.is_empty()).then(|| {
+            format!(
+                "from step {from} until step {to} returns, profile {}'s [apply] table: {}",
+                self.profile,
+                list(&self.window)
+            )
+        })
+    }
+
+    /// `zevac plan`'s lines for what is set `when` the copy is about to flow.
+    pub fn copy_lines(&self, when: &str) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{when}, profile {}'s boot phase: {}",
+            self.profile,
+            list(&self.boot)
+        )];
+        if self.hold_for_watcher {
+            lines.push(format!(
+                "{when}, for watch.starts_copy: {REMOVAL_SUSPEND}=1 (zevac watch lifts it)"
+            ));
+        }
+        lines
+    }
+}
+
+/// `a=1 b=2`, or `none`.
+fn list(params: &BTreeMap<String, u64>) -> String {
+    if params.is_empty() {
+        return "none".into();
+    }
+    let all: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    all.join(" ")
 }
 
 /// The tunables of the machine at `paths` (an inherent method of [`Paths`], kept beside the
@@ -323,10 +408,10 @@ mod tests {
         let (root, t) = scratch("window");
         let p = profile("description='x'\n[boot]\nzfs_vdev_removal_max_active = 8");
         assert_eq!(p.apply["zfs_txg_timeout"], 1, "the default [apply]");
-        t.open_window(&p).unwrap();
+        t.open_window(&p.apply).unwrap();
         assert_eq!(t.read("zfs_txg_timeout").unwrap().unwrap(), "1");
         // A crash and a rerun: opened again, it still puts back the value before zevac.
-        t.open_window(&p).unwrap();
+        t.open_window(&p.apply).unwrap();
         assert_eq!(t.record().unwrap().window["zfs_txg_timeout"], "5");
         t.apply_phase(&p, Phase::Boot).unwrap();
         let closed = t.close_window().unwrap();
@@ -341,7 +426,7 @@ mod tests {
         // A boot phase that sets the same parameter keeps its value when the window closes.
         let both =
             profile("description='x'\n[apply]\nzfs_txg_timeout = 1\n[boot]\nzfs_txg_timeout = 3");
-        t.open_window(&both).unwrap();
+        t.open_window(&both.apply).unwrap();
         t.apply_phase(&both, Phase::Boot).unwrap();
         assert!(t.close_window().unwrap().is_empty());
         assert_eq!(t.read("zfs_txg_timeout").unwrap().unwrap(), "3");
@@ -350,7 +435,7 @@ mod tests {
 
         let none = profile("description='x'\n[apply]\n");
         assert!(
-            t.open_window(&none).unwrap().set.is_empty(),
+            t.open_window(&none.apply).unwrap().set.is_empty(),
             "an empty [apply] sets nothing"
         );
         std::fs::remove_dir_all(root).unwrap();

@@ -371,7 +371,8 @@ fn zevac_accepts_what_the_module_renders() {
         &std::fs::read_to_string(root().join("nix/tests/example-rendered.json")).unwrap(),
     )
     .unwrap();
-    let text = toml_of(&rendered["settings"]);
+    let mut settings = rendered["settings"].clone();
+    let text = toml_of(&settings);
     let config = zevac::config::Config::parse(&text).unwrap();
     assert_eq!(config.pool, "tank");
     assert!(config.local.allow_wipe);
@@ -388,10 +389,15 @@ fn zevac_accepts_what_the_module_renders() {
 
     // The command itself: its configuration errors are exit 2 with the line (tests/cli.rs);
     // here the configuration is read, so whatever follows is about this machine's disks.
+    // `plan` reads the profile too (it prints its parameter writes): the module's, in a
+    // directory of this test's own in place of /etc/zevac/profiles.
     let dir = std::env::temp_dir().join(format!("zevac-nix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let profiles = dir.join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(profiles.join("nixos.toml"), toml_of(&rendered["profile"])).unwrap();
+    settings["tunables"]["profile_dir"] = profiles.display().to_string().into();
     let file = dir.join("zevac.toml");
-    std::fs::write(&file, &text).unwrap();
+    std::fs::write(&file, toml_of(&settings)).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_zevac"))
         .arg("plan")
         .arg("--config")

@@ -11,6 +11,8 @@ use crate::zfs::VdevKind;
 /// Why there is nothing to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Idle {
+    /// `zevac=off` on the kernel command line.
+    Disabled,
     NoLocalDisks,
     /// ZFS is copying; it carries the copy on by itself.
     Running {
@@ -104,6 +106,7 @@ impl Idle {
     /// Its JSON name.
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::Disabled => "disabled",
             Self::NoLocalDisks => "no-local-disks",
             Self::Running { .. } => "running",
             Self::Finished { .. } => "finished",
@@ -115,6 +118,9 @@ impl Idle {
 impl fmt::Display for Idle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Disabled => f.write_str(
+                "zevac is disabled on the kernel command line (zevac=off): the pool stays on its origin",
+            ),
             Self::NoLocalDisks => f.write_str("no local disks: the pool stays on its origin"),
             Self::Running {
                 vdev,

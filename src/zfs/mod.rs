@@ -151,6 +151,15 @@ impl<'a> Zpool<'a> {
         text::label_ashift(&out).with_context(|| format!("reading the ZFS label of {device}"))
     }
 
+    /// The ashift of top-level vdev `vdev` (its path or name), from the vdev property (2.2+):
+    /// one ioctl, where `zdb -l` starts a user-space ZFS to read a label.
+    pub fn vdev_ashift(&self, pool: &str, vdev: &str) -> Result<u32> {
+        let out = self.stdout(zpool(&["get", "-Hp", "-o", "value", "ashift", pool, vdev]))?;
+        out.trim()
+            .parse()
+            .with_context(|| format!("`zpool get ashift {pool} {vdev}` printed {out:?}"))
+    }
+
     /// The last scrub's state, from the `scan:` line of `zpool status` (2.1 and 2.3 alike).
     pub fn scrub_state(&self, pool: &str) -> Result<text::Scrub> {
         text::scrub_from_status(&self.stdout(zpool(&["status", pool]))?)

@@ -35,6 +35,12 @@ impl PoolProps {
         )
     }
 
+    /// Whether any dataset is encrypted: `feature@encryption` is `active` from the first
+    /// encrypted dataset on (zpool-features(7)); only then can a key be missing.
+    pub fn encryption_active(&self) -> bool {
+        self.get("feature@encryption") == Some("active")
+    }
+
     /// Bytes held by a checkpoint, if there is one (`checkpoint` is `-` without).
     pub fn checkpoint_bytes(&self) -> Result<Option<u64>> {
         match self
