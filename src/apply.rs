@@ -323,6 +323,9 @@ fn start_copy(
             .before_copy(&paths.tunables())
             .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
         warn_missing(profile, &applied);
+        if held {
+            crate::faults::after("hold")?;
+        }
         Ok(())
     };
     let removal = pool.status.removal.as_ref();

@@ -20,6 +20,7 @@ else
 	result=exit-code
 fi
 run recover env SERVICE_RESULT=$result zevac recover
+run suspend cat /sys/module/zfs/parameters/zfs_removal_suspend_progress
 run dm dmsetup ls
 run ro_flags sh -c 'for d in /sys/block/nvme*; do echo "$(basename $d) $(cat $d/ro)"; done'
 rm -f /dev/disk/by-id/dm-*
@@ -40,5 +41,6 @@ run dm_status dmsetup status
 run allocating zpool get -H -o value allocating "$POOL" /dev/mapper/zevac-origin
 must zstatus_written zpool status -P "$POOL"
 run health zpool list -H -o health "$POOL"
+run status_end zevac status --json
 umount_pool /mnt || die "cannot unmount"
 must export zpool export "$POOL"

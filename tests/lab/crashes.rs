@@ -107,6 +107,8 @@ struct Fault {
     zevac_imports: Option<bool>,
     /// nixpkgs' `boot.zfs.devNodes`: its default, or amazon-image.nix's `/dev/`.
     import_dir: &'static str,
+    /// `watch.starts_copy`, as the NixOS module renders it: the copy waits for the watcher.
+    starts_copy: bool,
 }
 
 const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
@@ -116,6 +118,7 @@ const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
         ebs_kept: Some(ebs_kept),
         zevac_imports: Some(ebs_kept),
         import_dir: "/dev/disk/by-id",
+        starts_copy: false,
     }
 }
 
@@ -151,6 +154,10 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
         },
         fault("add", true),
         fault("add,guard", true),
+        Fault {
+            starts_copy: true,
+            ..fault("hold", true)
+        },
         fault("remove", true),
         Fault {
             ebs_kept: None,
@@ -195,7 +202,8 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
             case.import_dir,
             include_str!("../guest/fault.sh")
         );
-        let outcome = boot_with_zevac(&lab, &run, &golden, disks.clone(), &script, None);
+        let config = case.starts_copy.then_some("[watch]\nstarts_copy = true\n");
+        let outcome = boot_with_zevac(&lab, &run, &golden, disks.clone(), &script, config);
         table.push(check_fault(
             &outcome.events,
             &name,
@@ -254,6 +262,14 @@ fn check_fault(
             done < 50.0,
             "{name}: the import ran the copy to {done}%:\n{imported}"
         );
+    }
+    if case.starts_copy {
+        // Killed between the copy's pause and `zpool remove`: `recover` started the removal,
+        // and the copy still waits for the watcher, through the boot's writes.
+        assert_eq!(ev.cmd("suspend").unwrap().stdout.trim(), "1", "{name}");
+        let end = json_of(ev, "status_end");
+        assert_eq!(end["state"], "evacuating", "{name}: {end}");
+        assert_eq!(end["waiting_for_watcher"], true, "{name}: {end}");
     }
     let health = ev.cmd("health").unwrap().stdout;
     let written = ev.cmd("zstatus_written").unwrap().stdout;

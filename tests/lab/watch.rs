@@ -233,43 +233,45 @@ fn zevac_watch_drives_the_copy_to_a_verified_end_openzfs_2_1() {
 }
 
 /// `watch.starts_copy` (the NixOS module's): the copy waits for the watcher through the root
-/// mount, a boot without a watcher and the next boot's `apply`; `zevac status` says what starts
-/// it; the watcher starts it, records where, and takes it to a verified end.
+/// mount and a boot without a watcher; after a reset, the next boot's `apply` (new module
+/// parameters, a new /run) holds it again; `zevac status` says what starts it; the watcher starts
+/// it, records where, and takes it to a verified end.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn the_watcher_starts_the_copy_apply_held_for_it() {
-    let (run, outcome) = boot_watch_scenario(
-        &scene(ZfsPair::V2_3),
-        "watch-starts-copy",
-        32,
-        "starts_copy = true\n",
-        include_str!("../guest/watch-starts-copy.sh"),
-    );
-    let ev = &outcome.events;
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("watch-starts-copy").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let config = "[watch]\ninterval = \"1s\"\nstarts_copy = true\n";
+    let boot = |name: &str, script: &str| {
+        let spec = zevac_spec(name, disks.clone(), script, &golden).file("/etc/zevac.toml", config);
+        lab.run(&run, &spec).unwrap().events
+    };
     // Held: EBS reads nothing while no watcher runs (32 MiB/s would read 192 MiB in 6 s).
-    let idle = |a: &str, b: &str| number_of(ev, b).saturating_sub(number_of(ev, a));
-    for (a, b) in [
-        ("read_mounted", "read_later"),
-        ("read_again", "read_again_later"),
-    ] {
-        assert!(
-            idle(a, b) < 4 << 20,
-            "{a} to {b}: {} bytes read",
-            idle(a, b)
-        );
-    }
-    let held = json_of(ev, "status_held");
+    let idle = |ev: &zevac_bench::events::Events, a: &str, b: &str| {
+        let read = number_of(ev, b).saturating_sub(number_of(ev, a));
+        assert!(read < 4 << 20, "{a} to {b}: {read} bytes read");
+    };
+    let ev = boot("no-watcher", include_str!("../guest/watch-starts-copy.sh"));
+    said(&ev, "apply", 0, "zpool remove");
+    idle(&ev, "read_mounted", "read_later");
+    let held = json_of(&ev, "status_held");
     assert_eq!(held["state"], "evacuating", "{held}");
     assert_eq!(held["waiting_for_watcher"], true, "{held}");
-    said(ev, "status_held_text", 0, "the copy waits for zevac watch");
-    said(ev, "apply_again", 0, "");
+    said(&ev, "status_held_text", 0, "the copy waits for zevac watch");
+
+    let ev = boot("after-reset", include_str!("../guest/watch-starts-copy-reboot.sh"));
+    said(&ev, "apply", 0, "running");
+    idle(&ev, "read_again", "read_again_later");
     assert_eq!(ev.cmd("suspend_held").unwrap().stdout.trim(), "1");
+    let again = json_of(&ev, "status_again");
+    assert_eq!(again["waiting_for_watcher"], true, "{again}");
     // The watcher: the copy's start recorded, verified, the pause lifted for good.
     let watch = ev.cmd("watch").unwrap();
     assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
-    let start = json_of(ev, "copy_start");
-    assert!(start["origin_read_bytes"].as_u64().unwrap() >= number_of(ev, "read_again_later"));
-    assert_eq!(json_of(ev, "status_done")["state"], "verified");
+    let start = json_of(&ev, "copy_start");
+    assert!(start["origin_read_bytes"].as_u64().unwrap() >= number_of(&ev, "read_again_later"));
+    assert_eq!(json_of(&ev, "status_done")["state"], "verified");
     assert_eq!(ev.cmd("suspend_after").unwrap().stdout.trim(), "0");
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
     run.remove_images().unwrap();
