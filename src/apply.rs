@@ -17,8 +17,8 @@ use crate::partition;
 pub use crate::paths::Paths;
 use crate::plan::{self, Action, Decision, Step};
 use crate::profile::Profile;
-use crate::tunables::Writes;
 use crate::runfile::RunRecord;
+use crate::tunables::Writes;
 use crate::zfs::{RemovalState, Zpool};
 
 /// What `apply` did.
@@ -572,8 +572,12 @@ mod tests {
         });
         let lines = describe_writes(&Writes::new(&profile, true), &resumes);
         assert_eq!(lines.len(), 2, "{lines:?}");
-        assert!(lines.iter().all(|l| l.starts_with("as the removal resumes")));
-        let finished = Decision::Nothing(plan::Idle::Finished { pool: "rpool".into() });
+        assert!(lines
+            .iter()
+            .all(|l| l.starts_with("as the removal resumes")));
+        let finished = Decision::Nothing(plan::Idle::Finished {
+            pool: "rpool".into(),
+        });
         assert!(describe_writes(&Writes::new(&profile, true), &finished).is_empty());
     }
 

@@ -454,7 +454,10 @@ fn apply_cmd(
     } else {
         let config = apply::load_config(config.as_deref())?;
         let profile = config.profile(&cmdline)?;
-        (apply::apply(exec, &config, &profile, paths)?, Some(config.pool))
+        (
+            apply::apply(exec, &config, &profile, paths)?,
+            Some(config.pool),
+        )
     };
     if json {
         println!("{}", serde_json::to_string(&report)?);

@@ -79,7 +79,10 @@ pub fn wait_for_partitions(
     loop {
         let missing: Vec<&String> = wanted.iter().filter(|p| !Path::new(p).exists()).collect();
         if missing.is_empty() {
-            tracing::debug!(secs = start.elapsed().as_secs_f64(), "partition links are there");
+            tracing::debug!(
+                secs = start.elapsed().as_secs_f64(),
+                "partition links are there"
+            );
             return Ok(());
         }
         if start.elapsed() > timeout {

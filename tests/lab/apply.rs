@@ -54,7 +54,12 @@ fn apply_evacuates(pair: ZfsPair, layout: Layout) {
     said(ev, "plan_before", 0, "write a GPT");
     // ... and the module parameters `apply` then writes (the balanced profile).
     said(ev, "plan_before", 0, "[apply] table: zfs_txg_timeout=1");
-    said(ev, "plan_before", 0, "boot phase: zfs_remove_max_segment=1048576");
+    said(
+        ev,
+        "plan_before",
+        0,
+        "boot phase: zfs_remove_max_segment=1048576",
+    );
     let wait = ev.cmd("wait").unwrap();
     println!(
         "copy finished {:.1} s after zevac apply returned",

@@ -260,7 +260,10 @@ fn the_watcher_starts_the_copy_apply_held_for_it() {
     assert_eq!(held["waiting_for_watcher"], true, "{held}");
     said(&ev, "status_held_text", 0, "the copy waits for zevac watch");
 
-    let ev = boot("after-reset", include_str!("../guest/watch-starts-copy-reboot.sh"));
+    let ev = boot(
+        "after-reset",
+        include_str!("../guest/watch-starts-copy-reboot.sh"),
+    );
     said(&ev, "apply", 0, "running");
     idle(&ev, "read_again", "read_again_later");
     assert_eq!(ev.cmd("suspend_held").unwrap().stdout.trim(), "1");
