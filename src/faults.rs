@@ -1,8 +1,9 @@
 //! Fault injection for the lab's failure tests: with `ZEVAC_TEST_FAIL_AFTER=<step>[,<step>…]`,
 //! `zevac apply` fails right after each step named (`probe`: the read-only import and the plan;
 //! `partition`, `snapshot` (made, or re-created in a boot after a crash), `import`, `add`,
-//! `hold` (the copy paused for the watcher, just before `zpool remove`), `remove`), as a crash of zevac there would, minus the crash; `guard` makes the fall-back's
-//! start of the removal fail, as ZFS refusing it would.
+//! `hold` (the copy paused for the watcher, just before `zpool remove`), `remove`), as a crash
+//! of zevac there would, minus the crash; `guard` makes the fall-back's start of the removal
+//! fail, as ZFS refusing it would.
 //! Debug builds only (the lab tests'): a release build, what users run, never reads the variable.
 
 /// The variable's name.

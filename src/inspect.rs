@@ -50,7 +50,8 @@ pub fn inspect(zpool: &Zpool, pool: &str, origin: &Origin) -> Result<PoolState> 
         Some(path) => Some(zpool.label_ashift(&path)?),
         None => None,
     };
-    // Each command costs the boot a few tenths of a second: ask for keys only if there are any.
+    // Every command here holds the boot (a recursive `zfs get` more than most): ask for keys
+    // only if a dataset can have one.
     let locked_datasets = if props.encryption_active() {
         zpool.locked_datasets(pool)?
     } else {
