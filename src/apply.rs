@@ -319,10 +319,10 @@ fn start_copy(
     // With `watch.starts_copy` the copy waits for the watcher, which records its start.
     let held = writes.hold_for_watcher;
     let before_copy = || {
-        let applied = writes
+        // Setting a phase warns of each parameter the module lacks.
+        writes
             .before_copy(&paths.tunables())
             .with_context(|| format!("setting profile {}'s boot phase", profile.name))?;
-        warn_missing(profile, &applied);
         if held {
             crate::faults::after("hold")?;
         }

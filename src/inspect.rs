@@ -82,7 +82,8 @@ mod tests {
 
     /// The probe's commands, in order, answered from one lab recording (OpenZFS 2.3.2, the
     /// golden pool imported read-only; `case` is `plain` or `encrypted`).
-    fn probe(case: &str, keystatus: bool) -> (FakeExecutor, PoolState) {
+    /// The fake, dropped on return, fails the test if a command expected was not asked for.
+    fn probe(case: &str, keystatus: bool) -> PoolState {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/fixtures/zfs-2.3.2/inspect");
         let mut exec = FakeExecutor::new();
         let mut expect = |line: &str, name: &str| {
@@ -107,20 +108,19 @@ mod tests {
         expect("zfs get -Hp -o value used rpool", &format!("{case}_used"));
         let disks = recorded_disks("2.3.2");
         let origin = Origin::new(&Config::default(), &disks);
-        let state = inspect(&Zpool::new(&exec), "rpool", &origin).unwrap();
-        (exec, state)
+        inspect(&Zpool::new(&exec), "rpool", &origin).unwrap()
     }
 
     /// OpenZFS 2.2+: the origin's ashift comes from the vdev property, not from `zdb -l`; a
     /// pool with no encrypted dataset is not asked for keys.
     #[test]
     fn the_probe_reads_ashift_as_a_vdev_property_and_keys_only_when_encrypted() {
-        let (_exec, plain) = probe("plain", false);
+        let plain = probe("plain", false);
         assert_eq!(plain.origin_ashift, Some(12));
         assert!(plain.read_only);
         assert!(plain.locked_datasets.is_empty());
         assert!(plain.used_bytes > 200 << 20, "{}", plain.used_bytes);
-        let (_exec, encrypted) = probe("encrypted", true);
+        let encrypted = probe("encrypted", true);
         assert_eq!(encrypted.locked_datasets, ["rpool/secret"]);
         assert_eq!(encrypted.origin_ashift, Some(12));
     }

@@ -562,8 +562,7 @@ fn profiles(config: Option<PathBuf>, json: bool) -> Result<u8> {
             humantime::format_duration(p.steady_delay)
         );
         for (table, params) in p.tables() {
-            let values: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            println!("  {table:<7}{}", values.join(" "));
+            println!("  {table:<7}{}", zevac::tunables::param_list(params));
         }
     }
     Ok(exit::OK)

@@ -296,13 +296,18 @@ impl Writes {
     }
 }
 
-/// `a=1 b=2`, or `none`.
+/// `a=1 b=2` (empty for no parameters), as `zevac plan` and `zevac profiles` print a table.
+pub fn param_list(params: &BTreeMap<String, u64>) -> String {
+    let all: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    all.join(" ")
+}
+
+/// [`param_list`], or `none`.
 fn list(params: &BTreeMap<String, u64>) -> String {
     if params.is_empty() {
         return "none".into();
     }
-    let all: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    all.join(" ")
+    param_list(params)
 }
 
 /// The tunables of the machine at `paths` (an inherent method of [`Paths`], kept beside the

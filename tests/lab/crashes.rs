@@ -462,8 +462,8 @@ fn boot_with_write_errors(
 fn write_errors_on_an_instance_store_cancel_the_copy_and_the_next_boot_finishes_it() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let golden_hash = disks::sha256(&golden.image).unwrap();
-    // Once in the lab (1 of about a dozen runs) ZFS neither cancelled nor copied: the removal
-    // stalled at 37 % with 3 data errors and the watcher's 300-s timeout ended it. Which write
+    // Once in the lab (a CI rehearsal; it passed alone right after) ZFS neither cancelled nor
+    // copied: the removal stalled at 37 % with 3 data errors until the watcher's 300-s timeout. Which write
     // fails first, the copy's or a txg's, is ZFS's timing: that outcome gets one more try.
     let (run, healthy, outcome) = (0..2)
         .map(|attempt| {
