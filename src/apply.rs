@@ -358,8 +358,24 @@ fn start_copy(
 }
 
 /// The module parameters `apply` writes around `decision`, as `zevac plan` prints them (the
-/// same [`Writes`] that [`start_copy`] sets).
-pub fn describe_writes(writes: &Writes, decision: &Decision) -> Vec<String> {
+/// same [`Writes`] that [`start_copy`] sets); `imports`: the pool is not imported writable yet,
+/// so `apply` imports it, with the copy paused around the import ([`survey_disks`]).
+pub fn describe_writes(writes: &Writes, decision: &Decision, imports: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    // Every decision but these has `apply` import the pool for the boot.
+    let no_import = matches!(
+        decision,
+        Decision::Refuse(_) | Decision::Nothing(plan::Idle::NoLocalDisks | plan::Idle::Disabled)
+    );
+    if imports && !no_import {
+        lines.push(Writes::import_line());
+    }
+    lines.extend(describe_copy_writes(writes, decision));
+    lines
+}
+
+/// [`describe_writes`] from the first `zpool add` on.
+fn describe_copy_writes(writes: &Writes, decision: &Decision) -> Vec<String> {
     match decision {
         Decision::Steps { steps } => {
             let at = |f: fn(&Step) -> bool| steps.iter().position(f).map(|i| i + 1);
@@ -546,7 +562,7 @@ mod tests {
         let steps = Decision::Steps {
             steps: vec![add, remove.clone()],
         };
-        let held = describe_writes(&Writes::new(&profile, true), &steps);
+        let held = describe_writes(&Writes::new(&profile, true), &steps, false);
         assert_eq!(
             held,
             [
@@ -561,7 +577,7 @@ mod tests {
         };
         let mut empty = profile.clone();
         empty.apply.clear();
-        let lines = describe_writes(&Writes::new(&empty, false), &only_remove);
+        let lines = describe_writes(&Writes::new(&empty, false), &only_remove, false);
         assert_eq!(lines.len(), 1, "no [apply] line, no pause: {lines:?}");
         assert!(lines[0].starts_with("just before step 1, profile balanced's boot phase"));
         let resumes = Decision::Nothing(plan::Idle::Running {
@@ -570,15 +586,27 @@ mod tests {
             copied: 1,
             to_copy: 10,
         });
-        let lines = describe_writes(&Writes::new(&profile, true), &resumes);
+        let lines = describe_writes(&Writes::new(&profile, true), &resumes, false);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines
             .iter()
             .all(|l| l.starts_with("as the removal resumes")));
+        // Not imported yet (the probe's view): the pause around apply's own import comes first.
+        let lines = describe_writes(&Writes::new(&profile, true), &resumes, true);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0], Writes::import_line());
+        assert!(lines[0].starts_with("around the writable import: zfs_removal_suspend_progress=1"));
         let finished = Decision::Nothing(plan::Idle::Finished {
             pool: "rpool".into(),
         });
-        assert!(describe_writes(&Writes::new(&profile, true), &finished).is_empty());
+        assert!(describe_writes(&Writes::new(&profile, true), &finished, false).is_empty());
+        assert_eq!(
+            describe_writes(&Writes::new(&profile, true), &finished, true),
+            [Writes::import_line()],
+            "a finished pool is still imported for the boot"
+        );
+        let disabled = Decision::Nothing(plan::Idle::Disabled);
+        assert!(describe_writes(&Writes::new(&profile, true), &disabled, true).is_empty());
     }
 
     /// A failing step says which step, what ZFS said, and what the pool looks like now; all from

@@ -254,14 +254,17 @@ fn print_decision(d: &Decision, json: bool) -> Result<u8> {
 }
 
 /// The decision; with `zevac plan`, also how the origin is reached and the module parameters
-/// `apply` would write around the steps.
+/// `apply` would write around the steps (`writes`, and whether `apply` imports the pool).
 fn print_plan(
     d: &Decision,
     origin: Option<&OriginView>,
-    writes: Option<&zevac::tunables::Writes>,
+    writes: Option<(&zevac::tunables::Writes, bool)>,
     json: bool,
 ) -> Result<u8> {
-    let param_lines = writes.map_or(Vec::new(), |w| apply::describe_writes(w, d));
+    let param_lines = writes.map_or(Vec::new(), |(w, imports)| {
+        apply::describe_writes(w, d, imports)
+    });
+    let writes = writes.map(|(w, _)| w);
     if json {
         #[derive(serde::Serialize)]
         struct Plan<'a> {
@@ -433,7 +436,9 @@ fn plan_cmd(
         Zpool::new(exec).export(&config.pool)?;
     }
     let origin = OriginView::read(exec, config.origin.mode, survey.access)?;
-    print_plan(&decision, Some(&origin), Some(&writes), json)
+    // The probe imported it read-only: `apply` imports it writable.
+    let imports = survey.imported == apply::Import::ReadOnly;
+    print_plan(&decision, Some(&origin), Some((&writes, imports)), json)
 }
 
 /// `zevac apply`.

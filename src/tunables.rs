@@ -268,6 +268,14 @@ impl Writes {
         Ok(applied)
     }
 
+    /// `zevac plan`'s line for [`Tunables::with_removal_paused`] around `apply`'s import.
+    pub fn import_line() -> String {
+        format!(
+            "around the writable import: {REMOVAL_SUSPEND}=1, then its value before (a running \
+             copy would otherwise go on inside the import)"
+        )
+    }
+
     /// `zevac plan`'s line for the `[apply]` table, set from step `from` until step `to`
     /// returns; `None` if the table is empty.
     pub fn window_line(&self, from: usize, to: usize) -> Option<String> {

@@ -58,6 +58,12 @@ fn apply_evacuates(pair: ZfsPair, layout: Layout) {
         ev,
         "plan_before",
         0,
+        "around the writable import: zfs_removal_suspend_progress=1",
+    );
+    said(
+        ev,
+        "plan_before",
+        0,
         "boot phase: zfs_remove_max_segment=1048576",
     );
     let wait = ev.cmd("wait").unwrap();
