@@ -58,14 +58,16 @@ pub fn write_gpt(layout: &DiskLayout, logical_sector: u32) -> Result<()> {
     Ok(())
 }
 
-/// Waits (at most `timeout`) for udev to create every partition link of `layouts`. It looks for
-/// the links themselves rather than `udevadm settle`, which also waits out every other event in
-/// udev's queue; if they are late, it settles once and looks again.
+/// Waits (at most `timeout`) for udev to create every partition link of `layouts`. It settles
+/// udev first: the close of the disk written to makes udev re-read the partition table itself
+/// (its inotify watch), which removes and re-adds the partitions and their links; a link seen
+/// before that is gone again when `dmsetup` or `zpool add` opens it (seen in the lab).
 pub fn wait_for_partitions(
     exec: &dyn Executor,
     layouts: &[DiskLayout],
     timeout: Duration,
 ) -> Result<()> {
+    let _ = exec.run(&blockdev::udev_settle());
     let mut wanted = Vec::new();
     for l in layouts {
         wanted.extend(
@@ -75,7 +77,6 @@ pub fn wait_for_partitions(
         );
     }
     let start = Instant::now();
-    let mut settled = false;
     loop {
         let missing: Vec<&String> = wanted.iter().filter(|p| !Path::new(p).exists()).collect();
         if missing.is_empty() {
@@ -87,11 +88,6 @@ pub fn wait_for_partitions(
         }
         if start.elapsed() > timeout {
             bail!("udev did not create {missing:?} within {timeout:?}");
-        }
-        if !settled && start.elapsed() > Duration::from_secs(2) {
-            let _ = exec.run(&blockdev::udev_settle());
-            settled = true;
-            continue;
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -69,6 +69,9 @@ pub struct WatchRecord {
     pub eta_seconds: Option<f64>,
     /// Whether the cap controller has the copy paused right now.
     pub paused_by_cap: bool,
+    /// Seconds ZFS's copied counter has stood still without a pause by zevac, once over a minute.
+    #[serde(default)]
+    pub stalled_seconds: Option<f64>,
     /// Epoch seconds.
     pub watch_started_at: u64,
     pub copy_finished_at: Option<u64>,

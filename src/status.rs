@@ -45,6 +45,10 @@ pub struct StatusReport {
     /// The origin's rate the watcher measured for a share cap.
     pub origin_rate_bytes_per_second: Option<f64>,
     pub paused_by_cap: bool,
+    /// Seconds the copy has made no progress though nothing paused it, once over a minute
+    /// (`null` otherwise); the rate and ETA are `null` then.
+    #[serde(default)]
+    pub stalled_seconds: Option<f64>,
     /// `apply` started the removal with the copy paused for the watcher
     /// (`watch.starts_copy`), and no watcher has let it go yet.
     #[serde(default)]
@@ -138,7 +142,8 @@ impl StatusReport {
         // The watcher's smoothed rate while it runs; else the average since the start (2.3).
         let live = watch.filter(|_| watcher_running);
         let mut rate = live.and_then(|w| w.rate_bytes_per_second);
-        if rate.is_none() && evacuating {
+        let stalled = live.and_then(|w| w.stalled_seconds).filter(|_| evacuating);
+        if rate.is_none() && evacuating && stalled.is_none() {
             rate = elapsed
                 .filter(|&e| e >= 10 && copied > 0)
                 .map(|e| copied as f64 / e as f64);
@@ -167,6 +172,7 @@ impl StatusReport {
             cap: live.and_then(|w| w.cap),
             origin_rate_bytes_per_second: watch.and_then(|w| w.origin_rate_bytes_per_second),
             paused_by_cap: live.is_some_and(|w| w.paused_by_cap),
+            stalled_seconds: stalled,
             waiting_for_watcher: false,
             origin: removal.and_then(|r| r.path.clone()),
             local: new_vdevs(status),
@@ -213,6 +219,7 @@ impl StatusReport {
                 self.rate_bytes_per_second,
                 self.eta_seconds,
                 self.paused_by_cap,
+                self.stalled_seconds,
             ),
             CopyState::Verifying => format!("verifying {}: copy done, scrub running", self.pool),
             other => format!("pool {}: {}", self.pool, other.name()),
@@ -394,9 +401,14 @@ pub fn watch(src: &Sources, pool: &str, every: Duration) -> Result<Option<Status
         // No watcher to smooth the rate: do it here, from this loop's own samples.
         if r.state == CopyState::Evacuating && !r.watcher_running {
             estimator.push(started.elapsed().as_secs_f64(), r.copied_bytes);
+            let t = started.elapsed().as_secs_f64();
             if let Some(rate) = estimator.rate() {
                 r.rate_bytes_per_second = Some(rate);
                 r.eta_seconds = estimator.eta(r.copied_bytes, r.total_bytes);
+            }
+            r.stalled_seconds = estimator.stalled_for(t);
+            if r.stalled_seconds.is_some() {
+                (r.rate_bytes_per_second, r.eta_seconds) = (None, None);
             }
         }
         let line = r.line();
@@ -522,6 +534,17 @@ mod tests {
                 .contains("cap 50% (measuring the origin's rate)"),
             "{}",
             rep.human()
+        );
+        // A copy the watcher saw stand still for a minute: no rate, no average, the line says so.
+        let mut stuck = record(WatchState::Evacuating);
+        (stuck.rate_bytes_per_second, stuck.stalled_seconds) = (None, Some(65.0));
+        let rep = StatusReport::build(&s, Some(&stuck), None, now);
+        assert_eq!((rep.rate_bytes_per_second, rep.eta_seconds), (None, None));
+        assert!(
+            rep.line()
+                .contains("no progress for 1m 5s (zpool status -v rpool"),
+            "{}",
+            rep.line()
         );
         share.origin_rate_bytes_per_second = Some(f64::from(26 << 20));
         share.cap_bytes_per_second = Some(13 << 20);

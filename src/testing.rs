@@ -168,6 +168,7 @@ pub fn watch_record(state: WatchState) -> WatchRecord {
         rate_bytes_per_second: Some(f64::from(31 << 20)),
         eta_seconds: None,
         paused_by_cap: false,
+        stalled_seconds: None,
         cow: None,
         snapshot_released_at: None,
         watch_started_at: 0,

@@ -139,6 +139,7 @@ impl<'a> Watcher<'a> {
             rate_bytes_per_second: None,
             eta_seconds: None,
             paused_by_cap: false,
+            stalled_seconds: None,
             watch_started_at: now,
             copy_finished_at: previous.as_ref().and_then(|p| p.copy_finished_at),
             scrub_started_at: previous.as_ref().and_then(|p| p.scrub_started_at),
@@ -267,8 +268,12 @@ impl<'a> Watcher<'a> {
         self.steer(t, origin_read, copied, to_copy)?;
         self.watch_cow()?;
         self.estimator.push(t, copied);
+        if self.record.paused_by_cap {
+            self.estimator.paused(t);
+        }
         self.record.rate_bytes_per_second = self.estimator.rate();
         self.record.eta_seconds = self.estimator.eta(copied, to_copy);
+        self.stalled(self.estimator.stalled_for(t));
         let r = &self.record;
         let line = progress_line(
             &r.pool,
@@ -277,9 +282,27 @@ impl<'a> Watcher<'a> {
             r.rate_bytes_per_second,
             r.eta_seconds,
             r.paused_by_cap,
+            r.stalled_seconds,
         );
         self.publish(&line);
         Ok(())
+    }
+
+    /// ZFS has copied nothing for a minute and more without a pause by zevac (`still` seconds):
+    /// no rate, no ETA, a warning once (seen in the lab with write errors on a new vdev, where
+    /// ZFS neither went on nor cancelled the removal). The copy is ZFS's; zevac leaves it be.
+    fn stalled(&mut self, still: Option<f64>) {
+        if still.is_some() {
+            if self.record.stalled_seconds.is_none() {
+                tracing::warn!(
+                    pool = %self.config.pool,
+                    "the copy has made no progress for a minute: see zpool status -v"
+                );
+            }
+            self.record.rate_bytes_per_second = None;
+            self.record.eta_seconds = None;
+        }
+        self.record.stalled_seconds = still;
     }
 
     /// A probe of the origin's rate for a share cap: on the origin's read counter, seeded with
@@ -573,6 +596,7 @@ pub fn progress_line(
     rate: Option<f64>,
     eta: Option<f64>,
     held_at_cap: bool,
+    stalled: Option<f64>,
 ) -> String {
     let pct = if total > 0 {
         copied as f64 * 100.0 / total as f64
@@ -580,6 +604,10 @@ pub fn progress_line(
         0.0
     };
     let speed = match (rate, eta) {
+        _ if stalled.is_some() => format!(
+            "no progress for {} (zpool status -v {pool} shows device errors, if any)",
+            humantime::format_duration(Duration::from_secs(stalled.unwrap_or(0.0) as u64))
+        ),
         (Some(rate), Some(eta)) => format!(
             "{:.0} MiB/s, about {} left",
             rate / f64::from(1 << 20),

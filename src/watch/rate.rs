@@ -9,12 +9,17 @@ use std::collections::VecDeque;
 pub const MIN_SPAN: f64 = 4.0;
 /// Seconds of history the rate is averaged over.
 pub const WINDOW: f64 = 30.0;
+/// Seconds without a change of the counter after which the copy counts as stalled: many txgs
+/// (each moves the counter of a running copy), so neither a slow copy nor a slow txg.
+pub const STALL: f64 = 60.0;
 
 /// Samples of `(seconds, copied bytes)`, monotonic in time.
 #[derive(Debug, Clone, Default)]
 pub struct RateEstimator {
     /// Only the samples where the counter changed (the first of each value).
     changes: VecDeque<(f64, u64)>,
+    /// The last moment the counter stood still on purpose (the copy paused).
+    paused_at: Option<f64>,
 }
 
 impl RateEstimator {
@@ -46,6 +51,19 @@ impl RateEstimator {
     pub fn eta(&self, copied: u64, to_copy: u64) -> Option<f64> {
         let rate = self.rate()?;
         Some(to_copy.saturating_sub(copied) as f64 / rate)
+    }
+
+    /// Seconds the counter has stood still at `t`, once that is longer than `STALL`: the rate
+    /// and the ETA of the samples before it no longer say anything.
+    pub fn stalled_for(&self, t: f64) -> Option<f64> {
+        let &(changed, _) = self.changes.back()?;
+        let last = self.paused_at.map_or(changed, |p| p.max(changed));
+        (t - last > STALL).then_some(t - last)
+    }
+
+    /// Records that the copy is paused at `t`, so the counter standing still is no stall.
+    pub fn paused(&mut self, t: f64) {
+        self.paused_at = Some(t);
     }
 }
 
@@ -94,5 +112,25 @@ mod tests {
         assert!((rate - 40.0).abs() < 0.01, "{rate}");
         r.push(101.0, 1 << 20);
         assert_eq!(r.rate(), None);
+    }
+
+    #[test]
+    fn a_counter_standing_still_for_a_minute_is_a_stall() {
+        let mut r = RateEstimator::new();
+        for s in 0..=30 {
+            r.push(f64::from(s), txg_counter(f64::from(s)));
+        }
+        // The last change was at 30 s; ZFS copies nothing more.
+        for s in 31..=90 {
+            r.push(f64::from(s), txg_counter(30.0));
+            assert_eq!(r.stalled_for(f64::from(s)), None, "t={s}");
+        }
+        assert_eq!(r.stalled_for(91.0), Some(61.0));
+        r.push(92.0, txg_counter(35.0));
+        assert_eq!(r.stalled_for(92.0), None);
+        // A pause of the copy (the cap) is no stall, until a minute after it ends.
+        r.paused(150.0);
+        assert_eq!(r.stalled_for(150.0), None);
+        assert_eq!(r.stalled_for(211.0), Some(61.0));
     }
 }

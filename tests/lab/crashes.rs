@@ -474,9 +474,18 @@ fn write_errors_on_an_instance_store_cancel_the_copy_and_the_next_boot_finishes_
             (run, healthy, outcome)
         })
         .find(|(run, _, outcome)| {
-            let stalled = outcome.events.cmd("watch").is_ok_and(|w| w.rc == 0);
+            let watch = outcome.events.cmd("watch").unwrap();
+            let stalled = watch.rc == 0;
             if stalled {
                 println!("the removal stalled instead of being cancelled; trying once more");
+                // The watcher said so rather than going on with its last rate and ETA.
+                assert!(
+                    watch
+                        .stderr
+                        .contains("the copy has made no progress for a minute"),
+                    "{}",
+                    watch.stderr
+                );
                 run.remove_images().unwrap();
             }
             !stalled
