@@ -490,3 +490,57 @@ fn cap_and_sigterm(pair: ZfsPair) {
     }
     run.remove_images().unwrap();
 }
+
+/// A copy that stands still though zevac holds nothing (an operator's pause): after a minute the
+/// watcher reports it as stalled, with no rate or ETA, and goes on once it moves again.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn a_copy_standing_still_is_reported_as_stalled_until_it_moves() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("watch-stall").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    let spec = zevac_spec(
+        "watch-stall",
+        disks,
+        include_str!("../guest/watch-stall.sh"),
+        &golden,
+    )
+    .file("/etc/zevac.toml", "[watch]\ninterval = \"1s\"\n");
+    let ev = lab.run(&run, &spec).unwrap().events;
+    let still = json_of(&ev, "status_still");
+    assert_eq!(still["state"], "evacuating", "{still}");
+    assert_eq!(still["stalled_seconds"], serde_json::Value::Null, "{still}");
+    let stalled = json_of(&ev, "status_stalled");
+    assert_eq!(stalled["state"], "evacuating", "{stalled}");
+    assert!(
+        stalled["stalled_seconds"].as_f64().unwrap() > 60.0,
+        "{stalled}"
+    );
+    assert_eq!(stalled["rate_bytes_per_second"], serde_json::Value::Null);
+    assert_eq!(stalled["eta_seconds"], serde_json::Value::Null);
+    said(&ev, "status_stalled_text", 0, "no progress for 1m");
+    println!("{}", ev.cmd("status_stalled_text").unwrap().stdout);
+    let moving = json_of(&ev, "status_moving");
+    assert_eq!(
+        moving["stalled_seconds"],
+        serde_json::Value::Null,
+        "{moving}"
+    );
+    assert!(
+        moving["copied_bytes"].as_u64() > stalled["copied_bytes"].as_u64()
+            || moving["state"] != "evacuating",
+        "{stalled}\n{moving}"
+    );
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
+    assert!(
+        watch
+            .stderr
+            .contains("the copy has made no progress for a minute"),
+        "{}",
+        watch.stderr
+    );
+    assert_eq!(json_of(&ev, "status_done")["state"], "verified");
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
+}
