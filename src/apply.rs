@@ -161,7 +161,7 @@ pub fn apply(
     paths: &Paths,
 ) -> Result<Report> {
     try_apply(exec, config, profile, paths).map_err(|e| {
-        let back = fall_back(exec, config, paths);
+        let back = fall_back(exec, config, profile, paths);
         e.context(back)
     })
 }
@@ -207,13 +207,31 @@ fn try_apply(
 }
 
 /// [`origin::give_back`] on this machine's disks (`zevac recover`, and `apply` on failure).
-pub fn recover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<origin::GiveBack> {
+/// Its changes (an import through the snapshot, the guard's `zpool remove`) wait out txgs as
+/// `apply`'s do, so `profile`'s `[apply]` parameters hold for them too, if they can be set.
+pub fn recover(
+    exec: &dyn Executor,
+    config: &Config,
+    profile: Option<&Profile>,
+    paths: &Paths,
+) -> Result<origin::GiveBack> {
+    let tunables = paths.tunables();
     // A kill while `apply` changed the pool left its [apply] parameters set.
-    if let Err(e) = paths.tunables().close_window() {
+    if let Err(e) = tunables.close_window() {
         tracing::warn!("cannot put back the [apply] parameters: {e:#}");
     }
     let disks = discover(exec, config, paths)?;
-    let outcome = origin::give_back(exec, config, &disks, &paths.tunables())?;
+    let window = profile.map(|p| Writes::new(p, false).open_window(&tunables));
+    if let Some(Err(e)) = &window {
+        tracing::warn!("cannot set the [apply] parameters: {e:#}");
+    }
+    let outcome = origin::give_back(exec, config, &disks, &tunables);
+    if matches!(window, Some(Ok(_))) {
+        if let Err(e) = tunables.close_window() {
+            tracing::warn!("cannot put back the [apply] parameters: {e:#}");
+        }
+    }
+    let outcome = outcome?;
     match outcome {
         origin::GiveBack::NoSnapshot => {}
         origin::GiveBack::ProbeExported => tracing::warn!("{}", outcome.describe()),
@@ -226,8 +244,8 @@ pub fn recover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<or
 }
 
 /// After a failed `apply`: [`recover`], said in the error.
-fn fall_back(exec: &dyn Executor, config: &Config, paths: &Paths) -> String {
-    match recover(exec, config, paths) {
+fn fall_back(exec: &dyn Executor, config: &Config, profile: &Profile, paths: &Paths) -> String {
+    match recover(exec, config, Some(profile), paths) {
         Ok(outcome) => outcome.describe().into(),
         Err(e) => {
             tracing::error!("zevac failed, and could not give the pool on EBS back: {e:#}");

@@ -480,7 +480,12 @@ fn recover(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>) -> Resul
         return Ok(exit::OK);
     }
     let config = apply::load_config(config.as_deref())?;
-    let outcome = apply::recover(exec, &config, paths)?;
+    // The profile only shortens the txg waits of its changes: recover without it if need be.
+    let profile = config
+        .profile(&Cmdline::read())
+        .map_err(|e| tracing::warn!("recovering without the profile's [apply] table: {e:#}"))
+        .ok();
+    let outcome = apply::recover(exec, &config, profile.as_ref(), paths)?;
     println!("{}", outcome.describe());
     Ok(exit::OK)
 }

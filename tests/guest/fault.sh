@@ -21,6 +21,7 @@ else
 fi
 run recover env SERVICE_RESULT=$result zevac recover
 run suspend cat /sys/module/zfs/parameters/zfs_removal_suspend_progress
+run txg_timeout cat /sys/module/zfs/parameters/zfs_txg_timeout
 run dm dmsetup ls
 run ro_flags sh -c 'for d in /sys/block/nvme*; do echo "$(basename $d) $(cat $d/ro)"; done'
 rm -f /dev/disk/by-id/dm-*

@@ -270,7 +270,11 @@ fn check_fault(
         let end = json_of(ev, "status_end");
         assert_eq!(end["state"], "evacuating", "{name}: {end}");
         assert_eq!(end["waiting_for_watcher"], true, "{name}: {end}");
+        the_fall_back_removed_in_the_window(ev, name);
     }
+    // Whatever failed, the [apply] parameters are back (OpenZFS's 5-s txg timeout).
+    let txg = ev.cmd("txg_timeout").unwrap().stdout;
+    assert_eq!(txg.trim(), "5", "{name}: zfs_txg_timeout {txg}");
     let health = ev.cmd("health").unwrap().stdout;
     let written = ev.cmd("zstatus_written").unwrap().stdout;
     assert_eq!(health.trim(), "ONLINE", "{name}: {written}");
@@ -293,6 +297,23 @@ fn check_fault(
         if by_zevac { "zevac" } else { "nixpkgs' import" },
         if unchanged { "unchanged" } else { "written" }
     )
+}
+
+/// The fall-back's `zpool remove` (`apply`'s own `recover`) ran with the profile's `[apply]`
+/// parameters set again, after `apply` had put them back: the last `zfs_txg_timeout` written
+/// before it is the table's 1.
+fn the_fall_back_removed_in_the_window(ev: &zevac_bench::events::Events, name: &str) {
+    let log = &ev.cmd("apply").unwrap().stderr;
+    let before = log
+        .split(" ran command=zpool remove")
+        .next()
+        .filter(|b| b.len() < log.len())
+        .unwrap_or_else(|| panic!("{name}: no zpool remove in apply's log:\n{log}"));
+    let last = before.rfind("set parameter=\"zfs_txg_timeout\"").unwrap();
+    assert!(
+        before[last..].starts_with("set parameter=\"zfs_txg_timeout\" value=\"1\""),
+        "{name}: {log}"
+    );
 }
 
 /// Whether `apply` or `recover` logged `text`.
