@@ -210,3 +210,11 @@ pub(crate) fn said(
     );
     c
 }
+
+/// The watcher's log has its warning of a copy that stands still.
+pub(crate) fn assert_warned_of_a_stall(log: &str) {
+    assert!(
+        log.contains("the copy has made no progress for a minute"),
+        "no stall warning:\n{log}"
+    );
+}
