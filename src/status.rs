@@ -400,16 +400,14 @@ pub fn watch(src: &Sources, pool: &str, every: Duration) -> Result<Option<Status
         };
         // No watcher to smooth the rate: do it here, from this loop's own samples.
         if r.state == CopyState::Evacuating && !r.watcher_running {
-            estimator.push(started.elapsed().as_secs_f64(), r.copied_bytes);
             let t = started.elapsed().as_secs_f64();
-            if let Some(rate) = estimator.rate() {
-                r.rate_bytes_per_second = Some(rate);
-                r.eta_seconds = estimator.eta(r.copied_bytes, r.total_bytes);
+            estimator.push(t, r.copied_bytes);
+            let estimate = estimator.estimate(t, r.copied_bytes, r.total_bytes);
+            // Until this loop's own rate, the report's average since the start stands.
+            if estimate.rate.is_some() || estimate.stalled.is_some() {
+                (r.rate_bytes_per_second, r.eta_seconds) = (estimate.rate, estimate.eta);
             }
-            r.stalled_seconds = estimator.stalled_for(t);
-            if r.stalled_seconds.is_some() {
-                (r.rate_bytes_per_second, r.eta_seconds) = (None, None);
-            }
+            r.stalled_seconds = estimate.stalled;
         }
         let line = r.line();
         match &bar {

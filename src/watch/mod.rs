@@ -271,9 +271,10 @@ impl<'a> Watcher<'a> {
         if self.record.paused_by_cap {
             self.estimator.paused(t);
         }
-        self.record.rate_bytes_per_second = self.estimator.rate();
-        self.record.eta_seconds = self.estimator.eta(copied, to_copy);
-        self.stalled(self.estimator.stalled_for(t));
+        let estimate = self.estimator.estimate(t, copied, to_copy);
+        self.record.rate_bytes_per_second = estimate.rate;
+        self.record.eta_seconds = estimate.eta;
+        self.stalled(estimate.stalled);
         let r = &self.record;
         let line = progress_line(
             &r.pool,
@@ -288,19 +289,16 @@ impl<'a> Watcher<'a> {
         Ok(())
     }
 
-    /// ZFS has copied nothing for a minute and more without a pause by zevac (`still` seconds):
-    /// no rate, no ETA, a warning once (seen in the lab with write errors on a new vdev, where
-    /// ZFS neither went on nor cancelled the removal). The copy is ZFS's; zevac leaves it be.
+    /// Records how long ZFS has copied nothing without a pause by zevac (`still` seconds, once
+    /// over a minute), warning once when it starts (seen in the lab with write errors on a new
+    /// vdev, where ZFS neither went on nor cancelled the removal). The copy is ZFS's; zevac
+    /// leaves it be.
     fn stalled(&mut self, still: Option<f64>) {
-        if still.is_some() {
-            if self.record.stalled_seconds.is_none() {
-                tracing::warn!(
-                    pool = %self.config.pool,
-                    "the copy has made no progress for a minute: see zpool status -v"
-                );
-            }
-            self.record.rate_bytes_per_second = None;
-            self.record.eta_seconds = None;
+        if still.is_some() && self.record.stalled_seconds.is_none() {
+            tracing::warn!(
+                pool = %self.config.pool,
+                "the copy has made no progress for a minute: see zpool status -v"
+            );
         }
         self.record.stalled_seconds = still;
     }
@@ -603,12 +601,12 @@ pub fn progress_line(
     } else {
         0.0
     };
-    let speed = match (rate, eta) {
-        _ if stalled.is_some() => format!(
+    let speed = match (stalled, rate, eta) {
+        (Some(still), _, _) => format!(
             "no progress for {} (zpool status -v {pool} shows device errors, if any)",
-            humantime::format_duration(Duration::from_secs(stalled.unwrap_or(0.0) as u64))
+            humantime::format_duration(Duration::from_secs(still as u64))
         ),
-        (Some(rate), Some(eta)) => format!(
+        (None, Some(rate), Some(eta)) => format!(
             "{:.0} MiB/s, about {} left",
             rate / f64::from(1 << 20),
             humantime::format_duration(Duration::from_secs(eta.round() as u64))

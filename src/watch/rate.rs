@@ -13,6 +13,15 @@ pub const WINDOW: f64 = 30.0;
 /// (each moves the counter of a running copy), so neither a slow copy nor a slow txg.
 pub const STALL: f64 = 60.0;
 
+/// What the samples say at one moment: the rate and ETA (`None` while estimating, and while the
+/// copy is stalled), and how long it has stood still once that counts as a stall.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub rate: Option<f64>,
+    pub eta: Option<f64>,
+    pub stalled: Option<f64>,
+}
+
 /// Samples of `(seconds, copied bytes)`, monotonic in time.
 #[derive(Debug, Clone, Default)]
 pub struct RateEstimator {
@@ -59,6 +68,18 @@ impl RateEstimator {
         let &(changed, _) = self.changes.back()?;
         let last = self.paused_at.map_or(changed, |p| p.max(changed));
         (t - last > STALL).then_some(t - last)
+    }
+
+    /// The rate, ETA and stall at `t` for a copy at `copied` of `to_copy` bytes: a stalled
+    /// copy has no rate or ETA, since the samples before the stall no longer say anything.
+    pub fn estimate(&self, t: f64, copied: u64, to_copy: u64) -> Estimate {
+        let stalled = self.stalled_for(t);
+        let moving = stalled.is_none();
+        Estimate {
+            rate: self.rate().filter(|_| moving),
+            eta: self.eta(copied, to_copy).filter(|_| moving),
+            stalled,
+        }
     }
 
     /// Records that the copy is paused at `t`, so the counter standing still is no stall.
@@ -126,6 +147,11 @@ mod tests {
             assert_eq!(r.stalled_for(f64::from(s)), None, "t={s}");
         }
         assert_eq!(r.stalled_for(91.0), Some(61.0));
+        let stuck = r.estimate(91.0, txg_counter(30.0), 1 << 30);
+        assert_eq!(
+            (stuck.rate, stuck.eta, stuck.stalled),
+            (None, None, Some(61.0))
+        );
         r.push(92.0, txg_counter(35.0));
         assert_eq!(r.stalled_for(92.0), None);
         // A pause of the copy (the cap) is no stall, until a minute after it ends.

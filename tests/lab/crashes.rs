@@ -310,9 +310,8 @@ fn check_fault(
 fn the_fall_back_removed_in_the_window(ev: &zevac_bench::events::Events, name: &str) {
     let log = &ev.cmd("apply").unwrap().stderr;
     let before = log
-        .split(" ran command=zpool remove")
-        .next()
-        .filter(|b| b.len() < log.len())
+        .find(" ran command=zpool remove")
+        .map(|at| &log[..at])
         .unwrap_or_else(|| panic!("{name}: no zpool remove in apply's log:\n{log}"));
     let last = before.rfind("set parameter=\"zfs_txg_timeout\"").unwrap();
     assert!(
