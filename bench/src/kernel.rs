@@ -70,11 +70,9 @@ pub fn prepare(pins: &PairPins) -> Result<Kernel> {
         .into_iter()
         .map(|rel| decompressed(&mod_root, &rel))
         .collect::<Result<Vec<_>>>()?;
-    modules.extend(
-        resolve_modules(&zfs_dir, &["zfs"])?
-            .iter()
-            .map(|m| zfs_dir.join(m)),
-    );
+    for m in resolve_modules(&zfs_dir, &["zfs"])? {
+        modules.push(without_ftrace_records(&zfs_dir, &m)?);
+    }
     Ok(Kernel {
         release: release.to_string(),
         vmlinuz: guest_root.join("boot").join(format!("vmlinuz-{release}")),
@@ -176,6 +174,30 @@ fn decompressed(mod_root: &Path, rel: &str) -> Result<PathBuf> {
     if !dst.exists() {
         let out = cmd::run(Command::new("xz").arg("-dc").arg(&src))?;
         cache::write_atomic(&dst, &out.stdout)?;
+    }
+    Ok(dst)
+}
+
+/// The guest's copy of one of OpenZFS' modules, without ftrace's records of its functions
+/// (`__mcount_loc`). Loading a module, the kernel checks each record against the module's
+/// symbols (ftrace's test for weak functions, `test_for_valid_rec`), a linear search per
+/// record: for zfs.ko under emulation that took most of the boot (`bench/RESULTS.md`). The code
+/// is the same; only ftrace cannot trace it, and each function keeps its call to the kernel's
+/// empty `__fentry__`, which ftrace would have turned into a no-op. Made once, beside the build.
+fn without_ftrace_records(dir: &Path, name: &str) -> Result<PathBuf> {
+    let dst = dir.join("guest").join(name);
+    if !dst.exists() {
+        let tmp = cache::dir(dir.join("guest"))?.join(format!("{name}.partial"));
+        cmd::run(
+            Command::new("objcopy")
+                .args([
+                    "--remove-section=__mcount_loc",
+                    "--remove-section=.rela__mcount_loc",
+                ])
+                .arg(dir.join(name))
+                .arg(&tmp),
+        )?;
+        std::fs::rename(&tmp, &dst)?;
     }
     Ok(dst)
 }

@@ -128,15 +128,16 @@ const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
 /// mid-copy (the pool then needs the snapshot and the instance stores). After each, what a NixOS
 /// initrd does next: the unit's `ExecStopPost` (`zevac recover`), nixpkgs' import as it renders
 /// it (no device-mapper by-id links; `-d /dev/disk/by-id`, nixpkgs' default, and once `-d /dev/`,
-/// amazon-image.nix's), the root's mounts, and 1 GiB of writes (four times the snapshot's store). The pool always imports, takes the writes and stays healthy. EBS:
-/// unchanged once the local disks are in the pool; written by the boot's own import when zevac
-/// gave the pool back before that.
+/// amazon-image.nix's), the root's mounts, and 512 MiB of writes (twice the snapshot's store).
+/// The pool always imports, takes the writes and stays healthy. EBS: unchanged once the local
+/// disks are in the pool; written by the boot's own import when zevac gave the pool back before
+/// that.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
     let _turn = one_at_a_time();
     let lab = Lab::prepare(ZfsPair::V2_3).expect("preparing the lab");
-    // Room on EBS alone for the golden data and the 1 GiB the boot writes after a fall-back.
+    // Room on EBS alone for the golden data and the 512 MiB the boot writes after a fall-back.
     let golden = golden::golden_sized(&lab, Layout::Partition, 256, 2048).unwrap();
     let golden_hash = disks::sha256(&golden.image).unwrap();
     let kill_secs = 1 + std::time::SystemTime::now()
@@ -197,7 +198,7 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
             String::new()
         };
         let script = format!(
-            "POOL=rpool\nWRITE_MIB=1024\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n{}",
+            "POOL=rpool\nWRITE_MIB=512\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n{}",
             case.fail_after,
             case.import_dir,
             include_str!("../guest/fault.sh")
