@@ -503,10 +503,23 @@ fn status_cmd(
     let pool = pool.unwrap_or(config.pool.clone());
     let zpool = Zpool::new(exec);
     let dmsetup = zevac::devmapper::Dmsetup::new(exec);
+    // Read only when the pool has no removal; without the disks, no origin is known.
+    let pending_removal = |status: &zevac::zfs::PoolStatus| {
+        let disks = zevac::discover::inventory(
+            exec,
+            &paths.sys,
+            &paths.by_id,
+            &zevac::discover::classify::Rules::from(&config),
+        )
+        .map_err(|e| tracing::warn!("cannot read the disks: {e:#}"))
+        .ok()?;
+        zevac::origin::pending_removal(&config, &disks, status)
+    };
     let sources = status::Sources {
         zpool: &zpool,
         dmsetup: &dmsetup,
         origin_mode: config.origin.mode,
+        pending_removal: &pending_removal,
         run_dir: &paths.run_dir,
         params: &paths.params,
     };

@@ -260,6 +260,33 @@ pub fn give_back(
     Ok(GiveBack::Undone { exported: imported })
 }
 
+/// The origin vdev whose removal has not started though zevac's local disks are in the pool
+/// with it: the initrd stopped short of `zpool remove` (a crash, or ZFS refusing it, when the
+/// fall-back stops allocations on it instead). `zevac watch` and the next `zevac apply` start
+/// the removal. Its path, as the pool names it.
+pub fn pending_removal(
+    config: &Config,
+    disks: &[BlockDevice],
+    status: &PoolStatus,
+) -> Option<String> {
+    if status.removal.is_some() {
+        return None;
+    }
+    let [vdev] = Origin::new(config, disks).vdevs(status)[..] else {
+        return None;
+    };
+    let local = |leaf: &String| {
+        disks
+            .iter()
+            .any(|d| d.role == Role::Local && d.owns_path(leaf))
+    };
+    let joined = status
+        .vdevs
+        .iter()
+        .any(|v| v.class == VdevClass::Normal && v.leaves.iter().any(local));
+    joined.then(|| vdev.path.clone().unwrap_or_else(|| vdev.name.clone()))
+}
+
 /// Makes sure the snapshot vdev of a pool that has its local disks takes no new blocks: its
 /// removal running or done, else started now, else (2.2+) `allocating=off`. Whether it does.
 fn guard_snapshot_vdev(
@@ -525,6 +552,43 @@ mod tests {
             Output::with(i32::from(!mapping), ""),
         );
         exec
+    }
+
+    /// Recorded states of the lab's pool: with the instance stores added and no removal, the
+    /// EBS partition's removal is pending; on EBS alone, removing, removed or canceled it is
+    /// not (ZFS's removal record says where it stands then).
+    #[test]
+    fn a_removal_is_pending_once_the_locals_joined_and_until_it_starts() {
+        // The recording's disks are from before the add: give each instance store the
+        // partition `zpool add` made on it, as the recorded status names it.
+        let mut disks = recorded_disks("2.3.2");
+        for d in disks.iter_mut().filter(|d| d.role == Role::Local) {
+            d.partitions.push(crate::discover::Partition {
+                name: format!("{}p1", d.name),
+                number: 1,
+                label: None,
+                size_bytes: 0,
+                paths: vec![format!("{}-part1", d.stable_path())],
+            });
+        }
+        let config = Config::default();
+        let state = |name: &str| {
+            let json = fixture("2.3.2", &format!("{name}_status_json.stdout"));
+            crate::zfs::status::from_json(&json, "rpool").unwrap()
+        };
+        assert_eq!(
+            pending_removal(&config, &disks, &state("added")).as_deref(),
+            Some(EBS_PART)
+        );
+        for name in ["imported", "removing", "finished", "canceled"] {
+            assert_eq!(
+                pending_removal(&config, &disks, &state(name)),
+                None,
+                "{name}"
+            );
+        }
+        // Without the disks, nothing on the pool is known to be the origin or zevac's.
+        assert_eq!(pending_removal(&config, &[], &state("added")), None);
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct StatusReport {
     #[serde(default)]
     pub waiting_for_watcher: bool,
     pub origin: Option<String>,
+    /// State `added`: whether the origin still takes new blocks (its `allocating` vdev
+    /// property, OpenZFS 2.2+; `null` otherwise).
+    #[serde(default)]
+    pub origin_allocating: Option<bool>,
     pub local: Vec<String>,
     pub scrub: Option<Scrub>,
     /// `immutable` or `in-place` (the configuration's `origin.mode`).
@@ -73,6 +77,8 @@ pub struct StatusReport {
 pub enum CopyState {
     /// No removal.
     None,
+    /// zevac's disks are in the pool, and the origin's removal has not started.
+    Added,
     Evacuating,
     /// Done, not verified yet.
     Copied,
@@ -100,6 +106,7 @@ impl CopyState {
     pub fn name(self) -> &'static str {
         match self {
             Self::None => "none",
+            Self::Added => "added",
             Self::Evacuating => "evacuating",
             Self::Copied => "copied",
             Self::Verifying => "verifying",
@@ -175,6 +182,7 @@ impl StatusReport {
             stalled_seconds: stalled,
             waiting_for_watcher: false,
             origin: removal.and_then(|r| r.path.clone()),
+            origin_allocating: None,
             local: new_vdevs(status),
             scrub: watch.and_then(|w| w.scrub.clone()),
             origin_mode: OriginMode::default(),
@@ -183,6 +191,14 @@ impl StatusReport {
             watcher_running,
             message: watch.and_then(|w| w.message.clone()),
         }
+    }
+
+    /// State `added`: the removal of `origin` has not started.
+    fn pending_removal(&mut self, origin: String, allocating: Option<bool>) {
+        self.local.retain(|v| *v != origin);
+        self.state = CopyState::Added;
+        self.origin = Some(origin);
+        self.origin_allocating = allocating;
     }
 
     /// The errors of the finished scrub that verified the copy.
@@ -197,8 +213,8 @@ impl StatusReport {
     pub fn is_final(&self) -> bool {
         match self.state {
             CopyState::Evacuating | CopyState::Verifying => false,
-            // Copied: the end, unless a watcher is about to verify it.
-            CopyState::Copied => !self.watcher_running,
+            // Copied: the end, unless a watcher is about to verify it; added: to start it.
+            CopyState::Copied | CopyState::Added => !self.watcher_running,
             _ => true,
         }
     }
@@ -207,6 +223,17 @@ impl StatusReport {
     pub fn line(&self) -> String {
         match self.state {
             CopyState::None => format!("pool {}: no evacuation", self.pool),
+            CopyState::Added => format!(
+                "pool {}: the local disks are in the pool, but the removal of {} has not \
+                 started{}: zevac watch or the next zevac apply starts it",
+                self.pool,
+                self.origin.as_deref().unwrap_or("the origin"),
+                match self.origin_allocating {
+                    Some(false) => " (it takes no new blocks)",
+                    Some(true) => " (it still takes new blocks)",
+                    None => "",
+                }
+            ),
             CopyState::Evacuating if self.waiting_for_watcher => format!(
                 "evacuating {}: the removal has started, and the copy waits for zevac watch to \
                  start it (zevac tune --restore starts it without a watcher)",
@@ -229,7 +256,7 @@ impl StatusReport {
     /// The human form: several lines.
     pub fn human(&self) -> String {
         let mut out = vec![self.line(), format!("  {}", self.tuning().join(", "))];
-        if self.state != CopyState::None {
+        if !matches!(self.state, CopyState::None | CopyState::Added) {
             out.extend(self.copy_lines());
         }
         if let Some(o) = &self.origin {
@@ -350,6 +377,9 @@ pub struct Sources<'a> {
     pub zpool: &'a Zpool<'a>,
     pub dmsetup: &'a Dmsetup<'a>,
     pub origin_mode: OriginMode,
+    /// The origin vdev whose removal has not started though zevac's disks are in the pool
+    /// ([`crate::origin::pending_removal`]; asked only when the pool has no removal).
+    pub pending_removal: &'a dyn Fn(&PoolStatus) -> Option<String>,
     pub run_dir: &'a Path,
     pub params: &'a Path,
 }
@@ -374,6 +404,15 @@ pub fn report(src: &Sources, pool: &str) -> Result<Option<StatusReport>> {
         && tunables.holds_the_copy(record.as_ref())?;
     report.origin_mode = src.origin_mode;
     report.cow = src.dmsetup.snapshot_usage()?;
+    if report.state == CopyState::None {
+        if let Some(path) = (src.pending_removal)(&status) {
+            let allocating = version
+                .has_vdev_props()
+                .then(|| zpool.vdev_allocating(pool, &path))
+                .transpose()?;
+            report.pending_removal(path, allocating);
+        }
+    }
     Ok(Some(report))
 }
 
@@ -478,6 +517,31 @@ mod tests {
             assert!(!rep.local.contains(&origin), "{version}: {:?}", rep.local);
             assert_eq!(rep.local.len(), status.vdevs.len() - 1, "{version}");
         }
+    }
+
+    /// The instance stores added and the removal not started (the lab's recorded state): the
+    /// origin is not counted among the new disks, and the line says what starts the removal.
+    #[test]
+    fn a_removal_not_started_says_what_starts_it() {
+        let status = from_json(&fixture("2.3.2", "added_status_json.stdout"), "rpool").unwrap();
+        let mut rep = StatusReport::build(&status, None, None, 0);
+        assert_eq!(rep.state, CopyState::None);
+        let origin = status.vdevs[0].path.clone().unwrap();
+        rep.pending_removal(origin.clone(), Some(false));
+        assert_eq!(serde_json::to_value(&rep).unwrap()["state"], "added");
+        assert_eq!(rep.local.len(), status.vdevs.len() - 1);
+        assert!(!rep.local.contains(&origin), "{:?}", rep.local);
+        assert_eq!(
+            rep.line(),
+            format!(
+                "pool rpool: the local disks are in the pool, but the removal of {origin} has \
+                 not started (it takes no new blocks): zevac watch or the next zevac apply \
+                 starts it"
+            )
+        );
+        assert!(rep.is_final());
+        rep.watcher_running = true;
+        assert!(!rep.is_final(), "a watcher is about to start it");
     }
 
     #[test]

@@ -224,8 +224,7 @@ impl<'a> Watcher<'a> {
                 self.publish("verified earlier");
                 return Ok(Some(Ended::Verified));
             }
-            self.publish(&format!("{pool}: no evacuation"));
-            return Ok(Some(Ended::NoEvacuation));
+            return self.start_pending_removal(&status);
         };
         self.record.copied_bytes = removal.copied;
         self.record.total_bytes = removal.to_copy;
@@ -533,16 +532,40 @@ impl<'a> Watcher<'a> {
         Ok(())
     }
 
-    /// Immutable origin: once the copy is done, the snapshot goes and its store is released
-    /// ([`crate::origin::release`]).
-    fn release_snapshot(&mut self) -> Result<()> {
-        self.record.cow = None;
-        let disks = crate::discover::inventory(
+    /// No removal: if zevac's disks are in the pool with the origin (the initrd stopped short of
+    /// `zpool remove`), starts it and goes on watching; else there is nothing to watch.
+    fn start_pending_removal(&mut self, status: &PoolStatus) -> Result<Option<Ended>> {
+        let pool = &self.config.pool;
+        let disks = self.disks()?;
+        let Some(vdev) = crate::origin::pending_removal(self.config, &disks, status) else {
+            self.publish(&format!("{pool}: no evacuation"));
+            return Ok(Some(Ended::NoEvacuation));
+        };
+        tracing::info!(
+            "the local disks are in {pool} and the removal of {vdev} has not started: starting it"
+        );
+        self.zpool
+            .remove(pool, &vdev)
+            .with_context(|| format!("starting the removal of {vdev}"))?;
+        self.publish(&format!("{pool}: started the removal of {vdev}"));
+        Ok(None)
+    }
+
+    /// The machine's disks, classified (read when needed: the copy's end, a removal to start).
+    fn disks(&self) -> Result<Vec<crate::discover::BlockDevice>> {
+        crate::discover::inventory(
             self.exec,
             &self.paths.sys,
             &self.paths.by_id,
             &crate::discover::classify::Rules::from(self.config),
-        )?;
+        )
+    }
+
+    /// Immutable origin: once the copy is done, the snapshot goes and its store is released
+    /// ([`crate::origin::release`]).
+    fn release_snapshot(&mut self) -> Result<()> {
+        self.record.cow = None;
+        let disks = self.disks()?;
         if crate::origin::release(self.exec, &disks)?.is_some() {
             self.record.snapshot_released_at = Some(now_epoch());
         }

@@ -7,7 +7,7 @@ pub mod props;
 pub mod status;
 pub mod text;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::exec::{Cmd, Executor};
 pub use props::PoolProps;
@@ -158,6 +158,24 @@ impl<'a> Zpool<'a> {
         out.trim()
             .parse()
             .with_context(|| format!("`zpool get ashift {pool} {vdev}` printed {out:?}"))
+    }
+
+    /// Whether top-level vdev `vdev` takes new blocks: its `allocating` property (2.2+).
+    pub fn vdev_allocating(&self, pool: &str, vdev: &str) -> Result<bool> {
+        let out = self.stdout(zpool(&[
+            "get",
+            "-Hp",
+            "-o",
+            "value",
+            "allocating",
+            pool,
+            vdev,
+        ]))?;
+        match out.trim() {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            other => bail!("`zpool get allocating {pool} {vdev}` printed {other:?}"),
+        }
     }
 
     /// The last scrub's state, from the `scan:` line of `zpool status` (2.1 and 2.3 alike).

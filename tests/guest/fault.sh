@@ -5,7 +5,7 @@
 # renders it (`-d` boot.zfs.devNodes: IMPORT_DIR), unless the pool is imported already
 # (`poolImported`). NixOS's initrd has no
 # by-id links for device-mapper devices: they are removed first. Then the root's mounts and
-# WRITE_MIB MiB of writes, synced, and the pool's health.
+# WRITE_MIB MiB of writes, synced, and the pool's health; then, with THEN_WATCH, `zevac watch`.
 if [ -n "$KILL_AFTER" ]; then
 	zevac apply > /tmp/apply.out 2>&1 &
 	pid=$!
@@ -32,10 +32,10 @@ else
 fi
 must zstatus_imported zpool status -P "$POOL"
 mount_pool "$POOL" /mnt || die "cannot mount the root"
-# 64 MiB of random data written WRITE_MIB/64 times: incompressible, so each MiB is allocated,
+# 16 MiB of random data written WRITE_MIB/16 times: incompressible, so each MiB is allocated,
 # and quicker than reading urandom for all of it under emulation.
-must chunk dd if=/dev/urandom of=/tmp/chunk bs=1M count=64
-must write sh -c "for i in \$(seq $((WRITE_MIB / 64))); do cat /tmp/chunk || exit 1; done > /mnt/var/fault-writes && sync"
+must chunk dd if=/dev/urandom of=/tmp/chunk bs=1M count=16
+must write sh -c "for i in \$(seq $((WRITE_MIB / 16))); do cat /tmp/chunk || exit 1; done > /mnt/var/fault-writes && sync"
 [ "$(stat -c %s /mnt/var/fault-writes)" -eq $((WRITE_MIB * 1048576)) ] || die "the writes are short"
 must sync_pool zpool sync "$POOL"
 run dm_status dmsetup status
@@ -43,5 +43,11 @@ run allocating zpool get -H -o value allocating "$POOL" /dev/mapper/zevac-origin
 must zstatus_written zpool status -P "$POOL"
 run health zpool list -H -o health "$POOL"
 run status_end zevac status --json
+# The boot's watcher, where asked: it starts a removal the initrd did not start, and sees it
+# through.
+if [ -n "$THEN_WATCH" ]; then
+	run watch zevac watch
+	run status_watched zevac status --json
+fi
 umount_pool /mnt || die "cannot unmount"
 must export zpool export "$POOL"

@@ -109,6 +109,8 @@ struct Fault {
     import_dir: &'static str,
     /// `watch.starts_copy`, as the NixOS module renders it: the copy waits for the watcher.
     starts_copy: bool,
+    /// Then the boot's `zevac watch`, to its end.
+    then_watch: bool,
 }
 
 const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
@@ -119,6 +121,7 @@ const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
         zevac_imports: Some(ebs_kept),
         import_dir: "/dev/disk/by-id",
         starts_copy: false,
+        then_watch: false,
     }
 }
 
@@ -154,7 +157,10 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
             ..fault("import", false)
         },
         fault("add", true),
-        fault("add,guard", true),
+        Fault {
+            then_watch: true,
+            ..fault("add,guard", true)
+        },
         Fault {
             starts_copy: true,
             ..fault("hold", true)
@@ -198,9 +204,11 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
             String::new()
         };
         let script = format!(
-            "POOL=rpool\nWRITE_MIB=512\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n{}",
+            "POOL=rpool\nWRITE_MIB=512\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n\
+             THEN_WATCH={}\n{}",
             case.fail_after,
             case.import_dir,
+            if case.then_watch { "1" } else { "" },
             include_str!("../guest/fault.sh")
         );
         let config = case.starts_copy.then_some("[watch]\nstarts_copy = true\n");
@@ -250,6 +258,9 @@ fn check_fault(
         );
         let allocating = ev.cmd("allocating").unwrap().stdout;
         assert_eq!(allocating.trim(), "off", "{name}: {allocating}");
+    }
+    if case.then_watch {
+        a_removal_not_started_is_shown_and_the_watcher_starts_it(ev, name);
     }
     if case.rebooted {
         // The copy (32 MiB/s now) was under way: an import that carried it on inside itself
@@ -303,6 +314,28 @@ fn check_fault(
         if by_zevac { "zevac" } else { "nixpkgs' import" },
         if unchanged { "unchanged" } else { "written" }
     )
+}
+
+/// The fall-back stopped allocations on the snapshot vdev instead of starting its removal:
+/// `zevac status` shows the state and what starts it; the boot's `zevac watch` starts the
+/// removal and sees the copy through to verified.
+fn a_removal_not_started_is_shown_and_the_watcher_starts_it(
+    ev: &zevac_bench::events::Events,
+    name: &str,
+) {
+    let end = json_of(ev, "status_end");
+    assert_eq!(end["state"], "added", "{name}: {end}");
+    assert_eq!(end["origin"], "/dev/mapper/zevac-origin", "{name}: {end}");
+    assert_eq!(end["origin_allocating"], false, "{name}: {end}");
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{name}: {}{}", watch.stdout, watch.stderr);
+    assert!(
+        watch.stderr.contains("has not started: starting it"),
+        "{name}: {}",
+        watch.stderr
+    );
+    let watched = json_of(ev, "status_watched");
+    assert_eq!(watched["state"], "verified", "{name}: {watched}");
 }
 
 /// The fall-back's `zpool remove` (`apply`'s own `recover`) ran with the profile's `[apply]`
