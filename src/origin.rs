@@ -169,7 +169,7 @@ impl GiveBack {
             }
             Self::Kept { guarded: true } => {
                 "the local disks are in the pool: the snapshot stays, takes no new blocks, and \
-                 zevac apply carries on from here"
+                 zevac watch or the next zevac apply carries on from here"
             }
             Self::Kept { guarded: false } => {
                 "the local disks are in the pool: the snapshot stays, but zevac could not stop \
