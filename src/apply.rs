@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::discover::{self, classify::Rules, BlockDevice, Role};
+use crate::discover::{self, BlockDevice, Role};
 use crate::exec::Executor;
 use crate::inspect::{self, PoolState};
 use crate::origin::{self, Access, Origin};
@@ -97,8 +97,7 @@ pub fn survey(
 }
 
 fn discover(exec: &dyn Executor, config: &Config, paths: &Paths) -> Result<Vec<BlockDevice>> {
-    discover::inventory(exec, &paths.sys, &paths.by_id, &Rules::from(config))
-        .context("discovering the disks")
+    discover::machine(exec, paths, config).context("discovering the disks")
 }
 
 /// [`survey`] over disks already discovered (an import or export does not change them); with

@@ -363,12 +363,7 @@ fn run(cli: Cli) -> Result<u8> {
 /// `zevac devices`.
 fn devices(exec: &RealExecutor, paths: &Paths, config: Option<PathBuf>, json: bool) -> Result<u8> {
     let config = apply::load_config(config.as_deref())?;
-    let disks = zevac::discover::inventory(
-        exec,
-        &paths.sys,
-        &paths.by_id,
-        &zevac::discover::classify::Rules::from(&config),
-    )?;
+    let disks = zevac::discover::machine(exec, paths, &config)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&disks)?);
     } else {
@@ -505,14 +500,9 @@ fn status_cmd(
     let dmsetup = zevac::devmapper::Dmsetup::new(exec);
     // Read only when the pool has no removal; without the disks, no origin is known.
     let pending_removal = |status: &zevac::zfs::PoolStatus| {
-        let disks = zevac::discover::inventory(
-            exec,
-            &paths.sys,
-            &paths.by_id,
-            &zevac::discover::classify::Rules::from(&config),
-        )
-        .map_err(|e| tracing::warn!("cannot read the disks: {e:#}"))
-        .ok()?;
+        let disks = zevac::discover::machine(exec, paths, &config)
+            .map_err(|e| tracing::warn!("cannot read the disks: {e:#}"))
+            .ok()?;
         zevac::origin::pending_removal(&config, &disks, status)
     };
     let sources = status::Sources {

@@ -92,6 +92,21 @@ pub fn probe(
     }
 }
 
+/// [`inventory`] where `paths` says, classified by `config`'s rules: what every command that
+/// looks at the machine reads.
+pub fn machine(
+    exec: &dyn Executor,
+    paths: &crate::paths::Paths,
+    config: &crate::config::Config,
+) -> Result<Vec<BlockDevice>> {
+    inventory(
+        exec,
+        &paths.sys,
+        &paths.by_id,
+        &classify::Rules::from(config),
+    )
+}
+
 /// Everything on this machine: sysfs under `sys`, links under `dev_by_id`, classified by `rules`.
 pub fn inventory(
     exec: &dyn Executor,

@@ -536,7 +536,7 @@ impl<'a> Watcher<'a> {
     /// `zpool remove`), starts it and goes on watching; else there is nothing to watch.
     fn start_pending_removal(&mut self, status: &PoolStatus) -> Result<Option<Ended>> {
         let pool = &self.config.pool;
-        let disks = self.disks()?;
+        let disks = crate::discover::machine(self.exec, self.paths, self.config)?;
         let Some(vdev) = crate::origin::pending_removal(self.config, &disks, status) else {
             self.publish(&format!("{pool}: no evacuation"));
             return Ok(Some(Ended::NoEvacuation));
@@ -551,21 +551,11 @@ impl<'a> Watcher<'a> {
         Ok(None)
     }
 
-    /// The machine's disks, classified (read when needed: the copy's end, a removal to start).
-    fn disks(&self) -> Result<Vec<crate::discover::BlockDevice>> {
-        crate::discover::inventory(
-            self.exec,
-            &self.paths.sys,
-            &self.paths.by_id,
-            &crate::discover::classify::Rules::from(self.config),
-        )
-    }
-
     /// Immutable origin: once the copy is done, the snapshot goes and its store is released
     /// ([`crate::origin::release`]).
     fn release_snapshot(&mut self) -> Result<()> {
         self.record.cow = None;
-        let disks = self.disks()?;
+        let disks = crate::discover::machine(self.exec, self.paths, self.config)?;
         if crate::origin::release(self.exec, &disks)?.is_some() {
             self.record.snapshot_released_at = Some(now_epoch());
         }
