@@ -179,9 +179,9 @@ fn decompressed(mod_root: &Path, rel: &str) -> Result<PathBuf> {
 }
 
 /// The guest's copy of one of OpenZFS' modules, without ftrace's records of its functions
-/// (`__mcount_loc`). Loading a module, the kernel checks each record against the module's
-/// symbols (ftrace's test for weak functions, `test_for_valid_rec`), a linear search per
-/// record: for zfs.ko under emulation that took most of the boot (`bench/RESULTS.md`). The code
+/// (`__mcount_loc`). Loading a module, ftrace checks that each record is at the start of a
+/// function by looking its address up with `kallsyms_lookup`, a linear search of the module's
+/// symbols per record: for zfs.ko under emulation that took most of the boot (`bench/RESULTS.md`). The code
 /// is the same; only ftrace cannot trace it, and each function keeps its call to the kernel's
 /// empty `__fentry__`, which ftrace would have turned into a no-op. Made once, beside the build.
 fn without_ftrace_records(dir: &Path, name: &str) -> Result<PathBuf> {
