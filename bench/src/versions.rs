@@ -252,6 +252,8 @@ pub const HOST_PACKAGES: &[&str] = &[
     "qemu-system-x86",
     "dwarves",
     "build-essential",
+    // objcopy, for the guest's copy of the OpenZFS modules (build-essential brings it too).
+    "binutils",
     "xz-utils",
     "kmod",
     "libtirpc3",
