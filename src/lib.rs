@@ -19,6 +19,7 @@ pub mod partition;
 pub mod paths;
 pub mod plan;
 pub mod profile;
+pub mod progress;
 pub mod records;
 pub mod runfile;
 pub mod status;

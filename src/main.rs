@@ -98,10 +98,12 @@ enum Cmd {
         pool: Option<String>,
         #[arg(long)]
         config: Option<PathBuf>,
-        /// A stable JSON object (documented in docs/usage.md).
-        #[arg(long, conflicts_with = "watch")]
+        /// A stable JSON object (documented in docs/usage.md); with --watch, one per line, a
+        /// line a second.
+        #[arg(long)]
         json: bool,
-        /// Follow the copy live until it ends (a bar on a terminal, a line per change on a pipe).
+        /// Follow the copy live until it ends, once a second (a bar on a terminal, a line per
+        /// change on a pipe).
         #[arg(long)]
         watch: bool,
     },
@@ -505,7 +507,12 @@ fn status_cmd(
             .ok()?;
         zevac::origin::pending_removal(&config, &disks, status)
     };
+    let snapshot_origin = std::cell::RefCell::new(None);
+    let origin_read = |path: &str| {
+        zevac::origin::read_counter(exec, &paths.sys, path, &mut snapshot_origin.borrow_mut())
+    };
     let sources = status::Sources {
+        origin_read: &origin_read,
         zpool: &zpool,
         dmsetup: &dmsetup,
         origin_mode: config.origin.mode,
@@ -514,7 +521,8 @@ fn status_cmd(
         params: &paths.params,
     };
     if watch {
-        let last = status::watch(&sources, &pool, std::time::Duration::from_secs(1))?;
+        let view = status::View::for_stdout(json);
+        let last = status::watch(&sources, &pool, std::time::Duration::from_secs(1), view)?;
         return Ok(match last.map(|r| r.state) {
             Some(status::CopyState::Failed | status::CopyState::Canceled) => exit::FAILED,
             _ => exit::OK,

@@ -67,6 +67,10 @@ pub struct WatchRecord {
     /// Smoothed; `None` while estimating.
     pub rate_bytes_per_second: Option<f64>,
     pub eta_seconds: Option<f64>,
+    /// The copy's progress between ZFS's txg updates, from the origin's read counter (`None`
+    /// where there is none): a one-shot `zevac status` continues it.
+    #[serde(default)]
+    pub progress: Option<crate::progress::Progress>,
     /// Whether the cap controller has the copy paused right now.
     pub paused_by_cap: bool,
     /// Seconds ZFS's copied counter has stood still without a pause by zevac, once over a minute.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::OriginMode;
 use crate::devmapper::{CowUsage, Dmsetup};
 use crate::profile::{Cap, Phase};
+use crate::progress::{EstimateSource, Progress};
 use crate::runfile::PoolRecord;
 use crate::tunables::Tunables;
 use crate::watch::rate::RateEstimator;
@@ -26,9 +27,22 @@ pub struct StatusReport {
     pub pool: String,
     pub state: CopyState,
     pub phase: Option<Phase>,
+    /// ZFS's own counter: it moves only when a txg syncs.
     pub copied_bytes: u64,
     pub total_bytes: u64,
     pub percent: f64,
+    /// The progress between ZFS's updates: `copied_bytes` moved on by the origin's reads since,
+    /// never behind ZFS's counter, never backwards, and at most one txg's worth ahead
+    /// ([`crate::progress`]); ZFS's counter itself where there is no estimate.
+    #[serde(default)]
+    pub estimated_bytes: u64,
+    #[serde(default)]
+    pub estimated_percent: f64,
+    #[serde(default)]
+    pub estimate_source: EstimateSource,
+    /// While evacuating: the origin disk's read counter, as this report read it.
+    #[serde(default)]
+    pub origin_read_bytes: Option<u64>,
     /// Smoothed; `null` while estimating.
     pub rate_bytes_per_second: Option<f64>,
     pub eta_seconds: Option<f64>,
@@ -166,6 +180,10 @@ impl StatusReport {
             copied_bytes: copied,
             total_bytes: total,
             percent: removal.map_or(0.0, |r| (r.percent() * 100.0).round() / 100.0),
+            estimated_bytes: copied,
+            estimated_percent: removal.map_or(0.0, |r| (r.percent() * 100.0).round() / 100.0),
+            estimate_source: EstimateSource::Zfs,
+            origin_read_bytes: None,
             rate_bytes_per_second: rate.filter(|_| evacuating),
             eta_seconds: eta,
             started_at,
@@ -199,6 +217,25 @@ impl StatusReport {
         self.state = CopyState::Added;
         self.origin = Some(origin);
         self.origin_allocating = allocating;
+    }
+
+    /// The estimate `bytes` (from `source`), within ZFS's counter and the bytes to copy.
+    fn estimated(&mut self, bytes: u64, source: EstimateSource) {
+        self.estimated_bytes = bytes.max(self.copied_bytes).min(self.total_bytes);
+        self.estimated_percent = match self.total_bytes {
+            0 => 0.0,
+            t => (self.estimated_bytes as f64 * 10000.0 / t as f64).round() / 100.0,
+        };
+        self.estimate_source = source;
+    }
+
+    /// While evacuating: the origin's counter read now, and the estimate a running watcher's
+    /// `progress` gives with it.
+    fn origin_read(&mut self, read: Option<u64>, watcher: Option<&Progress>) {
+        self.origin_read_bytes = read;
+        if let (Some(read), Some(p), true) = (read, watcher, self.watcher_running) {
+            self.estimated(p.at(read), EstimateSource::OriginReads);
+        }
     }
 
     /// The errors of the finished scrub that verified the copy.
@@ -241,7 +278,7 @@ impl StatusReport {
             ),
             CopyState::Evacuating => crate::watch::progress_line(
                 &self.pool,
-                self.copied_bytes,
+                self.estimated_bytes.max(self.copied_bytes),
                 self.total_bytes,
                 self.rate_bytes_per_second,
                 self.eta_seconds,
@@ -380,6 +417,8 @@ pub struct Sources<'a> {
     /// The origin vdev whose removal has not started though zevac's disks are in the pool
     /// ([`crate::origin::pending_removal`]; asked only when the pool has no removal).
     pub pending_removal: &'a dyn Fn(&PoolStatus) -> Option<String>,
+    /// Bytes read so far from the disk under an origin vdev ([`crate::origin::read_counter`]).
+    pub origin_read: &'a dyn Fn(&str) -> Option<u64>,
     pub run_dir: &'a Path,
     pub params: &'a Path,
 }
@@ -404,6 +443,11 @@ pub fn report(src: &Sources, pool: &str) -> Result<Option<StatusReport>> {
         && tunables.holds_the_copy(record.as_ref())?;
     report.origin_mode = src.origin_mode;
     report.cow = src.dmsetup.snapshot_usage()?;
+    if report.state == CopyState::Evacuating {
+        let read = report.origin.as_deref().and_then(src.origin_read);
+        let progress = watch.as_ref().and_then(|w| w.progress.as_ref());
+        report.origin_read(read, progress);
+    }
     if report.state == CopyState::None {
         if let Some(path) = (src.pending_removal)(&status) {
             let allocating = version
@@ -416,54 +460,133 @@ pub fn report(src: &Sources, pool: &str) -> Result<Option<StatusReport>> {
     Ok(Some(report))
 }
 
-/// `--watch`: follows the evacuation until it ends; a bar on a terminal, one line per change on
-/// a pipe. Returns the last report.
-pub fn watch(src: &Sources, pool: &str, every: Duration) -> Result<Option<StatusReport>> {
-    let tty = std::io::stdout().is_terminal();
-    let bar = tty.then(|| {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{msg}\n[{bar:40}] {percent:>3}%  {elapsed}")
-                .expect("a valid template")
-                .progress_chars("=> "),
+/// How `--watch` shows the copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// indicatif's bar, redrawn in place (a terminal).
+    Bar,
+    /// One line per change (a pipe).
+    Lines,
+    /// The JSON report, one line per sample.
+    Json,
+}
+
+impl View {
+    /// `Json` if asked for, else a bar on a terminal and lines on a pipe.
+    pub fn for_stdout(json: bool) -> Self {
+        match (json, std::io::stdout().is_terminal()) {
+            (true, _) => Self::Json,
+            (false, true) => Self::Bar,
+            (false, false) => Self::Lines,
+        }
+    }
+}
+
+/// `--watch`'s own smoothing of a series of reports: the estimate (its own anchor, never
+/// behind what it showed before nor behind a running watcher's), and the rate and ETA from that
+/// same estimate.
+struct Follow {
+    started: Instant,
+    progress: Option<Progress>,
+    shown: u64,
+    estimator: RateEstimator,
+}
+
+impl Follow {
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            progress: None,
+            shown: 0,
+            estimator: RateEstimator::new(),
+        }
+    }
+
+    fn sample(&mut self, r: &mut StatusReport) {
+        let (Some(read), CopyState::Evacuating) = (r.origin_read_bytes, r.state) else {
+            self.progress = None;
+            self.shown = r.estimated_bytes;
+            return;
+        };
+        if self.progress.is_some_and(|p| p.to_copy != r.total_bytes) {
+            self.shown = 0;
+        }
+        let held = r.paused_by_cap || r.waiting_for_watcher;
+        let own = crate::progress::observe(
+            &mut self.progress,
+            r.copied_bytes,
+            r.total_bytes,
+            read,
+            held,
         );
-        b
-    });
-    let started = Instant::now();
-    let mut estimator = RateEstimator::new();
+        self.shown = self.shown.max(own).max(r.estimated_bytes);
+        r.estimated(self.shown, EstimateSource::OriginReads);
+        let t = self.started.elapsed().as_secs_f64();
+        self.estimator.push(t, r.estimated_bytes);
+        if held {
+            self.estimator.paused(t);
+        }
+        let estimate = self.estimator.estimate(t, r.estimated_bytes, r.total_bytes);
+        // Until this loop's own rate, the watcher's (or the average since the start) stands.
+        if estimate.rate.is_some() || estimate.stalled.is_some() {
+            (r.rate_bytes_per_second, r.eta_seconds) = (estimate.rate, estimate.eta);
+            r.stalled_seconds = estimate.stalled;
+        }
+    }
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(0);
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{msg}\n[{bar:40}] {percent:>3}%  {elapsed}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    b
+}
+
+/// `--watch`: follows the evacuation until it ends, shown as `view` says, a sample every
+/// `every`. Returns the last report.
+pub fn watch(
+    src: &Sources,
+    pool: &str,
+    every: Duration,
+    view: View,
+) -> Result<Option<StatusReport>> {
+    let bar = (view == View::Bar).then(progress_bar);
+    let mut follow = Follow::new();
     let mut last_line = String::new();
     loop {
         let Some(mut r) = report(src, pool)? else {
-            println!("pool {pool} is not imported");
+            match view {
+                View::Json => println!(
+                    "{}",
+                    serde_json::json!({"pool": pool, "state": "not-imported"})
+                ),
+                _ => println!("pool {pool} is not imported"),
+            }
             return Ok(None);
         };
-        // No watcher to smooth the rate: do it here, from this loop's own samples.
-        if r.state == CopyState::Evacuating && !r.watcher_running {
-            let t = started.elapsed().as_secs_f64();
-            estimator.push(t, r.copied_bytes);
-            let estimate = estimator.estimate(t, r.copied_bytes, r.total_bytes);
-            // Until this loop's own rate, the report's average since the start stands.
-            if estimate.rate.is_some() || estimate.stalled.is_some() {
-                (r.rate_bytes_per_second, r.eta_seconds) = (estimate.rate, estimate.eta);
-            }
-            r.stalled_seconds = estimate.stalled;
-        }
+        follow.sample(&mut r);
         let line = r.line();
-        match &bar {
-            Some(b) => {
+        match (&bar, view) {
+            (Some(b), _) => {
                 b.set_length(r.total_bytes.max(1));
-                b.set_position(r.copied_bytes);
+                b.set_position(r.estimated_bytes);
                 b.set_message(line.clone());
             }
-            None if line != last_line => println!("{line}"),
-            None => {}
+            (None, View::Json) => println!("{}", serde_json::to_string(&r)?),
+            (None, _) if line != last_line => println!("{line}"),
+            (None, _) => {}
         }
         last_line = line;
         if r.is_final() {
             if let Some(b) = &bar {
                 b.finish_and_clear();
             }
-            println!("{}", r.human());
+            if view != View::Json {
+                println!("{}", r.human());
+            }
             return Ok(Some(r));
         }
         std::thread::sleep(every);

@@ -167,6 +167,7 @@ pub fn watch_record(state: WatchState) -> WatchRecord {
         total_bytes: 0,
         rate_bytes_per_second: Some(f64::from(31 << 20)),
         eta_seconds: None,
+        progress: None,
         paused_by_cap: false,
         stalled_seconds: None,
         cow: None,

@@ -1,5 +1,5 @@
 # The demo: zevac apply as in the initrd, zevac watch as the stage-2 service, and
-# zevac status --watch streamed to the host line by line (a pipe: one line per change).
+# zevac status --watch --json streamed to the host, a report a second (the host draws the bar).
 mark demo_start
 run apply zevac apply
 # What the boot does next, in the initrd: mount the root file systems. With
@@ -7,7 +7,7 @@ run apply zevac apply
 must mount_root mount_pool rpool /mnt
 zevac watch > /tmp/watch.out 2>&1 &
 WATCH=$!
-zevac status --watch 2>&1 | while IFS= read -r line; do ev progress line="$line"; done
+zevac status --watch --json 2>&1 | while IFS= read -r line; do ev progress json="$line"; done
 wait $WATCH
 echo $? > /tmp/watch.rc
 run watch sh -c 'cat /tmp/watch.out; exit $(cat /tmp/watch.rc)'

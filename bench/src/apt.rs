@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use crate::cache;
 use crate::cmd;
 use crate::resolve::{self, Offers};
+use crate::step::Step;
 use crate::versions::{PairSeries, Pin, APT_SOURCES, HOST_BACKPORTS_PACKAGES, HOST_PACKAGES};
 
 const SOURCES_FILE: &str = "/etc/apt/sources.list.d/zevac-lab.sources";
@@ -69,7 +70,10 @@ pub fn ensure_host() -> Result<()> {
     }
     apt_update()?;
     if !missing.is_empty() {
-        tracing::info!(?missing, "installing host packages");
+        let step = Step::start(
+            "install host packages",
+            format!("installing {}", missing.join(" ")),
+        );
         let (backports, main): (Vec<&str>, Vec<&str>) = missing
             .iter()
             .partition(|p| HOST_BACKPORTS_PACKAGES.contains(p));
@@ -94,6 +98,7 @@ pub fn ensure_host() -> Result<()> {
                     .args(&backports),
             )?;
         }
+        step.done();
     }
     Ok(())
 }
@@ -112,13 +117,17 @@ pub fn ensure_installed(packages: &[&str]) -> Result<()> {
     if !nix::unistd::geteuid().is_root() {
         bail!("packages {missing:?} are missing and installing them needs root");
     }
+    let step = Step::start(
+        "install packages",
+        format!("installing {}", missing.join(" ")),
+    );
     apt_update()?;
-    tracing::info!(?missing, "installing host packages");
     cmd::run(
         apt_get()
             .args(["install", "-y", "-q", "--no-install-recommends"])
             .args(&missing),
     )?;
+    step.done();
     Ok(())
 }
 
@@ -158,6 +167,7 @@ pub fn deb(pin: &Pin) -> Result<PathBuf> {
     if let Some(found) = find_deb(&dir)? {
         return Ok(found);
     }
+    let step = Step::start("download a package", format!("downloading {pin}"));
     let attempt = || {
         cmd::run(
             apt_get()
@@ -176,6 +186,7 @@ pub fn deb(pin: &Pin) -> Result<PathBuf> {
             );
         }
     }
+    step.done();
     find_deb(&dir)?
         .with_context(|| format!("apt-get download {pin} left no .deb in {}", dir.display()))
 }

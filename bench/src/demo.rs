@@ -1,14 +1,19 @@
 //! `zevac-bench demo`, the main job for a newcomer: the golden image boots from a throttled EBS
 //! with instance stores, `zevac apply` runs in the initrd and `zevac watch` after it, and the
-//! guest's `zevac status --watch` is shown live here until the copy is verified.
+//! guest's `zevac status --watch` is shown live here until the copy is verified: a bar on a
+//! terminal, lines on a pipe.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::io::IsTerminal;
+
 use anyhow::{bail, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use zevac::config::{CapSetting, Config};
+use zevac::status::StatusReport;
 
 use crate::apply_log::{self, Part};
 use crate::cell::Workload;
@@ -96,10 +101,12 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
             .unwrap_or_default()
     );
     let mut vm = lab.boot(&run, &spec)?;
+    let view = std::cell::RefCell::new(View::new());
     vm.wait_for("the demo to finish", Duration::from_secs(1800), |e| {
-        show(e);
+        view.borrow_mut().show(e);
         e.event == "mark" && e.name() == Some("demo_done")
     })?;
+    view.borrow().finish();
     let outcome = vm.wait_exit()?.ok()?;
     let summary = summarize(lab, opts, &outcome.events, ebs)?;
     println!("run directory: {}", run.dir.display());
@@ -111,29 +118,90 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     Ok(summary)
 }
 
-/// Prints a guest event as it arrives: the progress lines, and apply's steps and where its time
-/// went.
-fn show(e: &crate::Event) {
-    match (e.event.as_str(), e.name()) {
-        ("progress", _) => println!("  guest | {}", e.field("line").unwrap_or("")),
-        ("cmd", Some("apply")) => {
-            if let Some(c) = e.as_cmd() {
-                println!(
-                    "  guest | zevac apply: exit {} after {:.2} s",
-                    c.rc,
-                    c.seconds()
-                );
-                for l in c.stdout.lines() {
-                    println!("  guest |   {l}");
-                }
-                let commands = apply_log::commands(&c.stderr);
-                println!(
-                    "  guest |   where: {}",
-                    apply_log::line(&commands, c.seconds())
-                );
-            }
+/// The guest's events as they arrive: `zevac apply`'s result and where its time went, then the
+/// copy's progress (`zevac status --watch --json`, a report a second) as a bar when stdout is a
+/// terminal, else a line per change.
+struct View {
+    bar: Option<ProgressBar>,
+    last: String,
+}
+
+impl View {
+    fn new() -> Self {
+        let bar = std::io::stdout().is_terminal().then(|| {
+            let b = ProgressBar::hidden();
+            b.set_style(
+                ProgressStyle::with_template(
+                    "  guest | {msg}\n  guest | [{bar:50}] {percent:>3}%  {elapsed}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            b
+        });
+        Self {
+            bar,
+            last: String::new(),
         }
-        _ => {}
+    }
+
+    fn say(&self, line: String) {
+        match &self.bar {
+            Some(b) if !b.is_hidden() => b.println(line),
+            _ => println!("{line}"),
+        }
+    }
+
+    fn show(&mut self, e: &crate::Event) {
+        match (e.event.as_str(), e.name()) {
+            ("progress", _) => self.progress(e.field("json").unwrap_or("")),
+            ("cmd", Some("apply")) => {
+                if let Some(c) = e.as_cmd() {
+                    self.say(format!(
+                        "  guest | zevac apply: exit {} after {:.2} s",
+                        c.rc,
+                        c.seconds()
+                    ));
+                    for l in c.stdout.lines() {
+                        self.say(format!("  guest |   {l}"));
+                    }
+                    let commands = apply_log::commands(&c.stderr);
+                    self.say(format!(
+                        "  guest |   where: {}",
+                        apply_log::line(&commands, c.seconds())
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One report: the bar follows its estimate, the message its phase, rate and ETA.
+    fn progress(&mut self, json: &str) {
+        let Ok(r) = serde_json::from_str::<StatusReport>(json) else {
+            return self.say(format!("  guest | {json}"));
+        };
+        let line = r.line();
+        match &self.bar {
+            Some(b) => {
+                if b.is_hidden() {
+                    b.set_draw_target(indicatif::ProgressDrawTarget::stdout());
+                }
+                b.set_length(r.total_bytes.max(1));
+                b.set_position(r.estimated_bytes.max(r.copied_bytes));
+                b.set_message(line.clone());
+            }
+            None if line != self.last => println!("  guest | {line}"),
+            None => {}
+        }
+        self.last = line;
+    }
+
+    /// Leaves the bar's last state on the screen.
+    fn finish(&self) {
+        if let Some(b) = self.bar.as_ref().filter(|b| !b.is_hidden()) {
+            b.finish();
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::disks::{self, Disk};
+use crate::step::Step;
 use crate::vm::BootSpec;
 use crate::{cache, Lab};
 
@@ -178,7 +179,14 @@ pub fn golden_sized(lab: &Lab, layout: Layout, data_mib: u64, pool_mib: u64) -> 
     if let Some(g) = load(&dir, layout, data_mib)? {
         return Ok(g);
     }
-    tracing::info!(data_mib, pair = %lab.pair, layout = layout.name(), "building the golden image");
+    let step = Step::start(
+        format!("golden image {data_mib} MiB {}", layout.name()),
+        format!(
+            "building the golden image ({data_mib} MiB of data, layout {}, OpenZFS {}; once)",
+            layout.name(),
+            lab.pair
+        ),
+    );
     let run = lab.new_run(&format!("golden-{data_mib}mib-{}", layout.name()))?;
     let disks = blank_images(&run, layout, pool_mib)?;
     let images: Vec<PathBuf> = disks.iter().map(|d| d.image.clone()).collect();
@@ -215,6 +223,7 @@ pub fn golden_sized(lab: &Lab, layout: Layout, data_mib: u64, pool_mib: u64) -> 
     }
     std::fs::rename(&staging, &dir)?;
     run.remove_images()?;
+    step.done();
     load(&dir, layout, data_mib)?.context("the golden image vanished after it was built")
 }
 

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+use crate::step::Step;
 use crate::versions::PairPins;
 use crate::{apt, cache, cmd};
 
@@ -209,15 +210,18 @@ fn build_zfs_modules(pins: &PairPins) -> Result<PathBuf> {
     if out_dir.join("modules.dep").exists() {
         return Ok(out_dir);
     }
-    tracing::info!(
-        kernel = pins.kernel.release,
-        zfs = pins.zfs_version,
-        "building the OpenZFS kernel modules (a few minutes, once)"
+    let step = Step::start(
+        "build the OpenZFS modules",
+        format!(
+            "building the OpenZFS {} modules for kernel {} (once; kept in the cache)",
+            pins.zfs_version, pins.kernel.release
+        ),
     );
     let tree = BuildTree::unpack(pins)?;
     let make_log = tree.compile()?;
     stage_modules(&tree.work, &out_dir, &make_log)?;
     std::fs::remove_dir_all(&tree.work)?;
+    step.done();
     Ok(out_dir)
 }
 

@@ -27,6 +27,7 @@ pub mod plots;
 pub mod qmp;
 pub mod resolve;
 pub mod selftest;
+pub mod step;
 pub mod sweep;
 pub mod versions;
 pub mod vm;

@@ -78,6 +78,11 @@ pub fn render(r: &WatchRecord) -> String {
         r.copied_bytes as f64,
     );
     g.gauge(
+        "bytes_copied_estimate",
+        "Bytes copied, ZFS's counter moved on by the origin's reads since its last txg.",
+        r.progress.map_or(r.copied_bytes, |p| p.bytes) as f64,
+    );
+    g.gauge(
         "copy_rate_bytes_per_second",
         "Smoothed copy rate (NaN while estimating).",
         r.rate_bytes_per_second.unwrap_or(f64::NAN),

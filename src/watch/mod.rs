@@ -138,6 +138,7 @@ impl<'a> Watcher<'a> {
             total_bytes: 0,
             rate_bytes_per_second: None,
             eta_seconds: None,
+            progress: None,
             paused_by_cap: false,
             stalled_seconds: None,
             watch_started_at: now,
@@ -266,18 +267,26 @@ impl<'a> Watcher<'a> {
         // origin disk count too, which a cap meant to spare EBS should include anyway.
         self.steer(t, origin_read, copied, to_copy)?;
         self.watch_cow()?;
-        self.estimator.push(t, copied);
-        if self.record.paused_by_cap {
+        // Between txgs, the progress moves with the origin's reads (crate::progress).
+        let held = self.record.paused_by_cap;
+        let moving = match origin_read {
+            Some(read) => {
+                crate::progress::observe(&mut self.record.progress, copied, to_copy, read, held)
+            }
+            None => copied,
+        };
+        self.estimator.push(t, moving);
+        if held {
             self.estimator.paused(t);
         }
-        let estimate = self.estimator.estimate(t, copied, to_copy);
+        let estimate = self.estimator.estimate(t, moving, to_copy);
         self.record.rate_bytes_per_second = estimate.rate;
         self.record.eta_seconds = estimate.eta;
         self.stalled(estimate.stalled);
         let r = &self.record;
         let line = progress_line(
             &r.pool,
-            copied,
+            moving,
             to_copy,
             r.rate_bytes_per_second,
             r.eta_seconds,

@@ -72,10 +72,12 @@ fn profiles_apply_and_restore_openzfs_2_1() {
 }
 
 fn watch_verifies(pair: ZfsPair) {
+    // 2.3 at EBS 16 MiB/s, long enough for a series of `zevac status` samples through the copy.
+    let throttle = if pair == ZfsPair::V2_3 { 16 } else { 32 };
     let (run, outcome) = boot_watch_scenario(
         &scene(pair),
         "watch",
-        32,
+        throttle,
         "[tunables]\nprofile = \"fast\"\n",
         include_str!("../guest/watch.sh"),
     );
@@ -217,7 +219,115 @@ fn watch_verifies(pair: ZfsPair) {
         again.stdout
     );
     assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    estimate_keeps_its_promises(&status_samples(ev, "status_samples"));
     run.remove_images().unwrap();
+}
+
+/// A one-shot `zevac status --json` and the guest's uptime when it started.
+struct Sample {
+    t: f64,
+    r: zevac::status::StatusReport,
+}
+
+impl Sample {
+    fn mib(bytes: u64) -> String {
+        format!("{:.1}", bytes as f64 / 1048576.0)
+    }
+}
+
+/// The samples of `sample_status` (a line cut short by the end is left out).
+fn status_samples(ev: &zevac_bench::events::Events, name: &str) -> Vec<Sample> {
+    let out = ev.cmd(name).unwrap().stdout;
+    let samples: Vec<Sample> = out
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(t, json)| {
+            Some(Sample {
+                t: t.parse().ok()?,
+                r: serde_json::from_str(json).ok()?,
+            })
+        })
+        .collect();
+    println!("t (s)  state  ZFS copied  estimate  origin read  (MiB)  source");
+    for s in &samples {
+        println!(
+            "{:.2}  {}  {}  {}  {}  {:?}",
+            s.t,
+            s.r.state.name(),
+            Sample::mib(s.r.copied_bytes),
+            Sample::mib(s.r.estimated_bytes),
+            s.r.origin_read_bytes.map_or("-".into(), Sample::mib),
+            s.r.estimate_source
+        );
+    }
+    samples
+}
+
+/// The estimate between ZFS's txg updates, sampled through a copy: it moves at least once a
+/// second until the bytes are all read, never goes back, is never more than one txg's worth
+/// (ZFS's largest step between samples) ahead of ZFS's next value, and ends at ZFS's count.
+fn estimate_keeps_its_promises(samples: &[Sample]) {
+    use zevac::progress::EstimateSource;
+    use zevac::status::CopyState;
+    let copy: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.r.state == CopyState::Evacuating)
+        .collect();
+    assert!(copy.len() >= 8, "{} samples during the copy", copy.len());
+    let from_reads = copy
+        .iter()
+        .filter(|s| s.r.estimate_source == EstimateSource::OriginReads)
+        .count();
+    assert!(
+        from_reads * 10 >= copy.len() * 8,
+        "{from_reads} of {} from the origin's reads",
+        copy.len()
+    );
+    for w in samples.windows(2) {
+        assert!(
+            w[1].r.estimated_bytes >= w[0].r.estimated_bytes,
+            "went back at {:.2} s",
+            w[1].t
+        );
+    }
+    let step = samples
+        .windows(2)
+        .map(|w| w[1].r.copied_bytes.saturating_sub(w[0].r.copied_bytes))
+        .max()
+        .unwrap();
+    for (i, s) in copy.iter().enumerate() {
+        let later = |f: &dyn Fn(&Sample) -> bool| copy[i..].iter().find(|n| f(n)).copied();
+        if let Some(n) =
+            later(&|n| n.t >= s.t + 1.0).filter(|_| s.r.estimated_bytes < s.r.total_bytes)
+        {
+            assert!(
+                n.r.estimated_bytes > s.r.estimated_bytes,
+                "stood still from {:.2} to {:.2} s",
+                s.t,
+                n.t
+            );
+        }
+        let next = samples
+            .iter()
+            .find(|n| n.t > s.t && n.r.copied_bytes > s.r.copied_bytes);
+        if let Some(n) = next {
+            assert!(
+                s.r.estimated_bytes <= n.r.copied_bytes + step,
+                "at {:.2} s {} MiB, ZFS's next {} MiB, a txg {} MiB",
+                s.t,
+                Sample::mib(s.r.estimated_bytes),
+                Sample::mib(n.r.copied_bytes),
+                Sample::mib(step)
+            );
+        }
+    }
+    let end = samples.last().unwrap();
+    assert_ne!(
+        end.r.state,
+        CopyState::Evacuating,
+        "the samples end after the copy"
+    );
+    assert_eq!(end.r.estimated_bytes, end.r.copied_bytes);
 }
 
 #[test]
