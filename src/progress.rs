@@ -122,6 +122,74 @@ mod tests {
 
     const MIB: u64 = 1 << 20;
 
+    /// `(uptime, ZFS's copied, to copy, origin read)` of the evacuating samples of `zevac status
+    /// --json`, twice a second through a copy at EBS 16 MiB/s (the lab's watch test, 2.3.2).
+    fn recorded() -> Vec<(f64, u64, u64, u64)> {
+        crate::testing::fixture_in("2.3.2", "progress", "status-samples.txt")
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter_map(|(t, json)| {
+                let v: serde_json::Value = serde_json::from_str(json).ok()?;
+                let n = |k: &str| v[k].as_u64();
+                Some((
+                    t.parse().ok()?,
+                    n("copied_bytes")?,
+                    n("total_bytes")?,
+                    n("origin_read_bytes")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Replays `samples` as `--watch` sees them; returns the estimates.
+    fn replay(samples: &[(f64, u64, u64, u64)]) -> Vec<u64> {
+        let mut p = None;
+        samples
+            .iter()
+            .map(|&(_, c, total, read)| observe(&mut p, c, total, read, false))
+            .collect()
+    }
+
+    #[test]
+    fn on_a_recorded_copy_it_moves_every_sample_and_stays_within_a_txg_of_zfs() {
+        let samples = recorded();
+        assert!(samples.len() > 10, "{} samples", samples.len());
+        let est = replay(&samples);
+        let step = samples.windows(2).map(|w| w[1].1 - w[0].1).max().unwrap();
+        for (i, w) in est.windows(2).enumerate() {
+            assert!(w[1] > w[0], "stood still at sample {}: {w:?}", i + 1);
+        }
+        for (i, &(_, c, total, _)) in samples.iter().enumerate() {
+            assert!(est[i] >= c && est[i] <= total);
+            if let Some(next) = samples[i..].iter().map(|s| s.1).find(|&n| n > c) {
+                assert!(
+                    est[i] <= next + step,
+                    "sample {i}: {} > {next} + {step}",
+                    est[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn on_a_recorded_copy_a_burst_of_other_reads_runs_at_most_two_txgs_ahead() {
+        let mut samples = recorded();
+        // 200 MiB read by something else just after ZFS's first step, and kept in the counter.
+        let first_step = samples.iter().position(|s| s.1 > samples[0].1).unwrap();
+        for s in &mut samples[first_step + 1..] {
+            s.3 += 200 * MIB;
+        }
+        let est = replay(&samples);
+        let (_, c, total, _) = samples[first_step + 1];
+        let step = c - samples[first_step - 1].1;
+        assert_eq!(est[first_step + 1], (c + 2 * step).min(total), "{est:?}");
+        assert!(est.windows(2).all(|w| w[1] >= w[0]), "{est:?}");
+        let most = samples.windows(2).map(|w| w[1].1 - w[0].1).max().unwrap();
+        for (e, s) in est.iter().zip(&samples) {
+            assert!(*e <= s.1 + 2 * most, "{e} against ZFS's {}", s.1);
+        }
+    }
+
     #[test]
     fn reads_move_the_estimate_between_txgs_and_the_txg_anchors_it() {
         let mut p = Progress::start(0, 100 * MIB, 1000, false);
