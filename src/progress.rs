@@ -36,8 +36,13 @@ pub struct Progress {
     pub confirmed: u64,
     pub to_copy: u64,
     /// The largest step ZFS's counter has made between two samples: one txg's worth of the copy
-    /// (or a few, if samples are further apart than txgs); `None` before the first step.
+    /// (or a few, if samples are further apart than txgs). `None` until the second step: the
+    /// first is of a txg the copy (or these samples) began in the middle of, and can be tiny
+    /// (1 MiB of a 16 MiB/s copy, in the lab's demo).
     pub txg_step: Option<u64>,
+    /// Steps of ZFS's counter seen.
+    #[serde(default)]
+    pub steps: u32,
     /// Whether the copy was held at the last sample.
     pub held: bool,
 }
@@ -52,6 +57,7 @@ impl Progress {
             confirmed,
             to_copy,
             txg_step: None,
+            steps: 0,
             held,
         }
     }
@@ -88,7 +94,10 @@ impl Progress {
         let now = self.at(origin_read);
         if confirmed > self.confirmed {
             let step = confirmed - self.confirmed;
-            self.txg_step = Some(self.txg_step.map_or(step, |s| s.max(step)));
+            self.steps = self.steps.saturating_add(1);
+            if self.steps >= 2 {
+                self.txg_step = Some(self.txg_step.map_or(step, |s| s.max(step)));
+            }
         }
         self.confirmed = confirmed;
         self.bytes = now.max(confirmed).min(to_copy);
@@ -122,17 +131,16 @@ mod tests {
 
     const MIB: u64 = 1 << 20;
 
-    /// `(uptime, ZFS's copied, to copy, origin read)` of the evacuating samples of `zevac status
-    /// --json`, twice a second through a copy at EBS 16 MiB/s (the lab's watch test, 2.3.2).
-    fn recorded() -> Vec<(f64, u64, u64, u64)> {
-        crate::testing::fixture_in("2.3.2", "progress", "status-samples.txt")
+    /// `(ZFS's copied, to copy, origin read)` of the evacuating reports in a recording, on 2.3.2
+    /// at EBS 16 MiB/s: `zevac status --json` sampled twice a second through a copy (`uptime
+    /// JSON` lines, the lab's watch test), or `zevac status --watch --json` (the demo).
+    fn recorded(name: &str) -> Vec<(u64, u64, u64)> {
+        crate::testing::fixture_in("2.3.2", "progress", name)
             .lines()
-            .filter_map(|l| l.split_once(' '))
-            .filter_map(|(t, json)| {
-                let v: serde_json::Value = serde_json::from_str(json).ok()?;
+            .filter_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(&l[l.find('{')?..]).ok()?;
                 let n = |k: &str| v[k].as_u64();
                 Some((
-                    t.parse().ok()?,
                     n("copied_bytes")?,
                     n("total_bytes")?,
                     n("origin_read_bytes")?,
@@ -141,73 +149,92 @@ mod tests {
             .collect()
     }
 
+    const SAMPLES: &str = "status-samples.txt";
+    /// Its first step of ZFS's counter is 1 MiB, its second 146 MiB.
+    const DEMO: &str = "watch-json-demo.jsonl";
+
     /// Replays `samples` as `--watch` sees them; returns the estimates.
-    fn replay(samples: &[(f64, u64, u64, u64)]) -> Vec<u64> {
+    fn replay(samples: &[(u64, u64, u64)]) -> Vec<u64> {
         let mut p = None;
         samples
             .iter()
-            .map(|&(_, c, total, read)| observe(&mut p, c, total, read, false))
+            .map(|&(c, total, read)| observe(&mut p, c, total, read, false))
             .collect()
     }
 
+    fn largest_step(samples: &[(u64, u64, u64)]) -> u64 {
+        samples.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap()
+    }
+
     #[test]
-    fn on_a_recorded_copy_it_moves_every_sample_and_stays_within_a_txg_of_zfs() {
-        let samples = recorded();
-        assert!(samples.len() > 10, "{} samples", samples.len());
-        let est = replay(&samples);
-        let step = samples.windows(2).map(|w| w[1].1 - w[0].1).max().unwrap();
-        for (i, w) in est.windows(2).enumerate() {
-            assert!(w[1] > w[0], "stood still at sample {}: {w:?}", i + 1);
-        }
-        for (i, &(_, c, total, _)) in samples.iter().enumerate() {
-            assert!(est[i] >= c && est[i] <= total);
-            if let Some(next) = samples[i..].iter().map(|s| s.1).find(|&n| n > c) {
+    fn on_recorded_copies_it_moves_every_sample_and_stays_within_a_txg_of_zfs() {
+        for name in [SAMPLES, DEMO] {
+            let samples = recorded(name);
+            assert!(samples.len() > 10, "{name}: {} samples", samples.len());
+            let est = replay(&samples);
+            let step = largest_step(&samples);
+            for (i, w) in est.windows(2).enumerate() {
                 assert!(
-                    est[i] <= next + step,
-                    "sample {i}: {} > {next} + {step}",
-                    est[i]
+                    w[1] > w[0],
+                    "{name}: stood still at sample {}: {w:?}",
+                    i + 1
                 );
+            }
+            for (i, &(c, total, _)) in samples.iter().enumerate() {
+                assert!(est[i] >= c && est[i] <= total);
+                if let Some(next) = samples[i..].iter().map(|s| s.0).find(|&n| n > c) {
+                    assert!(
+                        est[i] <= next + step,
+                        "{name} {i}: {} > {next} + {step}",
+                        est[i]
+                    );
+                }
             }
         }
     }
 
     #[test]
     fn on_a_recorded_copy_a_burst_of_other_reads_runs_at_most_two_txgs_ahead() {
-        let mut samples = recorded();
-        // 200 MiB read by something else just after ZFS's first step, and kept in the counter.
-        let first_step = samples.iter().position(|s| s.1 > samples[0].1).unwrap();
-        for s in &mut samples[first_step + 1..] {
-            s.3 += 200 * MIB;
+        let mut samples = recorded(SAMPLES);
+        // 200 MiB read by something else just after ZFS's second step, kept in the counter.
+        let steps: Vec<usize> = (1..samples.len())
+            .filter(|&i| samples[i].0 > samples[i - 1].0)
+            .collect();
+        let at = steps[1];
+        for s in &mut samples[at + 1..] {
+            s.2 += 200 * MIB;
         }
         let est = replay(&samples);
-        let (_, c, total, _) = samples[first_step + 1];
-        let step = c - samples[first_step - 1].1;
-        assert_eq!(est[first_step + 1], (c + 2 * step).min(total), "{est:?}");
+        let (c, total, _) = samples[at + 1];
+        let step = c - samples[at - 1].0;
+        assert_eq!(est[at + 1], (c + 2 * step).min(total), "{est:?}");
         assert!(est.windows(2).all(|w| w[1] >= w[0]), "{est:?}");
-        let most = samples.windows(2).map(|w| w[1].1 - w[0].1).max().unwrap();
+        let most = largest_step(&samples);
         for (e, s) in est.iter().zip(&samples) {
-            assert!(*e <= s.1 + 2 * most, "{e} against ZFS's {}", s.1);
+            assert!(*e <= s.0 + 2 * most, "{e} against ZFS's {}", s.0);
         }
     }
 
     #[test]
     fn reads_move_the_estimate_between_txgs_and_the_txg_anchors_it() {
         let mut p = Progress::start(0, 100 * MIB, 1000, false);
-        // Before ZFS's first step, only the total bounds it.
-        assert_eq!(p.observe(0, 100 * MIB, 1000 + 8 * MIB, false), 8 * MIB);
-        // ZFS confirms 10 MiB: the estimate goes to it, and reads move it on from there.
+        // Until ZFS's second step, only the total bounds it: the first is of a partial txg.
+        assert_eq!(p.observe(MIB, 100 * MIB, 1000 + 8 * MIB, false), 8 * MIB);
+        assert_eq!(p.at(1000 + 30 * MIB), 30 * MIB);
+        // ZFS confirms 11 MiB (a step of 10): the estimate never goes back, reads move it on.
         assert_eq!(
-            p.observe(10 * MIB, 100 * MIB, 1000 + 10 * MIB, false),
-            10 * MIB
+            p.observe(11 * MIB, 100 * MIB, 1000 + 10 * MIB, false),
+            11 * MIB
         );
-        assert_eq!(p.at(1000 + 14 * MIB), 14 * MIB);
+        assert_eq!(p.at(1000 + 14 * MIB), 15 * MIB);
         // Two txgs' worth (10 MiB each) ahead of ZFS at most, however much the origin reads.
-        assert_eq!(p.at(1000 + 50 * MIB), 30 * MIB);
+        assert_eq!(p.at(1000 + 50 * MIB), 31 * MIB);
     }
 
     #[test]
     fn it_never_goes_back_when_zfs_confirms_less_than_was_read() {
         let mut p = Progress::start(0, 100 * MIB, 0, false);
+        p.observe(MIB, 100 * MIB, MIB, false);
         p.observe(10 * MIB, 100 * MIB, 10 * MIB, false);
         assert_eq!(p.observe(10 * MIB, 100 * MIB, 18 * MIB, false), 18 * MIB);
         // ZFS confirms 16 MiB: the estimate stays at 18 and goes on from there.
@@ -231,7 +258,7 @@ mod tests {
         p.observe(20 * MIB, 30 * MIB, 25 * MIB, false);
         assert_eq!(p.at(90 * MIB), 30 * MIB, "never past the bytes to copy");
         assert_eq!(p.observe(30 * MIB, 30 * MIB, 31 * MIB, false), 30 * MIB);
-        assert_eq!(p.observe(2 * MIB, 50 * MIB, 40 * MIB, false), 2 * MIB);
-        assert_eq!(p.txg_step, None);
+        let restarted = p.observe(2 * MIB, 50 * MIB, 40 * MIB, false);
+        assert_eq!((restarted, p.txg_step, p.steps), (2 * MIB, None, 0));
     }
 }
