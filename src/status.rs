@@ -360,6 +360,13 @@ impl StatusReport {
             self.total_bytes >> 20,
             self.percent
         )];
+        if self.estimate_source == EstimateSource::OriginReads {
+            out.push(format!(
+                "  about {} MiB ({:.1}%) by the origin's reads since ZFS's last txg",
+                self.estimated_bytes >> 20,
+                self.estimated_percent
+            ));
+        }
         if let Some(f) = self.finished_at {
             out.push(format!(
                 "  finished at {}",
@@ -665,6 +672,41 @@ mod tests {
         assert!(rep.is_final());
         rep.watcher_running = true;
         assert!(!rep.is_final(), "a watcher is about to start it");
+    }
+
+    #[test]
+    fn a_running_watchers_estimate_moves_with_the_origins_reads() {
+        let s = from_json(&fixture("2.3.2", "removing_status_json.stdout"), "rpool").unwrap();
+        let r = s.removal.clone().unwrap();
+        let mut w = record(WatchState::Evacuating);
+        let mut p = None;
+        crate::progress::observe(&mut p, r.copied, r.to_copy, 1 << 30, false);
+        w.progress = p;
+        let now = w.updated_at;
+        let mut rep = StatusReport::build(&s, Some(&w), None, now);
+        assert_eq!(
+            (rep.estimated_bytes, rep.estimate_source),
+            (r.copied, EstimateSource::Zfs)
+        );
+        rep.origin_read(Some((1 << 30) + (8 << 20)), w.progress.as_ref());
+        assert_eq!(rep.estimated_bytes, (r.copied + (8 << 20)).min(r.to_copy));
+        assert_eq!(rep.estimate_source, EstimateSource::OriginReads);
+        assert_eq!(
+            rep.copied_bytes, r.copied,
+            "ZFS's own figure stays as ZFS says it"
+        );
+        assert!(
+            rep.human().contains("by the origin's reads"),
+            "{}",
+            rep.human()
+        );
+        // No watcher: ZFS's counter, whatever the origin read.
+        let mut alone = StatusReport::build(&s, None, None, now);
+        alone.origin_read(Some(1 << 40), w.progress.as_ref());
+        assert_eq!(
+            (alone.estimated_bytes, alone.estimate_source),
+            (r.copied, EstimateSource::Zfs)
+        );
     }
 
     #[test]
