@@ -5,7 +5,8 @@
 # renders it (`-d` boot.zfs.devNodes: IMPORT_DIR), unless the pool is imported already
 # (`poolImported`). NixOS's initrd has no
 # by-id links for device-mapper devices: they are removed first. Then the root's mounts and
-# WRITE_MIB MiB of writes, synced, and the pool's health; then, with THEN_WATCH, `zevac watch`.
+# WRITE_MIB MiB of writes, synced, and the pool's health; then, with BY_HAND, `zpool remove` of
+# the origin by hand, and with THEN_WATCH, `zevac watch`.
 if [ -n "$KILL_AFTER" ]; then
 	zevac apply > /tmp/apply.out 2>&1 &
 	pid=$!
@@ -43,8 +44,13 @@ run allocating zpool get -H -o value allocating "$POOL" /dev/mapper/zevac-origin
 must zstatus_written zpool status -P "$POOL"
 run health zpool list -H -o health "$POOL"
 run status_end zevac status --json
-# The boot's watcher, where asked: it starts a removal the initrd did not start, and sees it
-# through.
+# With BY_HAND, an operator starts the removal the initrd did not start.
+if [ -n "$BY_HAND" ]; then
+	run remove_by_hand zpool remove "$POOL" /dev/mapper/zevac-origin
+	run status_by_hand zevac status --json
+fi
+# The boot's watcher, where asked: it starts a removal the initrd did not start (or follows one
+# started by hand), and sees it through.
 if [ -n "$THEN_WATCH" ]; then
 	run watch zevac watch
 	run status_watched zevac status --json

@@ -111,6 +111,8 @@ struct Fault {
     starts_copy: bool,
     /// Then the boot's `zevac watch`, to its end.
     then_watch: bool,
+    /// Before the watcher, the origin's removal started by hand (`zpool remove`).
+    by_hand: bool,
 }
 
 const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
@@ -122,6 +124,7 @@ const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
         import_dir: "/dev/disk/by-id",
         starts_copy: false,
         then_watch: false,
+        by_hand: false,
     }
 }
 
@@ -162,6 +165,11 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
             ..fault("add,guard", true)
         },
         Fault {
+            then_watch: true,
+            by_hand: true,
+            ..fault("add,guard", true)
+        },
+        Fault {
             starts_copy: true,
             ..fault("hold", true)
         },
@@ -186,6 +194,9 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
         if case.import_dir == "/dev/" {
             name.push_str(",dev");
         }
+        if case.by_hand {
+            name.push_str(",hand");
+        }
         let run = lab
             .new_run(&format!("fault-{}", name.replace(',', "-")))
             .unwrap();
@@ -205,10 +216,11 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
         };
         let script = format!(
             "POOL=rpool\nWRITE_MIB=512\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n\
-             THEN_WATCH={}\n{}",
+             THEN_WATCH={}\nBY_HAND={}\n{}",
             case.fail_after,
             case.import_dir,
             if case.then_watch { "1" } else { "" },
+            if case.by_hand { "1" } else { "" },
             include_str!("../guest/fault.sh")
         );
         let config = case.starts_copy.then_some("[watch]\nstarts_copy = true\n");
@@ -259,8 +271,10 @@ fn check_fault(
         let allocating = ev.cmd("allocating").unwrap().stdout;
         assert_eq!(allocating.trim(), "off", "{name}: {allocating}");
     }
-    if case.then_watch {
-        a_removal_not_started_is_shown_and_the_watcher_starts_it(ev, name);
+    match (case.then_watch, case.by_hand) {
+        (true, false) => a_removal_not_started_is_shown_and_the_watcher_starts_it(ev, name),
+        (true, true) => a_removal_started_by_hand_is_the_watchers_to_follow(ev, name),
+        _ => {}
     }
     if case.rebooted {
         // The copy (32 MiB/s now) was under way: an import that carried it on inside itself
@@ -336,6 +350,33 @@ fn a_removal_not_started_is_shown_and_the_watcher_starts_it(
     );
     let watched = json_of(ev, "status_watched");
     assert_eq!(watched["state"], "verified", "{name}: {watched}");
+}
+
+/// State `added`, and then the removal started by hand: `zevac status` sees ZFS's copy, and the
+/// watcher follows it to a verified end without starting anything.
+fn a_removal_started_by_hand_is_the_watchers_to_follow(
+    ev: &zevac_bench::events::Events,
+    name: &str,
+) {
+    assert_eq!(json_of(ev, "status_end")["state"], "added", "{name}");
+    said(ev, "remove_by_hand", 0, "");
+    let started = json_of(ev, "status_by_hand");
+    assert!(
+        matches!(started["state"].as_str(), Some("evacuating" | "copied")),
+        "{name}: {started}"
+    );
+    assert_eq!(
+        started["origin"], "/dev/mapper/zevac-origin",
+        "{name}: {started}"
+    );
+    let watch = ev.cmd("watch").unwrap();
+    assert_eq!(watch.rc, 0, "{name}: {}{}", watch.stdout, watch.stderr);
+    assert!(
+        !watch.stderr.contains("starting it"),
+        "{name}: {}",
+        watch.stderr
+    );
+    assert_eq!(json_of(ev, "status_watched")["state"], "verified", "{name}");
 }
 
 /// The fall-back's `zpool remove` (`apply`'s own `recover`) ran with the profile's `[apply]`
