@@ -38,7 +38,7 @@ pub struct Progress {
     /// The largest step ZFS's counter has made between two samples: one txg's worth of the copy
     /// (or a few, if samples are further apart than txgs). `None` until the second step: the
     /// first is of a txg the copy (or these samples) began in the middle of, and can be tiny
-    /// (1 MiB of a 16 MiB/s copy, in the lab's demo).
+    /// (the demo's recording in the tests).
     pub txg_step: Option<u64>,
     /// Steps of ZFS's counter seen.
     #[serde(default)]
