@@ -49,6 +49,32 @@ use kernel::Kernel;
 
 const INIT: &str = include_str!("../guest/init.sh");
 const LIB: &str = include_str!("../guest/lib.sh");
+/// The two inits' shared parts, and the systemd boot's init and units.
+const GUEST_FILES: &[(&str, &str, u32)] = &[
+    ("/lab/early.sh", include_str!("../guest/early.sh"), 0o644),
+    ("/lab/run.sh", include_str!("../guest/run.sh"), 0o644),
+    (
+        vm::Init::SYSTEMD_PATH,
+        include_str!("../guest/init-systemd.sh"),
+        0o755,
+    ),
+    (
+        "/etc/systemd/system/lab.target",
+        include_str!("../guest/lab.target"),
+        0o644,
+    ),
+    (
+        "/etc/systemd/system/lab-scenario.service",
+        include_str!("../guest/lab-scenario.service"),
+        0o644,
+    ),
+    // systemd runs in initrd mode where this file exists, as in NixOS's initrd.
+    (
+        "/etc/initrd-release",
+        "NAME=\"zevac lab initrd\"\nID=lab\n",
+        0o644,
+    ),
+];
 
 /// How long a guest may take from QEMU's start to its scenario's start before it is booted
 /// again: a normal boot takes 5 to 15 s of guest time.
@@ -260,6 +286,9 @@ fn base_initramfs(kernel: &Kernel, lib_dirs: &[PathBuf]) -> Result<Initramfs> {
     add_busybox(&mut ir, &root.join("bin/busybox"))?;
     ir.bytes("/init", INIT, 0o755)
         .bytes("/lab/lib.sh", LIB, 0o644);
+    for (path, text, mode) in GUEST_FILES {
+        ir.bytes(path, *text, *mode);
+    }
     ir.bytes("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644);
     ir.bytes(
         "/etc/group",
@@ -309,6 +338,20 @@ fn add_tools(ir: &mut Initramfs, root: &Path, lib_dirs: &[PathBuf]) -> Result<()
         "/lib/x86_64-linux-gnu/libgcc_s.so.1",
         Path::new("/lib/x86_64-linux-gnu/libgcc_s.so.1"),
     )?;
+    // systemd as PID 1 (the systemd boot), with its units and udev's.
+    ir.binary(
+        "/lib/systemd/systemd",
+        &root.join("lib/systemd/systemd"),
+        lib_dirs,
+    )?
+    .binary("/bin/systemctl", &root.join("bin/systemctl"), lib_dirs)?
+    .binary(
+        "/bin/systemd-run",
+        &root.join("usr/bin/systemd-run"),
+        lib_dirs,
+    )?
+    .tree("/lib/systemd/system", &root.join("lib/systemd/system"))
+    .context("adding systemd's units")?;
     // Debian's systemd-udevd is udevadm under another name (an absolute symlink).
     ir.symlink("/lib/systemd/systemd-udevd", "/bin/udevadm");
     ir.tree("/lib/udev", &root.join("lib/udev"))

@@ -139,6 +139,9 @@ enum LabCmd {
         /// SIGKILL the VM this many seconds after the scenario starts.
         #[arg(long)]
         kill_after: Option<u64>,
+        /// Debian's systemd as PID 1, udev and the scenario as its units.
+        #[arg(long)]
+        systemd: bool,
     },
     /// Prints the sha256 of disk images.
     Hash { images: Vec<PathBuf> },
@@ -293,6 +296,7 @@ fn lab(cmd: LabCmd) -> Result<()> {
             instance_store_mib,
             throttle_mib,
             kill_after,
+            systemd,
         } => {
             let disks = DiskArgs {
                 data_mib,
@@ -300,7 +304,12 @@ fn lab(cmd: LabCmd) -> Result<()> {
                 instance_store_mib,
                 throttle_mib,
             };
-            lab_boot(pair.pair, &script, &disks, kill_after)
+            let init = if systemd {
+                zevac_bench::vm::Init::Systemd
+            } else {
+                zevac_bench::vm::Init::Busybox
+            };
+            lab_boot(pair.pair, &script, &disks, kill_after, init)
         }
         LabCmd::Record { events, out } => record(&events, &out),
         LabCmd::Hash { images } => {
@@ -339,7 +348,13 @@ struct DiskArgs {
 }
 
 /// `lab boot`: a scenario script on the EC2-like disks, to its end or killed after `kill_after`.
-fn lab_boot(pair: ZfsPair, script: &Path, d: &DiskArgs, kill_after: Option<u64>) -> Result<()> {
+fn lab_boot(
+    pair: ZfsPair,
+    script: &Path,
+    d: &DiskArgs,
+    kill_after: Option<u64>,
+    init: zevac_bench::vm::Init,
+) -> Result<()> {
     let lab = Lab::prepare(pair)?;
     let g = golden::golden(&lab, d.data_mib)?;
     let run = lab.new_run("boot")?;
@@ -347,9 +362,10 @@ fn lab_boot(pair: ZfsPair, script: &Path, d: &DiskArgs, kill_after: Option<u64>)
     let disk_list = run.ec2_disks(&g, throttle, d.instance_stores, d.instance_store_mib)?;
     let text = std::fs::read_to_string(script)
         .with_context(|| format!("cannot read {}", script.display()))?;
-    let spec = BootSpec::new("boot", disk_list, text)
+    let mut spec = BootSpec::new("boot", disk_list, text)
         .file("/lab/manifest.sha256", g.manifest.clone())
         .binary("/bin/zevac", zevac_bench::build_zevac()?);
+    spec.init = init;
     let mut vm = lab.boot(&run, &spec)?;
     if let Some(secs) = kill_after {
         if !vm.wait_ready(Duration::from_secs(300))? {

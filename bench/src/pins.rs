@@ -55,8 +55,18 @@ pub fn from_mirror(pair: ZfsPair) -> Result<(PairPins, String)> {
 pub fn choose(pair: ZfsPair, refresh: bool) -> Result<PairPins> {
     if !refresh {
         if let Some(pins) = cached(pair) {
-            tracing::info!(versions = %pins.summary(), "using the cached build");
-            return Ok(pins);
+            if pins.has_guest_common() {
+                tracing::info!(versions = %pins.summary(), "using the cached build");
+                return Ok(pins);
+            }
+            // The guest's user space grew since that build: resolve it again, and keep the
+            // build's kernel and OpenZFS (their modules are built).
+            let (fresh, _) = from_mirror(pair)?;
+            tracing::info!(versions = %pins.summary(), "using the cached build, with the guest's packages resolved again");
+            return Ok(PairPins {
+                guest_common: fresh.guest_common,
+                ..pins
+            });
         }
     }
     let (pins, madison) = from_mirror(pair)?;

@@ -129,7 +129,8 @@ impl ZfsPair {
 pub const GUEST_COMMON: &[Group] = &[
     Group::new(&["busybox-static"], "1.35.0"),
     // udev needs libsystemd-shared of its own version; bookworm-backports' 254 is another series.
-    Group::new(&["udev", "libsystemd-shared"], "252"),
+    // systemd: PID 1 of the lab's systemd boot.
+    Group::new(&["udev", "libsystemd-shared", "systemd"], "252"),
     Group::new(&["dosfstools"], "4.2"),
     // blkid -p (the blank-disk probe), blockdev, wipefs.
     Group::new(&["util-linux"], "2.38.1"),
@@ -179,6 +180,15 @@ impl PairPins {
         pins.extend(self.zfs[1..].iter().cloned());
         pins.extend(self.guest_common.iter().cloned());
         pins
+    }
+
+    /// Whether every package of [`GUEST_COMMON`] is pinned (a resolution recorded before the
+    /// list grew lacks some).
+    pub fn has_guest_common(&self) -> bool {
+        GUEST_COMMON
+            .iter()
+            .flat_map(|g| g.packages)
+            .all(|p| self.guest_common.iter().any(|pin| pin.package == *p))
     }
 
     /// Packages needed to build spl.ko and zfs.ko for this kernel.

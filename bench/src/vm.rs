@@ -34,6 +34,29 @@ pub struct BootSpec {
     pub cpus: u32,
     /// Longest the whole boot may take before the VM is killed and the boot fails.
     pub timeout: Duration,
+    pub init: Init,
+}
+
+/// The guest's PID 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Init {
+    /// The lab's busybox script: udev started and settled by hand, then the scenario.
+    #[default]
+    Busybox,
+    /// Debian's systemd in initrd mode: udev and the scenario as units.
+    Systemd,
+}
+
+impl Init {
+    pub const SYSTEMD_PATH: &'static str = "/lab/init-systemd";
+
+    /// The kernel's `rdinit=`.
+    fn path(self) -> &'static str {
+        match self {
+            Self::Busybox => "/init",
+            Self::Systemd => Self::SYSTEMD_PATH,
+        }
+    }
 }
 
 impl BootSpec {
@@ -47,7 +70,14 @@ impl BootSpec {
             memory_mib: 2048,
             cpus: 2,
             timeout: Duration::from_secs(900),
+            init: Init::Busybox,
         }
+    }
+
+    /// Boots under systemd ([`Init::Systemd`]).
+    pub fn under_systemd(mut self) -> Self {
+        self.init = Init::Systemd;
+        self
     }
 
     pub fn file(mut self, guest_path: &str, data: impl Into<Vec<u8>>) -> Self {
@@ -159,7 +189,13 @@ pub fn qemu_command(vmlinuz: &Path, spec: &BootSpec, files: &RunFiles) -> Comman
     .arg(vmlinuz)
     .arg("-initrd")
     .arg(&files.initrd)
-    .args(["-append", "console=ttyS0 panic=-1 loglevel=4 rdinit=/init"])
+    .args([
+        "-append",
+        &format!(
+            "console=ttyS0 panic=-1 loglevel=4 rdinit={}",
+            spec.init.path()
+        ),
+    ])
     .args([
         "-chardev",
         &format!("file,id=console,path={}", files.console.display()),

@@ -8,4 +8,5 @@ mod bench;
 mod crashes;
 mod scene;
 mod selftest;
+mod systemd;
 mod watch;
