@@ -5,14 +5,18 @@ use zevac_bench::{Throttle, ZfsPair};
 
 use crate::scene::*;
 
-/// `zevac watch` under systemd: READY=1 lets `systemd-run` return, the unit's status text
-/// follows the copy, and the unit ends `success` with the copy verified and the tunables back.
+/// `zevac watch` under systemd, as the NixOS module runs it (`Type=notify`,
+/// `Restart=on-failure`): READY=1 lets `systemd-run` return; SIGKILL mid-copy and systemd starts
+/// it again; `systemctl stop` puts the tunables back and leaves ZFS copying; started again, its
+/// status text follows the copy and it ends `success` with the copy verified and the tunables
+/// back.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
-fn zevac_watch_reports_ready_and_its_status_to_systemd() {
+fn zevac_watch_under_systemd_reports_ready_restarts_and_stops_cleanly() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("systemd-watch").unwrap();
-    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(32), 2);
+    // 16 MiB/s: the copy (about 17 s) outlasts the kill, the restart and the stop.
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(16), 2);
     let spec = zevac_spec(
         "systemd-watch",
         disks,
@@ -35,6 +39,25 @@ fn zevac_watch_reports_ready_and_its_status_to_systemd() {
     assert_eq!(
         started["ActiveState"], "active",
         "READY=1 came: {started:?}"
+    );
+    let restarted = unit("unit_restarted");
+    assert_eq!(
+        (
+            restarted["ActiveState"].as_str(),
+            restarted["NRestarts"].as_str()
+        ),
+        ("active", "1"),
+        "{restarted:?}"
+    );
+    assert_ne!(restarted["MainPID"], started["MainPID"]);
+    // Stopped: SIGTERM, a clean exit, the tunables as before, and ZFS still at it (or done).
+    let stopped = unit("unit_stopped");
+    assert_eq!(stopped["Result"], "success", "{stopped:?}");
+    assert_eq!(params(&ev, "params_stopped"), params(&ev, "params_before"));
+    let zfs = ev.cmd("zfs_stopped").unwrap().stdout;
+    assert!(
+        zfs.contains("Evacuation of") || zfs.contains("Removal of"),
+        "{zfs}"
     );
     let during = unit("unit_during");
     assert!(
