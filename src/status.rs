@@ -173,15 +173,16 @@ impl StatusReport {
             .then(|| rate.map(|r| total.saturating_sub(copied) as f64 / r))
             .flatten();
         let (profile, phase) = tunables_phase.unwrap_or_default();
+        let percent = removal.map_or(0.0, |r| (r.percent() * 100.0).round() / 100.0);
         StatusReport {
             pool: status.name.clone(),
             state,
             phase,
             copied_bytes: copied,
             total_bytes: total,
-            percent: removal.map_or(0.0, |r| (r.percent() * 100.0).round() / 100.0),
+            percent,
             estimated_bytes: copied,
-            estimated_percent: removal.map_or(0.0, |r| (r.percent() * 100.0).round() / 100.0),
+            estimated_percent: percent,
             estimate_source: EstimateSource::Zfs,
             origin_read_bytes: None,
             rate_bytes_per_second: rate.filter(|_| evacuating),
@@ -510,24 +511,27 @@ impl Follow {
     }
 
     fn sample(&mut self, r: &mut StatusReport) {
-        let (Some(read), CopyState::Evacuating) = (r.origin_read_bytes, r.state) else {
+        if r.state != CopyState::Evacuating {
             self.progress = None;
             self.shown = r.estimated_bytes;
             return;
-        };
-        if self.progress.is_some_and(|p| p.to_copy != r.total_bytes) {
-            self.shown = 0;
         }
         let held = r.paused_by_cap || r.waiting_for_watcher;
-        let own = crate::progress::observe(
-            &mut self.progress,
-            r.copied_bytes,
-            r.total_bytes,
-            read,
-            held,
-        );
-        self.shown = self.shown.max(own).max(r.estimated_bytes);
-        r.estimated(self.shown, EstimateSource::OriginReads);
+        // Without a read counter the estimate is ZFS's counter, and the rate comes from that.
+        if let Some(read) = r.origin_read_bytes {
+            if self.progress.is_some_and(|p| p.to_copy != r.total_bytes) {
+                self.shown = 0;
+            }
+            let own = crate::progress::observe(
+                &mut self.progress,
+                r.copied_bytes,
+                r.total_bytes,
+                read,
+                held,
+            );
+            self.shown = self.shown.max(own).max(r.estimated_bytes);
+            r.estimated(self.shown, EstimateSource::OriginReads);
+        }
         let t = self.started.elapsed().as_secs_f64();
         self.estimator.push(t, r.estimated_bytes);
         if held {
