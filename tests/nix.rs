@@ -256,6 +256,28 @@ fn check_rendering(d: &serde_json::Value, pool: &str) {
     );
 }
 
+/// The lab's systemd boots run the units the module renders: its copy
+/// ([`zevac_bench::nixos::RENDERED_PATH`]) is this rendering with the store's hashes taken out.
+/// `ZEVAC_UPDATE_RENDERED=1` writes the copy anew (then read its diff).
+fn lab_copy_is_current(d: &serde_json::Value) {
+    use zevac_bench::nixos::{without_hashes, RENDERED_KEYS, RENDERED_PATH};
+    let kept: serde_json::Map<_, _> = RENDERED_KEYS
+        .iter()
+        .map(|k| (k.to_string(), d[*k].clone()))
+        .collect();
+    let now = without_hashes(&serde_json::to_string_pretty(&kept).unwrap()) + "\n";
+    let path = root().join(RENDERED_PATH);
+    if std::env::var_os("ZEVAC_UPDATE_RENDERED").is_some() {
+        std::fs::write(&path, &now).unwrap();
+    }
+    let copy = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        copy == now,
+        "the module renders other units than the lab boots ({RENDERED_PATH}); run this test \
+         with ZEVAC_UPDATE_RENDERED=1 and read the diff.\nrendered now:\n{now}"
+    );
+}
+
 fn immutable_needs(d: &serde_json::Value) {
     assert!(d["initrdBin"]["dmsetup"].is_string(), "{}", d["initrdBin"]);
     for module in ["dm-mod", "dm-snapshot"] {
@@ -289,6 +311,7 @@ fn the_module_evaluates_in_a_whole_nixos_system() {
     let d = evaluate_clean(&nixpkgs, "module");
     check_rendering(&d, "rpool");
     immutable_needs(&d);
+    lab_copy_is_current(&d);
     let config = zevac::config::Config::parse(&toml_of(&d["settings"])).unwrap();
     // zevac's defaults, but for the watcher the module runs in stage 2 starting the copy.
     let mut want = zevac::config::Config::default();

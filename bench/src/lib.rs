@@ -21,6 +21,7 @@ pub mod events;
 pub mod golden;
 pub mod initramfs;
 pub mod kernel;
+pub mod nixos;
 pub mod peers;
 pub mod pins;
 pub mod plots;
@@ -329,6 +330,7 @@ fn add_tools(ir: &mut Initramfs, root: &Path, lib_dirs: &[PathBuf]) -> Result<()
         "sbin/wipefs",
         "sbin/mke2fs",
         "sbin/dmsetup",
+        "bin/bash",
     ] {
         ir.binary(&format!("/{tool}"), &root.join(tool), lib_dirs)
             .with_context(|| format!("adding {tool}"))?;
@@ -345,6 +347,19 @@ fn add_tools(ir: &mut Initramfs, root: &Path, lib_dirs: &[PathBuf]) -> Result<()
         lib_dirs,
     )?
     .binary("/bin/systemctl", &root.join("bin/systemctl"), lib_dirs)?
+    // The journal, as NixOS's initrd has it: `journalctl -u zevac` in a scenario.
+    .binary(
+        "/lib/systemd/systemd-journald",
+        &root.join("lib/systemd/systemd-journald"),
+        lib_dirs,
+    )?
+    .binary("/bin/journalctl", &root.join("bin/journalctl"), lib_dirs)?
+    // The root's mounts from an fstab, as NixOS's initrd has them (SYSTEMD_SYSROOT_FSTAB).
+    .binary(
+        "/lib/systemd/system-generators/systemd-fstab-generator",
+        &root.join("lib/systemd/system-generators/systemd-fstab-generator"),
+        lib_dirs,
+    )?
     .binary(
         "/bin/systemd-run",
         &root.join("usr/bin/systemd-run"),

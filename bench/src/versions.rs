@@ -131,6 +131,8 @@ pub const GUEST_COMMON: &[Group] = &[
     // udev needs libsystemd-shared of its own version; bookworm-backports' 254 is another series.
     // systemd: PID 1 of the lab's systemd boot.
     Group::new(&["udev", "libsystemd-shared", "systemd"], "252"),
+    // bash: nixpkgs' unit scripts (the pool's import unit) are bash scripts.
+    Group::new(&["bash"], "5.2"),
     Group::new(&["dosfstools"], "4.2"),
     // blkid -p (the blank-disk probe), blockdev, wipefs.
     Group::new(&["util-linux"], "2.38.1"),

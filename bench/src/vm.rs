@@ -27,7 +27,9 @@ pub struct BootSpec {
     /// Shell script run by the guest's /init after udev has settled (`/lab/lib.sh` is sourced).
     pub scenario: String,
     /// Extra files: guest path and contents.
-    pub files: Vec<(String, Vec<u8>)>,
+    pub files: Vec<(String, Vec<u8>, u32)>,
+    /// Symbolic links to put in the guest (guest path, target).
+    pub symlinks: Vec<(String, String)>,
     /// Host binaries to put in the guest (guest path, host path), with their libraries.
     pub binaries: Vec<(String, PathBuf)>,
     pub memory_mib: u32,
@@ -66,6 +68,7 @@ impl BootSpec {
             disks,
             scenario: scenario.into(),
             files: Vec::new(),
+            symlinks: Vec::new(),
             binaries: Vec::new(),
             memory_mib: 2048,
             cpus: 2,
@@ -81,7 +84,18 @@ impl BootSpec {
     }
 
     pub fn file(mut self, guest_path: &str, data: impl Into<Vec<u8>>) -> Self {
-        self.files.push((guest_path.into(), data.into()));
+        self.files.push((guest_path.into(), data.into(), 0o644));
+        self
+    }
+
+    /// A file the guest runs: mode 0755.
+    pub fn executable(mut self, guest_path: &str, data: impl Into<Vec<u8>>) -> Self {
+        self.files.push((guest_path.into(), data.into(), 0o755));
+        self
+    }
+
+    pub fn symlink(mut self, guest_path: &str, target: &str) -> Self {
+        self.symlinks.push((guest_path.into(), target.into()));
         self
     }
 
@@ -142,8 +156,11 @@ pub fn write_initramfs(
         .bytes("/lab/env", env, 0o644)
         .bytes("/lab/scenario.sh", spec.scenario.clone(), 0o755)
         .bytes("/etc/hostid", HOSTID.to_vec(), 0o644);
-    for (path, data) in &spec.files {
-        ir.bytes(path, data.clone(), 0o644);
+    for (path, data, mode) in &spec.files {
+        ir.bytes(path, data.clone(), *mode);
+    }
+    for (path, target) in &spec.symlinks {
+        ir.symlink(path, target);
     }
     for (path, host) in &spec.binaries {
         ir.binary(path, host, lib_dirs)?;

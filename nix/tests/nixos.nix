@@ -26,7 +26,7 @@ let
       modules = modules ++ [ noShellcheck ];
     };
 
-  # A plain ZFS root on the systemd initrd, as a NixOS user writes it, with zevac enabled.
+  # A ZFS root on the systemd initrd, as a NixOS user writes it, with zevac enabled.
   zfsRoot =
     extra:
     evalSystem [
@@ -35,9 +35,16 @@ let
         boot.initrd.systemd.enable = true;
         boot.loader.grub.devices = [ "nodev" ];
         networking.hostId = "8425e349";
-        fileSystems."/" = {
-          device = "rpool/root";
+        # nixpkgs' ZFS AMI datasets, as the lab's golden image has them (its boots run the
+        # units rendered here).
+        fileSystems = lib.mapAttrs (_: device: {
+          inherit device;
           fsType = "zfs";
+        }) {
+          "/" = "rpool/system/root";
+          "/nix" = "rpool/local/nix";
+          "/var" = "rpool/system/var";
+          "/home" = "rpool/user/home";
         };
         services.zevac.enable = true;
         system.stateVersion = "24.05";
@@ -70,6 +77,10 @@ let
       zevacUnit = unitText initrd.units "zevac.service";
       importUnit = unitText initrd.units "zfs-import-${pool}.service";
       importScript = initrd.services."zfs-import-${pool}".script;
+      # What NixOS links rather than writes into the unit files, and the root's fstab line.
+      importRequiredBy = initrd.services."zfs-import-${pool}".requiredBy;
+      zevacWantedBy = initrd.services.zevac.wantedBy;
+      initrdFstab = initrd.managerEnvironment.SYSTEMD_SYSROOT_FSTAB.text;
       watchUnit = unitText c.systemd.units "zevac-watch.service";
       zevacPath = "${c.services.zevac.package}";
       storePaths = map (p: "${p.source or p}") initrd.storePaths;

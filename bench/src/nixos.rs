@@ -1,0 +1,206 @@
+//! NixOS's initrd units for the lab's systemd boot: zevac's module and nixpkgs' ZFS module as a
+//! real NixOS evaluation renders them (`bench/guest/nixos/rendered.json`, which the nix test keeps
+//! in step with the module), with only the Nix store's paths rewritten to the lab guest's.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use crate::BootSpec;
+
+/// The rendering, relative to the repository.
+pub const RENDERED_PATH: &str = "bench/guest/nixos/rendered.json";
+/// The evaluation's fields the rendering keeps (`nix/tests/nixos.nix`, attribute `module`).
+pub const RENDERED_KEYS: &[&str] = &[
+    "pool",
+    "zevacUnit",
+    "zevacWantedBy",
+    "importUnit",
+    "importScript",
+    "importRequiredBy",
+    "initrdFstab",
+    "watchUnit",
+    "settings",
+];
+const RENDERED: &str = include_str!("../guest/nixos/rendered.json");
+
+/// Where the store's hashes stood: the rendering does not change with every build of zevac.
+const HASHED: &str = "/nix/store/HASH-";
+const UNITS: &str = "/etc/systemd/system";
+const FSTAB: &str = "/lab/nixos/initrd-fstab";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rendered {
+    pub pool: String,
+    pub zevac_unit: String,
+    pub zevac_wanted_by: Vec<String>,
+    pub import_unit: String,
+    pub import_script: String,
+    pub import_required_by: Vec<String>,
+    pub initrd_fstab: String,
+    pub watch_unit: String,
+    pub settings: serde_json::Value,
+}
+
+/// `text` with every store path's hash replaced by `HASH`.
+pub fn without_hashes(text: &str) -> String {
+    const PREFIX: &str = "/nix/store/";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(PREFIX) {
+        let (head, tail) = rest.split_at(at + PREFIX.len());
+        out.push_str(head);
+        let hash = tail.as_bytes().iter().take(33).collect::<Vec<_>>();
+        if hash.len() == 33
+            && *hash[32] == b'-'
+            && hash[..32].iter().all(|c| c.is_ascii_alphanumeric())
+        {
+            out.push_str("HASH");
+            rest = &tail[32..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The lab guest's path for a store path's package and file (`zfs-user-2.2.6`, `sbin/zpool`),
+/// or `None` for a value nothing in the lab reads (the locale archive and time zones in
+/// `Environment=`).
+fn lab_path(package: &str, file: &str) -> Result<Option<String>> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let starts = |p: &str| package.starts_with(p);
+    Ok(Some(if starts("zevac-") {
+        format!("/bin/{name}")
+    } else if starts("zfs-user-") {
+        format!("/sbin/{name}")
+    } else if starts("systemd-") {
+        format!("/bin/{name}")
+    } else if starts("gawk-") {
+        // busybox's awk: the import script's one line of awk is POSIX.
+        format!("/bin/{name}")
+    } else if starts("unit-script-") {
+        format!("/lab/nixos/{name}")
+    } else if starts("glibc-locales-") || starts("tzdata-") {
+        return Ok(None);
+    } else {
+        bail!("the lab has no copy of the store path's package {package} ({file})")
+    }))
+}
+
+/// `text` with each store path the lab has a copy of rewritten to it.
+fn to_lab(text: &str) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(HASHED) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + HASHED.len()..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '"' || c == ':')
+            .unwrap_or(tail.len());
+        let (package, file) = tail[..end].split_once('/').unwrap_or((&tail[..end], ""));
+        match lab_path(package, file)? {
+            Some(path) => out.push_str(&path),
+            None => out.push_str(&rest[at..at + HASHED.len() + end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+impl Rendered {
+    pub fn load() -> Result<Self> {
+        serde_json::from_str(RENDERED).with_context(|| format!("reading {RENDERED_PATH}"))
+    }
+
+    fn import_name(&self) -> String {
+        format!("zfs-import-{}", self.pool)
+    }
+
+    /// The import unit's script as nixpkgs' `makeJobScript` writes it (a `writeShellScriptBin`).
+    fn import_start(&self) -> Result<String> {
+        to_lab(&format!("#!/bin/bash\nset -e\n{}\n", self.import_script))
+    }
+
+    /// `spec` booting NixOS's initrd units: zevac.service and the pool's import unit with the
+    /// links NixOS makes for their `wantedBy` and `requiredBy`, the import script, the root's
+    /// fstab handed to systemd's fstab generator as NixOS does (`SYSTEMD_SYSROOT_FSTAB`), the
+    /// module's zevac.toml, and the boot's unit: `initrd.target`.
+    pub fn initrd(&self, spec: BootSpec) -> Result<BootSpec> {
+        let import = self.import_name();
+        let config = toml::to_string(&self.settings).context("writing zevac.toml")?;
+        let mut spec = spec
+            .file(&format!("{UNITS}/zevac.service"), to_lab(&self.zevac_unit)?)
+            .file(
+                &format!("{UNITS}/{import}.service"),
+                to_lab(&self.import_unit)?,
+            )
+            .executable(&format!("/lab/nixos/{import}-start"), self.import_start()?)
+            .file(FSTAB, self.initrd_fstab.clone())
+            .file("/etc/zevac.toml", config)
+            .file("/etc/systemd/system.conf", system_conf())
+            .file("/lab/systemd-unit", "initrd.target");
+        for target in &self.zevac_wanted_by {
+            spec = spec.symlink(
+                &format!("{UNITS}/{target}.wants/zevac.service"),
+                "../zevac.service",
+            );
+        }
+        for unit in &self.import_required_by {
+            spec = spec.symlink(
+                &format!("{UNITS}/{unit}.requires/{import}.service"),
+                &format!("../{import}.service"),
+            );
+        }
+        Ok(spec)
+    }
+}
+
+/// The manager's settings NixOS's initrd has that the lab needs: the root's fstab for the
+/// generator, and the guest's library and command paths for every unit.
+fn system_conf() -> String {
+    format!(
+        "[Manager]\nManagerEnvironment=SYSTEMD_SYSROOT_FSTAB={FSTAB}\n\
+         DefaultEnvironment=PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+         LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_go_and_the_rest_stays() {
+        let text = "ExecStart=/nix/store/gi560i2avrbjjhsxgf7nyyk8h9j35sa3-zevac-0.1.0/bin/zevac apply /nix/store/short";
+        assert_eq!(
+            without_hashes(text),
+            "ExecStart=/nix/store/HASH-zevac-0.1.0/bin/zevac apply /nix/store/short"
+        );
+    }
+
+    #[test]
+    fn the_rendering_runs_from_the_lab_guests_paths() {
+        let r = Rendered::load().unwrap();
+        let unit = to_lab(&r.zevac_unit).unwrap();
+        assert!(
+            unit.contains("ExecStart=/bin/zevac apply --config /etc/zevac.toml"),
+            "{unit}"
+        );
+        let import = to_lab(&r.import_unit).unwrap();
+        assert!(
+            import.contains("ExecStart=/lab/nixos/zfs-import-rpool-start"),
+            "{import}"
+        );
+        let script = r.import_start().unwrap();
+        assert!(script.contains("\"/sbin/zpool\" import -d"), "{script}");
+        for text in [&unit, &import, &script] {
+            for line in text.lines().filter(|l| !l.starts_with("Environment=")) {
+                assert!(!line.contains("/nix/store"), "{line}");
+            }
+        }
+        assert!(lab_path("perl-5.38", "bin/perl").is_err());
+    }
+}

@@ -1,0 +1,22 @@
+# Under NixOS's initrd units (bench/src/nixos.rs): systemd has run initrd.target up to the root's
+# mounts (the scenario is ordered after them). What systemd says of zevac.service, the pool's
+# import unit and the /sysroot mounts; the pool as zevac left it; then, with THEN_WATCH, the
+# copy (`zevac watch`, as stage 2 would run it) to its end; then the data, from EBS's golden
+# manifest.
+show() { run "$1" systemctl show "$2" -p ActiveState,Result,ExecMainStatus,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,ActiveEnterTimestampMonotonic,What; }
+run pid1 cat /proc/1/comm
+show unit_zevac zevac.service
+show unit_import "zfs-import-$POOL.service"
+for m in sysroot sysroot-nix sysroot-var; do show "unit_$m" "$m.mount"; done
+show unit_root_fs initrd-root-fs.target
+run journal_zevac journalctl -b -o cat -u zevac.service
+run journal_import journalctl -b -o cat -u "zfs-import-$POOL.service"
+run mounts grep " /sysroot" /proc/mounts
+run status zevac status --json
+run zpool_status zpool status -P "$POOL"
+if [ -n "$THEN_WATCH" ]; then
+	must watch zevac watch
+	run status_after zevac status --json
+fi
+must stop_mounts systemctl stop sysroot-var.mount sysroot-nix.mount sysroot.mount
+verify_manifest "$POOL"
