@@ -123,6 +123,15 @@ impl Initramfs {
         Ok(self)
     }
 
+    /// Drops `path` and everything under it.
+    pub fn remove(&mut self, path: &str) -> &mut Self {
+        let path = normalize(path);
+        let under = format!("{path}/");
+        self.nodes
+            .retain(|p, _| *p != path && !p.starts_with(&under));
+        self
+    }
+
     /// Adds the ELF binary `src` at `path` with every shared library it needs. Libraries are looked
     /// up first in `lib_dirs` (unpacked guest packages), then on the host; all land in the guest's
     /// `/lib/x86_64-linux-gnu`, the loader at its own path.
@@ -225,6 +234,50 @@ pub fn parse_ldd(text: &str) -> Result<Vec<(String, PathBuf)>> {
     Ok(libs)
 }
 
+/// `src` without its debug sections (`objcopy --strip-debug`), made once per build of it under
+/// `cache_dir`: a debug build of zevac is mostly DWARF, and every byte of the archive is
+/// unpacked by the emulated kernel at each boot.
+pub fn stripped(src: &Path, cache_dir: &Path) -> Result<PathBuf> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
+    let key = Sha256::digest(format!(
+        "{}\0{}\0{}\0{}",
+        src.display(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    ));
+    let name = src
+        .file_name()
+        .map_or("binary".into(), |n| n.to_string_lossy());
+    let out = cache_dir.join(format!("{name}-{:x}", key));
+    if !out.exists() {
+        std::fs::create_dir_all(cache_dir)
+            .with_context(|| format!("cannot create {}", cache_dir.display()))?;
+        // Earlier builds of the same binary are not booted again.
+        for old in std::fs::read_dir(cache_dir)?.flatten() {
+            if old
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{name}-"))
+            {
+                let _ = std::fs::remove_file(old.path());
+            }
+        }
+        let part = out.with_extension("part");
+        cmd::run(
+            Command::new("objcopy")
+                .arg("--strip-debug")
+                .arg(src)
+                .arg(&part),
+        )
+        .with_context(|| format!("stripping {}", src.display()))?;
+        std::fs::rename(&part, &out)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +318,31 @@ mod tests {
         i.bytes("/a/b/c", "x", 0o644).symlink("/a-b", "a");
         let keys: Vec<&String> = i.nodes.keys().collect();
         assert_eq!(keys, ["a", "a-b", "a/b", "a/b/c"]);
+    }
+
+    #[test]
+    fn remove_drops_a_tree_and_not_its_namesakes() {
+        let mut i = Initramfs::new();
+        i.bytes("/u/hwdb.d/x", "x", 0o644)
+            .bytes("/u/hwdb.d.keep", "y", 0o644)
+            .remove("/u/hwdb.d");
+        let keys: Vec<&String> = i.nodes.keys().collect();
+        assert_eq!(keys, ["u", "u/hwdb.d.keep"]);
+    }
+
+    #[test]
+    fn a_stripped_binary_is_smaller_and_made_once() {
+        let exe = std::env::current_exe().unwrap();
+        let dir = std::env::temp_dir().join(format!("zevac-strip-{}", std::process::id()));
+        let once = stripped(&exe, &dir).unwrap();
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert!(size(&once) < size(&exe), "{} bytes", size(&once));
+        let made = std::fs::metadata(&once).unwrap().modified().unwrap();
+        let twice = stripped(&exe, &dir).unwrap();
+        assert_eq!(
+            (once.clone(), made),
+            (twice, std::fs::metadata(&once).unwrap().modified().unwrap())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

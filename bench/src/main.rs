@@ -368,7 +368,7 @@ fn lab_boot(
     spec.init = init;
     let mut vm = lab.boot(&run, &spec)?;
     if let Some(secs) = kill_after {
-        if !vm.wait_ready(Duration::from_secs(300))? {
+        if vm.wait_ready(Duration::from_secs(300))? != zevac_bench::vm::Ready::Started {
             anyhow::bail!(
                 "the scenario did not start; console: {}",
                 vm.files.console.display()

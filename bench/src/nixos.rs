@@ -27,6 +27,7 @@ const RENDERED: &str = include_str!("../guest/nixos/rendered.json");
 const HASHED: &str = "/nix/store/HASH-";
 const UNITS: &str = "/etc/systemd/system";
 const FSTAB: &str = "/lab/nixos/initrd-fstab";
+const COMMANDS: &str = "/lab/nixos/commands";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -78,8 +79,8 @@ fn lab_path(package: &str, file: &str) -> Result<Option<String>> {
     } else if starts("systemd-") {
         format!("/bin/{name}")
     } else if starts("gawk-") {
-        // busybox's awk: the import script's one line of awk is POSIX.
-        format!("/bin/{name}")
+        // busybox's awk (its applet is in /usr/bin): the import script's one line is POSIX.
+        format!("/usr/bin/{name}")
     } else if starts("unit-script-") {
         format!("/lab/nixos/{name}")
     } else if starts("glibc-locales-") || starts("tzdata-") {
@@ -89,25 +90,38 @@ fn lab_path(package: &str, file: &str) -> Result<Option<String>> {
     }))
 }
 
-/// `text` with each store path the lab has a copy of rewritten to it.
-fn to_lab(text: &str) -> Result<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(HASHED) {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at + HASHED.len()..];
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '"' || c == ':')
-            .unwrap_or(tail.len());
-        let (package, file) = tail[..end].split_once('/').unwrap_or((&tail[..end], ""));
-        match lab_path(package, file)? {
-            Some(path) => out.push_str(&path),
-            None => out.push_str(&rest[at..at + HASHED.len() + end]),
+/// Rewrites store paths to the lab's, remembering the guest's paths it wrote so the boot can
+/// check that each is there (a path that is not fails only when its line runs, as nixpkgs'
+/// import script's awk once did, and then quietly: its loop retries and falls through).
+#[derive(Debug, Default)]
+struct ToLab {
+    written: std::collections::BTreeSet<String>,
+}
+
+impl ToLab {
+    /// `text` with each store path the lab has a copy of rewritten to it.
+    fn rewrite(&mut self, text: &str) -> Result<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(HASHED) {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + HASHED.len()..];
+            let end = tail
+                .find(|c: char| c.is_whitespace() || c == '"' || c == ':')
+                .unwrap_or(tail.len());
+            let (package, file) = tail[..end].split_once('/').unwrap_or((&tail[..end], ""));
+            match lab_path(package, file)? {
+                Some(path) => {
+                    out.push_str(&path);
+                    self.written.insert(path);
+                }
+                None => out.push_str(&rest[at..at + HASHED.len() + end]),
+            }
+            rest = &tail[end..];
         }
-        rest = &tail[end..];
+        out.push_str(rest);
+        Ok(out)
     }
-    out.push_str(rest);
-    Ok(out)
 }
 
 impl Rendered {
@@ -120,28 +134,38 @@ impl Rendered {
     }
 
     /// The import unit's script as nixpkgs' `makeJobScript` writes it (a `writeShellScriptBin`).
-    fn import_start(&self) -> Result<String> {
-        to_lab(&format!("#!/bin/bash\nset -e\n{}\n", self.import_script))
+    fn import_start(&self, to_lab: &mut ToLab) -> Result<String> {
+        to_lab.rewrite(&format!("#!/bin/bash\nset -e\n{}\n", self.import_script))
     }
 
     /// `spec` booting NixOS's initrd units: zevac.service and the pool's import unit with the
     /// links NixOS makes for their `wantedBy` and `requiredBy`, the import script, the root's
     /// fstab handed to systemd's fstab generator as NixOS does (`SYSTEMD_SYSROOT_FSTAB`), the
-    /// module's zevac.toml, and the boot's unit: `initrd.target`.
+    /// module's zevac.toml, the boot's unit: `initrd.target`, and the commands the rewriting
+    /// pointed at, one per line (`/lab/nixos/commands`).
     pub fn initrd(&self, spec: BootSpec) -> Result<BootSpec> {
         let import = self.import_name();
         let config = toml::to_string(&self.settings).context("writing zevac.toml")?;
+        let mut to_lab = ToLab::default();
         let mut spec = spec
-            .file(&format!("{UNITS}/zevac.service"), to_lab(&self.zevac_unit)?)
+            .file(
+                &format!("{UNITS}/zevac.service"),
+                to_lab.rewrite(&self.zevac_unit)?,
+            )
             .file(
                 &format!("{UNITS}/{import}.service"),
-                to_lab(&self.import_unit)?,
+                to_lab.rewrite(&self.import_unit)?,
             )
-            .executable(&format!("/lab/nixos/{import}-start"), self.import_start()?)
+            .executable(
+                &format!("/lab/nixos/{import}-start"),
+                self.import_start(&mut to_lab)?,
+            )
             .file(FSTAB, self.initrd_fstab.clone())
             .file("/etc/zevac.toml", config)
             .file("/etc/systemd/system.conf", system_conf())
             .file("/lab/systemd-unit", "initrd.target");
+        let commands: Vec<&str> = to_lab.written.iter().map(String::as_str).collect();
+        spec = spec.file(COMMANDS, commands.join("\n") + "\n");
         for target in &self.zevac_wanted_by {
             spec = spec.symlink(
                 &format!("{UNITS}/{target}.wants/zevac.service"),
@@ -184,17 +208,18 @@ mod tests {
     #[test]
     fn the_rendering_runs_from_the_lab_guests_paths() {
         let r = Rendered::load().unwrap();
-        let unit = to_lab(&r.zevac_unit).unwrap();
+        let mut to_lab = ToLab::default();
+        let unit = to_lab.rewrite(&r.zevac_unit).unwrap();
         assert!(
             unit.contains("ExecStart=/bin/zevac apply --config /etc/zevac.toml"),
             "{unit}"
         );
-        let import = to_lab(&r.import_unit).unwrap();
+        let import = to_lab.rewrite(&r.import_unit).unwrap();
         assert!(
             import.contains("ExecStart=/lab/nixos/zfs-import-rpool-start"),
             "{import}"
         );
-        let script = r.import_start().unwrap();
+        let script = r.import_start(&mut to_lab).unwrap();
         assert!(script.contains("\"/sbin/zpool\" import -d"), "{script}");
         for text in [&unit, &import, &script] {
             for line in text.lines().filter(|l| !l.starts_with("Environment=")) {
@@ -202,5 +227,17 @@ mod tests {
             }
         }
         assert!(lab_path("perl-5.38", "bin/perl").is_err());
+        let written: Vec<&str> = to_lab.written.iter().map(String::as_str).collect();
+        assert_eq!(
+            written,
+            [
+                "/bin/systemd-ask-password",
+                "/bin/zevac",
+                "/lab/nixos/zfs-import-rpool-start",
+                "/sbin/zfs",
+                "/sbin/zpool",
+                "/usr/bin/awk"
+            ]
+        );
     }
 }

@@ -163,7 +163,8 @@ pub fn write_initramfs(
         ir.symlink(path, target);
     }
     for (path, host) in &spec.binaries {
-        ir.binary(path, host, lib_dirs)?;
+        let small = crate::initramfs::stripped(host, &crate::cache::root().join("stripped"))?;
+        ir.binary(path, &small, lib_dirs)?;
     }
     ir.write(out)
 }
@@ -246,6 +247,23 @@ pub struct Vm {
     /// How many of `events` a wait has looked at: the next wait starts after them.
     scanned: usize,
     exit: Option<ExitStatus>,
+}
+
+/// The kernel's words for a stalled boot (`rcu: INFO: rcu_preempt detected stalls on CPUs/tasks`).
+const STALL: &str = "detected stalls on CPUs";
+
+fn shows_stall(console: &[u8]) -> bool {
+    console.windows(STALL.len()).any(|w| w == STALL.as_bytes())
+}
+
+/// How a wait for the scenario's start ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ready {
+    /// The scenario started, or the guest stopped before it did.
+    Started,
+    /// The guest kernel reported an RCU stall before the scenario started.
+    Stalled,
+    TimedOut,
 }
 
 /// How a boot ended.
@@ -416,23 +434,37 @@ impl Vm {
     }
 
     /// Waits until the guest's init has started the scenario (its `ready` event, which may have
-    /// come already), it exited, or `timeout` passed (`false`; never past the boot's deadline).
-    pub fn wait_ready(&mut self, timeout: Duration) -> Result<bool> {
+    /// come already), it exited, the kernel reported an RCU stall on the console, or `timeout`
+    /// passed (never past the boot's deadline).
+    pub fn wait_ready(&mut self, timeout: Duration) -> Result<Ready> {
         let until = (Instant::now() + timeout).min(self.deadline);
+        let mut next_look = Instant::now();
         loop {
             self.poll()?;
             if let Some(i) = self.events.0.iter().position(|e| e.event == "ready") {
                 self.scanned = self.scanned.max(i + 1);
-                return Ok(true);
+                return Ok(Ready::Started);
             }
             if self.exited() {
-                return Ok(true);
+                return Ok(Ready::Started);
+            }
+            if Instant::now() >= next_look {
+                if self.console_shows_stall() {
+                    return Ok(Ready::Stalled);
+                }
+                next_look = Instant::now() + Duration::from_secs(1);
             }
             if Instant::now() >= until {
-                return Ok(false);
+                return Ok(Ready::TimedOut);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Whether the guest kernel said its RCU grace periods stalled: under software emulation
+    /// such a boot has not been seen to recover.
+    fn console_shows_stall(&self) -> bool {
+        std::fs::read(&self.files.console).is_ok_and(|c| shows_stall(&c))
     }
 
     /// The first event after those already looked at that matches `pred`; the next wait starts
@@ -501,5 +533,22 @@ impl Vm {
 impl Drop for Vm {
     fn drop(&mut self) {
         let _ = self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Consoles recorded in the lab: a boot that stalled and never reached its scenario, and
+    /// the same scenario's next boot.
+    #[test]
+    fn a_stalled_boot_shows_and_a_normal_one_does_not() {
+        assert!(shows_stall(include_bytes!(
+            "../fixtures/linux-6.12/console-rcu-stall.txt"
+        )));
+        assert!(!shows_stall(include_bytes!(
+            "../fixtures/linux-6.12/console-normal.txt"
+        )));
     }
 }

@@ -5,6 +5,8 @@
 # manifest.
 show() { run "$1" systemctl show "$2" -p ActiveState,Result,ExecMainStatus,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,ActiveEnterTimestampMonotonic,What; }
 run pid1 cat /proc/1/comm
+# Every command the rewritten units and scripts call, there and executable.
+run missing_commands sh -c 'while read -r c; do [ -x "$c" ] || echo "$c"; done < /lab/nixos/commands'
 show unit_zevac zevac.service
 show unit_import "zfs-import-$POOL.service"
 for m in sysroot sysroot-nix sysroot-var; do show "unit_$m" "$m.mount"; done

@@ -273,7 +273,18 @@ fn estimate_keeps_its_promises(samples: &[Sample]) {
         .iter()
         .filter(|s| s.r.state == CopyState::Evacuating)
         .collect();
-    assert!(copy.len() >= 8, "{} samples during the copy", copy.len());
+    // Each sample is a whole `zevac status` in an emulated guest: under load they come
+    // about a second apart, so the test asks for enough of them and no long gap instead of
+    // a rate.
+    assert!(copy.len() >= 5, "{} samples during the copy", copy.len());
+    for w in copy.windows(2) {
+        assert!(
+            w[1].t - w[0].t <= 2.5,
+            "no sample from {:.2} to {:.2} s",
+            w[0].t,
+            w[1].t
+        );
+    }
     let from_reads = copy
         .iter()
         .filter(|s| s.r.estimate_source == EstimateSource::OriginReads)
