@@ -184,6 +184,26 @@ fn disk_env(disks: &[Disk]) -> String {
     env
 }
 
+/// The guest kernel's loops per jiffy, from the host's BogoMIPS (the emulated CPU counts the
+/// host's TSC; Debian's kernels have HZ=250): given on the command line, it spares each boot
+/// measuring its second CPU's delay loop, most of a second under emulation.
+fn preset_delay_loop() -> Option<u64> {
+    lpj_of(&std::fs::read_to_string("/proc/cpuinfo").ok()?)
+}
+
+fn lpj_of(cpuinfo: &str) -> Option<u64> {
+    const HZ: f64 = 250.0;
+    let line = cpuinfo.lines().find(|l| l.starts_with("bogomips"))?;
+    let bogomips: f64 = line.split(':').nth(1)?.trim().parse().ok()?;
+    (bogomips > 0.0).then(|| (bogomips * 500_000.0 / HZ).round() as u64)
+}
+
+/// More kernel arguments for every boot, from `ZEVAC_LAB_KERNEL_ARGS` (to look into a boot:
+/// `initcall_debug loglevel=7`).
+fn kernel_args() -> String {
+    std::env::var("ZEVAC_LAB_KERNEL_ARGS").map_or(String::new(), |a| format!(" {a}"))
+}
+
 /// The QEMU command for a boot.
 pub fn qemu_command(vmlinuz: &Path, spec: &BootSpec, files: &RunFiles) -> Command {
     let mut c = Command::new("qemu-system-x86_64");
@@ -210,8 +230,10 @@ pub fn qemu_command(vmlinuz: &Path, spec: &BootSpec, files: &RunFiles) -> Comman
     .args([
         "-append",
         &format!(
-            "console=ttyS0 panic=-1 loglevel=4 rdinit={}",
-            spec.init.path()
+            "console=ttyS0 panic=-1 loglevel=4 rdinit={}{}{}",
+            spec.init.path(),
+            preset_delay_loop().map_or(String::new(), |lpj| format!(" lpj={lpj}")),
+            kernel_args()
         ),
     ])
     .args([
@@ -542,6 +564,14 @@ mod tests {
 
     /// Consoles recorded in the lab: a boot that stalled and never reached its scenario, and
     /// the same scenario's next boot.
+    /// This machine's /proc/cpuinfo, and the lpj its guests' kernels measured (9200168).
+    #[test]
+    fn the_delay_loop_comes_from_the_hosts_bogomips() {
+        let cpuinfo = "cpu MHz\t\t: 2300.002\ncache size\t: 46080 KB\nbogomips\t: 4600.00\n";
+        assert_eq!(lpj_of(cpuinfo), Some(9_200_000));
+        assert_eq!(lpj_of("processor\t: 0\n"), None);
+    }
+
     #[test]
     fn a_stalled_boot_shows_and_a_normal_one_does_not() {
         assert!(shows_stall(include_bytes!(

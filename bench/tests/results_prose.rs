@@ -286,11 +286,6 @@ const SOURCED: &[(&str, &str, &str)] = &[
     ),
     (
         USER_DOCS,
-        "22.6",
-        "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
-    ),
-    (
-        USER_DOCS,
         "8.04",
         "a_share_cap_measures_the_origin_then_holds_the_copy_to_its_share",
     ),
@@ -311,23 +306,23 @@ const SOURCED: &[(&str, &str, &str)] = &[
     ),
     (
         USER_DOCS,
-        "0.03",
-        "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
+        "0.02",
+        "killed_three_times_mid_copy_the_pool_resumes_and_ebs_stays_golden (printed)",
     ),
     (
         USER_DOCS,
-        "0.04",
-        "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
+        "30.6",
+        "killed_three_times_mid_copy_the_pool_resumes_and_ebs_stays_golden (printed)",
     ),
     (
         USER_DOCS,
-        "52.2",
-        "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
+        "30.61",
+        "killed_three_times_mid_copy_the_pool_resumes_and_ebs_stays_golden (printed)",
     ),
     (
         USER_DOCS,
-        "84.7",
-        "killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden",
+        "61.74",
+        "killed_three_times_mid_copy_the_pool_resumes_and_ebs_stays_golden (printed)",
     ),
 ];
 

@@ -8,59 +8,65 @@ use zevac_bench::{disks, BootSpec, Disk, Lab, Throttle, ZfsPair};
 
 use crate::scene::*;
 
-/// Reboot mid-copy (immutable origin): the VM is killed at five points of the copy, early to
-/// late, each boot resuming where the last one left off; a sixth boot finishes. Every import
-/// after a crash is within 2 s of the first boot's, the copy completes verified, the golden
-/// data is intact and EBS is bit-identical to the golden image after every boot.
+/// Reboot mid-copy (immutable origin): the VM is killed three times in the copy, each boot
+/// resuming it: once early (4 MiB read from EBS, before ZFS has usually synced any of the copy's
+/// progress), then twice just after ZFS's copied counter moved (a txg with copies synced; at
+/// EBS 4 MiB/s a step is a quarter to a third of the golden pool). Each boot finds at least the
+/// progress the last one saw synced, every kill lands mid-copy (evacuating, short of 100 %),
+/// every import after a crash is within 2 s of the first boot's, a fourth boot finishes
+/// verified, the golden data is intact and EBS is bit-identical to the golden image after every
+/// boot.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
-fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
+fn killed_three_times_mid_copy_the_pool_resumes_and_ebs_stays_golden() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("kill-points").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(4), 2);
     let golden_hash = disks::sha256(&golden.image).unwrap();
-    let total_mib = golden.pool_alloc_bytes >> 20;
-    let (mut imports, mut done_mib) = (Vec::new(), 0);
-    for percent in [5, 25, 50, 75, 90] {
-        let target_mib = total_mib * percent / 100;
-        let script = format!(
-            "TARGET_MIB={target_mib}\nDONE_MIB={done_mib}\n{}",
-            include_str!("../guest/kill-at.sh")
-        );
-        let spec = zevac_spec(
-            &format!("kill-at-{percent}"),
-            disks.clone(),
-            &script,
-            &golden,
-        );
+    let (mut imports, mut synced) = (Vec::new(), 0);
+    for (i, read_mib) in ["READ_MIB=4", "", ""].into_iter().enumerate() {
+        let script = format!("{read_mib}\n{}", include_str!("../guest/kill-at.sh"));
+        let spec = zevac_spec(&format!("kill-{i}"), disks.clone(), &script, &golden);
         let mut vm = lab.boot(&run, &spec).unwrap();
-        let reached = vm.wait_mark("reached", Duration::from_secs(300)).unwrap();
+        vm.wait_mark("reached", Duration::from_secs(300)).unwrap();
         vm.kill().unwrap();
-        // Mid-copy: ZFS still had the removal running when the guest marked the kill point.
-        let at_kill = json_of(&vm.events, "status_reached");
-        assert_eq!(
-            at_kill["state"], "evacuating",
-            "the kill at {percent}% did not land mid-copy: {at_kill}"
-        );
-        done_mib += reached.fields["read_mib"].parse::<u64>().unwrap();
         let apply = vm.events.cmd("apply").unwrap();
         assert_eq!(apply.rc, 0, "{}", apply.stderr);
+        let (applied, at_kill) = (
+            json_of(&vm.events, "status_applied"),
+            json_of(&vm.events, "status_reached"),
+        );
+        assert_eq!(
+            at_kill["state"], "evacuating",
+            "kill {i} did not land mid-copy: {at_kill}"
+        );
+        let copied = |s: &serde_json::Value| s["copied_bytes"].as_u64().unwrap();
+        assert!(
+            copied(&at_kill) < at_kill["total_bytes"].as_u64().unwrap(),
+            "kill {i} came after ZFS had copied everything: {at_kill}"
+        );
+        assert!(
+            copied(&applied) >= synced,
+            "boot {i} found {} copied bytes, the last one saw {synced} synced",
+            copied(&applied)
+        );
+        if read_mib.is_empty() {
+            assert!(copied(&at_kill) > copied(&applied), "{at_kill}");
+            synced = copied(&at_kill);
+        }
         let import = import_seconds(&apply.stdout);
         println!(
-            "killed at {percent}% ({done_mib} of {total_mib} MiB read by the copy in all boots); \
-             this boot's apply {:.2} s, its import {import:.2} s; ZFS's copied counter at {}% \
-             when apply returned, {} MiB left to copy",
-            apply.seconds(),
-            json_of(&vm.events, "status_applied")["percent"],
-            vm.events
-                .find("mark", Some("applied"))
-                .map_or("?".into(), |e| e.fields["left_mib"].clone())
+            "kill {i}: ZFS's copied counter at {}% when apply returned, {}% at the kill; \
+             apply {:.2} s, its import {import:.2} s",
+            applied["percent"],
+            at_kill["percent"],
+            apply.seconds()
         );
         imports.push(import);
         assert_eq!(
             disks::sha256(&disks[0].image).unwrap(),
             golden_hash,
-            "EBS changed in the boot killed at {percent}%"
+            "EBS changed in the boot of kill {i}"
         );
     }
     let spec = zevac_spec(
@@ -72,7 +78,9 @@ fn killed_at_five_points_of_the_copy_the_pool_resumes_and_ebs_stays_golden() {
     let ev = lab.run(&run, &spec).unwrap().events;
     let apply = ev.cmd("apply").unwrap();
     assert_eq!(apply.rc, 0, "{}", apply.stderr);
-    assert!(apply.stdout.contains("is running"), "{}", apply.stdout);
+    let running = apply.stdout.lines().find(|l| l.contains("is running"));
+    println!("finish: {running:?}");
+    assert!(running.is_some(), "{}", apply.stdout);
     imports.push(import_seconds(&apply.stdout));
     let watch = ev.cmd("watch").unwrap();
     assert_eq!(watch.rc, 0, "{}{}", watch.stdout, watch.stderr);
@@ -421,7 +429,7 @@ fn apply_or_recover_said(ev: &zevac_bench::events::Events, text: &str) -> bool {
 }
 
 /// The immutable origin (the default) through a machine's life: a first boot evacuates through
-/// a snapshot; a reboot after the copy imports from the instance stores alone; three stop/starts
+/// a snapshot; a reboot after the copy imports from the instance stores alone; two stop/starts
 /// (blank instance stores) find the golden pool again and evacuate it again. EBS stays
 /// bit-identical to the golden image throughout.
 #[test]
@@ -507,7 +515,7 @@ fn the_immutable_origin_survives_reboot_and_stop_start() {
     assert_eq!(new_file.stdout.trim(), "written in the first boot");
     ebs_unchanged("by a reboot");
 
-    for round in 1..=3 {
+    for round in 1..=2 {
         // Stop/start: the instance stores come back blank.
         for d in &disks[1..] {
             disks::create_blank(&d.image, 1024 << 20).unwrap();

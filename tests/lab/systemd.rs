@@ -27,14 +27,7 @@ fn zevac_watch_under_systemd_reports_ready_restarts_and_stops_cleanly() {
     .under_systemd();
     let ev = lab.run(&run, &spec).unwrap().events;
     assert_eq!(ev.cmd("pid1").unwrap().stdout.trim(), "systemd");
-    let unit = |name: &str| -> std::collections::BTreeMap<String, String> {
-        let out = ev.cmd(name).unwrap().stdout;
-        println!("{name}:\n{out}");
-        out.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
+    let unit = |name: &str| shown(&ev, name);
     let started = unit("unit_started");
     assert_eq!(
         started["ActiveState"], "active",
