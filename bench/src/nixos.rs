@@ -72,22 +72,37 @@ pub fn without_hashes(text: &str) -> String {
 fn lab_path(package: &str, file: &str) -> Result<Option<String>> {
     let name = file.rsplit('/').next().unwrap_or(file);
     let starts = |p: &str| package.starts_with(p);
-    Ok(Some(if starts("zevac-") {
-        format!("/bin/{name}")
-    } else if starts("zfs-user-") {
-        format!("/sbin/{name}")
-    } else if starts("systemd-") {
-        format!("/bin/{name}")
-    } else if starts("gawk-") {
-        // busybox's awk (its applet is in /usr/bin): the import script's one line is POSIX.
-        format!("/usr/bin/{name}")
-    } else if starts("unit-script-") {
-        format!("/lab/nixos/{name}")
-    } else if starts("glibc-locales-") || starts("tzdata-") {
-        return Ok(None);
-    } else {
-        bail!("the lab has no copy of the store path's package {package} ({file})")
-    }))
+    const ON_PATH: &[&str] = &[
+        "zfs-user-",
+        "util-linux-",
+        "systemd-",
+        "lvm2-",
+        "coreutils-",
+        "findutils-",
+        "gnugrep-",
+        "gnused-",
+    ];
+    Ok(Some(
+        if (file == "bin" || file == "sbin") && ON_PATH.iter().any(|p| starts(p)) {
+            // A `PATH=` entry: the guest's tools are all in /bin and /sbin.
+            format!("/{file}")
+        } else if starts("zevac-") {
+            format!("/bin/{name}")
+        } else if starts("zfs-user-") {
+            format!("/sbin/{name}")
+        } else if starts("systemd-") {
+            format!("/bin/{name}")
+        } else if starts("gawk-") {
+            // busybox's awk (its applet is in /usr/bin): the import script's one line is POSIX.
+            format!("/usr/bin/{name}")
+        } else if starts("unit-script-") {
+            format!("/lab/nixos/{name}")
+        } else if starts("glibc-locales-") || starts("tzdata-") {
+            return Ok(None);
+        } else {
+            bail!("the lab has no copy of the store path's package {package} ({file})")
+        },
+    ))
 }
 
 /// Rewrites store paths to the lab's, remembering the guest's paths it wrote so the boot can
@@ -138,15 +153,68 @@ impl Rendered {
         to_lab.rewrite(&format!("#!/bin/bash\nset -e\n{}\n", self.import_script))
     }
 
+    /// [`Self::initrd`], and then a switch-root into the pool's root and a stage 2 there that
+    /// runs the module's `zevac-watch.service` as rendered and `stage2` (a scenario script),
+    /// under Debian's systemd: `bench/guest/nixos/stage2-prepare.sh` says how.
+    pub fn stage2(&self, spec: BootSpec, stage2: &str) -> Result<BootSpec> {
+        const S2: &str = "/lab/stage2/etc/systemd/system";
+        let mut to_lab = ToLab::default();
+        let watch = to_lab.rewrite(&self.watch_unit)?;
+        let spec = self
+            .initrd_rewritten(spec, to_lab)?
+            .file(
+                &format!("{UNITS}/lab-stage2-prepare.service"),
+                include_str!("../guest/nixos/lab-stage2-prepare.service"),
+            )
+            .symlink(
+                &format!("{UNITS}/initrd.target.requires/lab-stage2-prepare.service"),
+                "../lab-stage2-prepare.service",
+            )
+            .file(
+                "/lab/stage2-prepare.sh",
+                include_str!("../guest/nixos/stage2-prepare.sh"),
+            )
+            .file(
+                "/lab/stage2-run.sh",
+                include_str!("../guest/nixos/stage2-run.sh"),
+            )
+            .file("/lab/stage2.sh", stage2)
+            .file(&format!("{S2}/zevac-watch.service"), watch)
+            .file(
+                &format!("{S2}/lab-stage2.target"),
+                include_str!("../guest/nixos/lab-stage2.target"),
+            )
+            .file(
+                &format!("{S2}/lab-stage2.service"),
+                include_str!("../guest/nixos/lab-stage2.service"),
+            )
+            .symlink(&format!("{S2}/default.target"), "lab-stage2.target")
+            // What stops a switch-root, on the console.
+            .file(
+                &format!("{UNITS}/initrd-switch-root.service.d/lab.conf"),
+                "[Service]\nStandardOutput=journal+console\nStandardError=journal+console\n",
+            )
+            // switch-root goes only into an OS tree: one with an os-release.
+            .file(
+                "/lab/stage2/etc/os-release",
+                "NAME=\"zevac lab stage 2\"\nID=lab\n",
+            );
+        Ok(spec)
+    }
+
     /// `spec` booting NixOS's initrd units: zevac.service and the pool's import unit with the
     /// links NixOS makes for their `wantedBy` and `requiredBy`, the import script, the root's
     /// fstab handed to systemd's fstab generator as NixOS does (`SYSTEMD_SYSROOT_FSTAB`), the
     /// module's zevac.toml, the boot's unit: `initrd.target`, and the commands the rewriting
     /// pointed at, one per line (`/lab/nixos/commands`).
     pub fn initrd(&self, spec: BootSpec) -> Result<BootSpec> {
+        self.initrd_rewritten(spec, ToLab::default())
+    }
+
+    /// [`Self::initrd`], `to_lab` holding what was rewritten before.
+    fn initrd_rewritten(&self, spec: BootSpec, mut to_lab: ToLab) -> Result<BootSpec> {
         let import = self.import_name();
         let config = toml::to_string(&self.settings).context("writing zevac.toml")?;
-        let mut to_lab = ToLab::default();
         let mut spec = spec
             .file(
                 &format!("{UNITS}/zevac.service"),

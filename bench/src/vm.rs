@@ -37,6 +37,8 @@ pub struct BootSpec {
     /// Longest the whole boot may take before the VM is killed and the boot fails.
     pub timeout: Duration,
     pub init: Init,
+    /// More kernel arguments (`zevac=off`), after the lab's own.
+    pub kernel_args: Vec<String>,
 }
 
 /// The guest's PID 1.
@@ -74,7 +76,14 @@ impl BootSpec {
             cpus: 2,
             timeout: Duration::from_secs(900),
             init: Init::Busybox,
+            kernel_args: Vec::new(),
         }
+    }
+
+    /// Adds `arg` to the guest kernel's command line.
+    pub fn kernel_arg(mut self, arg: &str) -> Self {
+        self.kernel_args.push(arg.into());
+        self
     }
 
     /// Boots under systemd ([`Init::Systemd`]).
@@ -230,9 +239,13 @@ pub fn qemu_command(vmlinuz: &Path, spec: &BootSpec, files: &RunFiles) -> Comman
     .args([
         "-append",
         &format!(
-            "console=ttyS0 panic=-1 loglevel=4 rdinit={}{}{}",
+            "console=ttyS0 panic=-1 loglevel=4 rdinit={}{}{}{}",
             spec.init.path(),
             preset_delay_loop().map_or(String::new(), |lpj| format!(" lpj={lpj}")),
+            spec.kernel_args
+                .iter()
+                .map(|a| format!(" {a}"))
+                .collect::<String>(),
             kernel_args()
         ),
     ])

@@ -74,39 +74,101 @@ fn zevac_watch_under_systemd_reports_ready_restarts_and_stops_cleanly() {
 
 /// A boot under NixOS's initrd units as the module and nixpkgs render them
 /// ([`zevac_bench::nixos`]), up to the root's mounts: `dropin` (if any) is a drop-in for
-/// zevac.service. The initrd's hand-over units are masked: the lab has no stage 2 to switch to.
-fn nixos_initrd_boot(
-    lab: &zevac_bench::Lab,
-    run: &zevac_bench::Run,
+/// zevac.service. The initrd's hand-over units are masked: this boot does not switch root.
+fn nixos_initrd_spec(
     golden: &zevac_bench::golden::Golden,
     disks: Vec<zevac_bench::Disk>,
     name: &str,
     env: &str,
     dropin: Option<&str>,
-) -> zevac_bench::Events {
-    let script = format!(
-        "POOL=rpool\n{env}\n{}",
-        include_str!("../guest/nixos-initrd.sh")
-    );
+) -> zevac_bench::BootSpec {
     let rendered = zevac_bench::nixos::Rendered::load().unwrap();
     let mut spec = rendered
-        .initrd(zevac_spec(name, disks, &script, golden).under_systemd())
-        .unwrap()
-        .symlink(
-            "/etc/systemd/system/initrd.target.wants/lab-scenario.service",
-            "../lab-scenario.service",
-        )
-        .file(
-            "/etc/systemd/system/lab-scenario.service.d/nixos.conf",
-            "[Unit]\nAfter=initrd-root-fs.target initrd-fs.target zevac.service zfs-import-rpool.service\n",
-        );
+        .initrd(nixos_initrd_part(golden, disks, name, env))
+        .unwrap();
     for unit in ["initrd-parse-etc", "initrd-cleanup", "initrd-switch-root"] {
         spec = spec.symlink(&format!("/etc/systemd/system/{unit}.service"), "/dev/null");
     }
     if let Some(conf) = dropin {
         spec = spec.file("/etc/systemd/system/zevac.service.d/lab.conf", conf);
     }
-    lab.run(run, &spec).unwrap().events
+    spec
+}
+
+/// The same initrd, then a switch-root into the pool's root and `stage2` there, beside the
+/// module's zevac-watch.service ([`zevac_bench::nixos::Rendered::stage2`]).
+fn nixos_stage2_spec(
+    golden: &zevac_bench::golden::Golden,
+    disks: Vec<zevac_bench::Disk>,
+    name: &str,
+    stage2: &str,
+) -> zevac_bench::BootSpec {
+    let rendered = zevac_bench::nixos::Rendered::load().unwrap();
+    let initrd = nixos_initrd_part(golden, disks, name, "STAGE2=1");
+    rendered.stage2(initrd, stage2).unwrap()
+}
+
+/// The lab's part of a NixOS initrd boot: the tunables read before zevac.service
+/// (`params_before`), and the scenario (`nixos-initrd.sh`) once the root is mounted, before
+/// initrd.target is reached.
+fn nixos_initrd_part(
+    golden: &zevac_bench::golden::Golden,
+    disks: Vec<zevac_bench::Disk>,
+    name: &str,
+    env: &str,
+) -> zevac_bench::BootSpec {
+    const UNITS: &str = "/etc/systemd/system";
+    let script = format!(
+        "POOL=rpool\n{env}\n{}",
+        include_str!("../guest/nixos-initrd.sh")
+    );
+    zevac_spec(name, disks, &script, golden)
+        .under_systemd()
+        .symlink(
+            &format!("{UNITS}/initrd.target.wants/lab-scenario.service"),
+            "../lab-scenario.service",
+        )
+        .file(
+            &format!("{UNITS}/lab-scenario.service.d/nixos.conf"),
+            "[Unit]\nAfter=initrd-root-fs.target initrd-fs.target zevac.service zfs-import-rpool.service\n\
+             Before=initrd.target\n",
+        )
+        .file(
+            &format!("{UNITS}/lab-params.service"),
+            format!(
+                "[Unit]\nDefaultDependencies=no\nBefore=zevac.service\n[Service]\nType=oneshot\n\
+                 ExecStart=/bin/sh -c '. /lab/lib.sh; run params_before sh -c \"cd {PARAMS} && grep -H . {TUNABLES}\"'\n"
+            ),
+        )
+        .symlink(
+            &format!("{UNITS}/initrd.target.wants/lab-params.service"),
+            "../lab-params.service",
+        )
+}
+
+/// The tunables a NixOS boot's tests compare before zevac and after the watcher.
+const PARAMS: &str = "/sys/module/zfs/parameters";
+const TUNABLES: &str =
+    "zfs_vdev_removal_max_active zfs_vdev_removal_min_active zfs_removal_suspend_progress zfs_txg_timeout";
+
+/// The boot's own clock from systemd's unit timestamps (seconds since the kernel started):
+/// zevac.service's run, the import unit's, and when /sysroot was mounted.
+fn boot_clock(ev: &zevac_bench::Events, label: &str) {
+    let (zevac, import, root) = (
+        shown(ev, "unit_zevac"),
+        shown(ev, "unit_import"),
+        shown(ev, "unit_sysroot"),
+    );
+    let s = |u: &std::collections::BTreeMap<String, String>, k: &str| monotonic(u, k) as f64 / 1e6;
+    println!(
+        "{label}: zevac.service {:.2} to {:.2} s, the import unit {:.2} to {:.2} s, \
+         sysroot.mount active at {:.2} s",
+        s(&zevac, "ExecMainStartTimestampMonotonic"),
+        s(&zevac, "ExecMainExitTimestampMonotonic"),
+        s(&import, "ExecMainStartTimestampMonotonic"),
+        s(&import, "ExecMainExitTimestampMonotonic"),
+        s(&root, "ActiveEnterTimestampMonotonic"),
+    );
 }
 
 /// `systemctl show`'s lines of a command record, as a map.
@@ -123,30 +185,16 @@ fn monotonic(unit: &std::collections::BTreeMap<String, String>, key: &str) -> u6
     unit[key].parse().unwrap()
 }
 
-/// The main path under NixOS's initrd units: zevac.service runs and ends before the pool's
+/// The main path's initrd under NixOS's units: zevac.service runs and ends before the pool's
 /// import unit starts, the import unit then finds the pool imported (zevac's import, through the
-/// snapshot, the instance stores added), the root's three mounts come up from the fstab NixOS
-/// writes, and the copy started afterwards ends verified with the data intact.
-#[test]
-#[ignore = "lab: boots QEMU; run with --include-ignored"]
-fn nixos_initrd_units_run_zevac_before_the_import_and_mount_the_root() {
-    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
-    let run = lab.new_run("nixos-initrd").unwrap();
-    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(64), 2);
-    let ebs = disks[0].image.clone();
-    let ev = nixos_initrd_boot(
-        &lab,
-        &run,
-        &golden,
-        disks,
-        "nixos-initrd",
-        "THEN_WATCH=1",
-        None,
-    );
+/// snapshot, the instance stores added) and imports nothing itself, the root's three mounts come
+/// up from the fstab NixOS writes, and the copy waits for the watcher (the module's
+/// `watch.starts_copy`).
+fn assert_initrd_main_path(ev: &zevac_bench::Events) {
     assert_eq!(ev.cmd("pid1").unwrap().stdout.trim(), "systemd");
     assert_eq!(ev.cmd("missing_commands").unwrap().stdout, "");
-    let zevac = shown(&ev, "unit_zevac");
-    let import = shown(&ev, "unit_import");
+    let zevac = shown(ev, "unit_zevac");
+    let import = shown(ev, "unit_import");
     assert_eq!(
         (zevac["Result"].as_str(), zevac["ExecMainStatus"].as_str()),
         ("success", "0")
@@ -157,21 +205,20 @@ fn nixos_initrd_units_run_zevac_before_the_import_and_mount_the_root() {
             <= monotonic(&import, "ExecMainStartTimestampMonotonic"),
         "zevac.service ended after the import unit started: {zevac:?} {import:?}"
     );
-    let root = shown(&ev, "unit_sysroot");
+    let root = shown(ev, "unit_sysroot");
     assert_eq!(
         (root["ActiveState"].as_str(), root["What"].as_str()),
         ("active", "rpool/system/root")
     );
     for m in ["unit_sysroot-nix", "unit_sysroot-var"] {
-        assert_eq!(shown(&ev, m)["ActiveState"], "active");
+        assert_eq!(shown(ev, m)["ActiveState"], "active");
     }
     let pool = ev.cmd("zpool_status").unwrap().stdout;
     assert!(
         pool.contains("/dev/mapper/zevac-origin"),
         "the root is not on zevac's import:\n{pool}"
     );
-    // The module's zevac.toml leaves the copy paused for the watcher (watch.starts_copy).
-    let status = json_of(&ev, "status");
+    let status = json_of(ev, "status");
     assert_eq!(
         (
             status["state"].as_str(),
@@ -180,7 +227,6 @@ fn nixos_initrd_units_run_zevac_before_the_import_and_mount_the_root() {
         (Some("evacuating"), Some(true)),
         "{status}"
     );
-    // The import unit found the pool imported: it imported nothing itself.
     let import_log = ev.cmd("journal_import").unwrap().stdout;
     assert!(
         import_log.contains("Successfully imported rpool")
@@ -189,14 +235,6 @@ fn nixos_initrd_units_run_zevac_before_the_import_and_mount_the_root() {
     );
     let zevac_log = ev.cmd("journal_zevac").unwrap().stdout;
     assert!(zevac_log.contains("zpool add"), "{zevac_log}");
-    assert_eq!(json_of(&ev, "status_after")["state"], "verified");
-    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
-    assert_eq!(
-        disks::sha256(&ebs).unwrap(),
-        disks::sha256(&golden.image).unwrap(),
-        "EBS changed"
-    );
-    run.remove_images().unwrap();
 }
 
 /// zevac fails in NixOS's initrd, by an error right after `zpool add` and by systemd's start
@@ -221,7 +259,8 @@ fn zevac_failing_in_nixos_initrd_leaves_the_boot_to_nixpkgs_import() {
     for (name, dropin, result) in cases {
         let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(64), 2);
         let ebs = disks[0].image.clone();
-        let ev = nixos_initrd_boot(&lab, &run, &golden, disks, name, "", Some(dropin));
+        let spec = nixos_initrd_spec(&golden, disks, name, "", Some(dropin));
+        let ev = lab.run(&run, &spec).unwrap().events;
         assert_eq!(ev.cmd("missing_commands").unwrap().stdout, "", "{name}");
         let zevac = shown(&ev, "unit_zevac");
         assert_eq!(zevac["Result"], result, "{name}: {zevac:?}");
@@ -257,5 +296,134 @@ fn zevac_failing_in_nixos_initrd_leaves_the_boot_to_nixpkgs_import() {
             );
         }
     }
+    run.remove_images().unwrap();
+}
+
+/// `zevac=off` on the kernel command line under NixOS's initrd units: zevac.service succeeds
+/// having done nothing (no import of its own, nothing written to the instance stores), nixpkgs'
+/// import unit imports the pool from EBS itself and the root mounts: the boot of EBS alone,
+/// whose unit timestamps the stage-2 test prints beside its own.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn zevac_off_in_nixos_initrd_is_the_boot_of_ebs_alone() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("nixos-initrd-off").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(64), 2);
+    let stores: Vec<_> = disks[1..]
+        .iter()
+        .map(|d| (d.image.clone(), disks::sha256(&d.image).unwrap()))
+        .collect();
+    let spec =
+        nixos_initrd_spec(&golden, disks, "nixos-initrd-off", "", None).kernel_arg("zevac=off");
+    let ev = lab.run(&run, &spec).unwrap().events;
+    boot_clock(&ev, "zevac=off");
+    assert_eq!(ev.cmd("missing_commands").unwrap().stdout, "");
+    let zevac = shown(&ev, "unit_zevac");
+    assert_eq!(
+        (zevac["Result"].as_str(), zevac["ExecMainStatus"].as_str()),
+        ("success", "0")
+    );
+    let log = ev.cmd("journal_zevac").unwrap().stdout;
+    assert!(
+        log.contains("(zevac=off)") && !log.contains("zpool import"),
+        "{log}"
+    );
+    let import_log = ev.cmd("journal_import").unwrap().stdout;
+    assert!(
+        import_log.contains("importing ZFS pool")
+            && import_log.contains("Successfully imported rpool"),
+        "{import_log}"
+    );
+    assert_eq!(shown(&ev, "unit_sysroot")["ActiveState"], "active");
+    let pool = ev.cmd("zpool_status").unwrap().stdout;
+    assert!(
+        pool.contains("Elastic_Block_Store")
+            && !pool.contains("Instance_Storage")
+            && !pool.contains("zevac-origin"),
+        "{pool}"
+    );
+    for (image, blank) in &stores {
+        assert_eq!(
+            &disks::sha256(image).unwrap(),
+            blank,
+            "{} was written",
+            image.display()
+        );
+    }
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    run.remove_images().unwrap();
+}
+
+/// The whole boot as NixOS runs it: NixOS's initrd units ([`assert_initrd_main_path`]), then
+/// the initrd's own hand-over units and a switch-root into the pool's root, and in
+/// stage 2 the module's zevac-watch.service as rendered: ready before the scenario starts, its
+/// status text following the copy while `zevac status` reads the record the initrd left in
+/// /run/zevac, then ending `success` with exit 0, the copy verified and the tunables as before
+/// zevac; the data intact and EBS bit-identical.
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn nixos_boot_switches_root_and_zevac_watch_ends_the_copy_in_stage_2() {
+    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    let run = lab.new_run("nixos-stage2").unwrap();
+    let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(64), 2);
+    let ebs = disks[0].image.clone();
+    let stage2 = format!(
+        "TUNABLES=\"{TUNABLES}\"\n{}",
+        include_str!("../guest/nixos-stage2.sh")
+    );
+    let spec = nixos_stage2_spec(&golden, disks, "nixos-stage2", &stage2)
+        .timeout(std::time::Duration::from_secs(400));
+    let ev = lab.run(&run, &spec).unwrap().events;
+    boot_clock(&ev, "zevac");
+    assert_initrd_main_path(&ev);
+    assert!(ev.find("mark", Some("initrd_scenario")).is_ok());
+    assert_eq!(ev.cmd("s2_pid1").unwrap().stdout.trim(), "systemd");
+    let root = ev.cmd("s2_root").unwrap().stdout;
+    assert!(root.starts_with("rpool/system/root / zfs"), "{root}");
+    assert_ne!(
+        ev.cmd("s2_initrd_release").unwrap().rc,
+        0,
+        "stage 2 is no initrd"
+    );
+    let record = ev.cmd("s2_run_zevac").unwrap();
+    assert!(
+        record.rc == 0 && !record.stdout.trim().is_empty(),
+        "/run/zevac: {record:?}"
+    );
+    let ready = shown(&ev, "s2_watch_ready");
+    assert_eq!(ready["ActiveState"], "active", "READY=1 came: {ready:?}");
+    let samples = ev.cmd("s2_samples").unwrap().stdout;
+    println!("t (s) | zevac-watch's status text | zevac status --json\n{samples}");
+    let following = samples.lines().filter(|l| {
+        let mut f = l.splitn(3, '|');
+        let (text, json) = (f.nth(1).unwrap_or(""), f.next().unwrap_or(""));
+        let state = serde_json::from_str::<serde_json::Value>(json)
+            .map(|j| j["state"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        text.contains(&format!("{state} rpool"))
+    });
+    assert!(
+        following.count() >= 1,
+        "the status text never said the copy's state"
+    );
+    let done = shown(&ev, "s2_watch_done");
+    assert_eq!(
+        (
+            done["Result"].as_str(),
+            done["ExecMainStatus"].as_str(),
+            done["NRestarts"].as_str()
+        ),
+        ("success", "0", "0"),
+        "{done:?}"
+    );
+    println!("{}", ev.cmd("s2_journal_watch").unwrap().stdout);
+    assert_eq!(json_of(&ev, "s2_status_after")["state"], "verified");
+    assert_eq!(params(&ev, "s2_params_after"), params(&ev, "params_before"));
+    assert_eq!(ev.cmd("verify").unwrap().rc, 0, "the data changed");
+    assert_eq!(
+        disks::sha256(&ebs).unwrap(),
+        disks::sha256(&golden.image).unwrap(),
+        "EBS changed"
+    );
     run.remove_images().unwrap();
 }
