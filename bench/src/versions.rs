@@ -264,7 +264,8 @@ pub const HOST_PACKAGES: &[&str] = &[
     "qemu-system-x86",
     "dwarves",
     "build-essential",
-    // objcopy, for the guest's copy of the OpenZFS modules (build-essential brings it too).
+    // objcopy, for the guest's copy of the OpenZFS modules and the per-boot binaries without
+    // their debug sections (build-essential brings it too).
     "binutils",
     "xz-utils",
     "kmod",

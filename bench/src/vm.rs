@@ -575,8 +575,6 @@ impl Drop for Vm {
 mod tests {
     use super::*;
 
-    /// Consoles recorded in the lab: a boot that stalled and never reached its scenario, and
-    /// the same scenario's next boot.
     /// This machine's /proc/cpuinfo, and the lpj its guests' kernels measured (9200168).
     #[test]
     fn the_delay_loop_comes_from_the_hosts_bogomips() {
@@ -585,6 +583,8 @@ mod tests {
         assert_eq!(lpj_of("processor\t: 0\n"), None);
     }
 
+    /// Consoles recorded in the lab: a boot that stalled and never reached its scenario, and
+    /// the same scenario's next boot.
     #[test]
     fn a_stalled_boot_shows_and_a_normal_one_does_not() {
         assert!(shows_stall(include_bytes!(

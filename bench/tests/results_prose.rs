@@ -296,8 +296,23 @@ const SOURCED: &[(&str, &str, &str)] = &[
     ),
     (
         USER_DOCS,
-        "22.3",
-        "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt",
+        "23.0",
+        "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt (printed)",
+    ),
+    (
+        USER_DOCS,
+        "28.2",
+        "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt (printed)",
+    ),
+    (
+        "bench/RESULTS.md",
+        "16.2",
+        "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt (printed in CI)",
+    ),
+    (
+        "bench/RESULTS.md",
+        "12.0",
+        "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt (from CI's records)",
     ),
     (
         "bench/RESULTS.md",
