@@ -41,7 +41,7 @@ i=0
 while [ $i -lt 256 ]; do dd if=/dev/urandom of=/mnt/nix/store/small/f$i bs=4k count=1 2>/dev/null; i=$((i + 1)); done
 sync
 mark filled secs="$(echo "$(now) $t0" | awk '{print $1 - $2}')"
-must manifest sh -c 'cd /mnt && find . -type f | sort | xargs sha256sum'
+must manifest sh -c 'cd /mnt && find . -type f | sort | xargs md5sum'
 must du du -sk /mnt /mnt/nix /mnt/var /mnt/home
 umount_pool /mnt || die "cannot unmount"
 must list zpool list -Hpv "$POOL"

@@ -76,9 +76,9 @@ mount_pool() {
 umount_pool() { umount "$1/home" "$1/nix" "$1/var" "$1"; }
 
 # verify_manifest POOL: mounts POOL read-only and checks every file against the golden manifest
-# (/lab/manifest.sha256); the result is the `verify` command record.
+# (/lab/manifest.md5, md5sum lines); the result is the `verify` command record.
 verify_manifest() {
 	mount_pool "$1" /mnt ro || die "cannot mount pool $1"
-	run verify sh -c 'cd /mnt && sha256sum -c -s /lab/manifest.sha256'
+	run verify sh -c 'cd /mnt && md5sum -c -s /lab/manifest.md5'
 	umount_pool /mnt || die "cannot unmount pool $1"
 }

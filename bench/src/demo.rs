@@ -87,7 +87,7 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Summary> {
     // As the NixOS module boots: the root mounts with EBS to itself, the watcher starts the copy.
     config.watch.starts_copy = true;
     let spec = BootSpec::new("demo", list, include_str!("../guest/demo.sh"))
-        .file("/lab/manifest.sha256", g.manifest.clone())
+        .file(crate::golden::MANIFEST, g.manifest.clone())
         .file("/etc/zevac.toml", config.to_toml())
         .binary("/bin/zevac", &opts.zevac);
     println!(

@@ -31,6 +31,9 @@ pub const GUEST_MODULES: &[&str] = &[
 pub struct Kernel {
     pub release: String,
     pub vmlinuz: PathBuf,
+    /// What QEMU boots: the ELF inside `vmlinux` entered through its PVH note where it has one
+    /// ([`pvh_image`]), else `vmlinuz` itself.
+    pub image: PathBuf,
     /// Uncompressed `.ko` files, dependencies first, ending with OpenZFS' (spl.ko ... zfs.ko).
     pub modules: Vec<PathBuf>,
     /// The unpacked guest packages (kernel, OpenZFS user space, busybox, udev).
@@ -41,8 +44,22 @@ fn guest_tree_name(pins: &PairPins) -> String {
     format!("guest-{}", pins.cache_key())
 }
 
+/// The module build's recipe, in the cache key beside the versions: change it when
+/// [`NO_DEBUG_INFO`] or the build's steps change, so that no module of the old recipe is booted.
+const MODULE_RECIPE: &str = "nodebug";
+
+/// Make's variables for OpenZFS' configure and build: no debug information and so no BTF (the
+/// headers' config turns both on). The guest's modules lose their debug sections anyway, and
+/// configure's hundreds of test modules each had pahole make BTF, a quarter of configure's time
+/// (`bench/RESULTS.md`). The code is the same: same `.text`, same configure results.
+/// Passed in `MAKEFLAGS`, which make reads as command-line variables, so that configure's own
+/// calls of make get them too.
+const NO_DEBUG_INFO: &str = "CONFIG_DEBUG_INFO= CONFIG_DEBUG_INFO_BTF_MODULES=";
+
 fn modules_dir(pins: &PairPins) -> PathBuf {
-    cache::root().join("modules").join(pins.cache_key())
+    cache::root()
+        .join("modules")
+        .join(format!("{}_{MODULE_RECIPE}", pins.cache_key()))
 }
 
 /// Whether everything `prepare` builds for `pins` is in the cache, so no download is needed.
@@ -74,11 +91,92 @@ pub fn prepare(pins: &PairPins) -> Result<Kernel> {
     for m in resolve_modules(&zfs_dir, &["zfs"])? {
         modules.push(without_ftrace_records(&zfs_dir, &m)?);
     }
+    let vmlinuz = guest_root.join("boot").join(format!("vmlinuz-{release}"));
+    let image = pvh_image(&vmlinuz)?.unwrap_or_else(|| vmlinuz.clone());
     Ok(Kernel {
         release: release.to_string(),
-        vmlinuz: guest_root.join("boot").join(format!("vmlinuz-{release}")),
+        vmlinuz,
+        image,
         modules,
         guest_root,
+    })
+}
+
+/// The kernel inside the bzImage `vmlinuz`, unpacked once beside it, for QEMU to enter through
+/// its PVH note (Debian builds `CONFIG_PVH`): that skips the firmware's real-mode loader and the
+/// decompressor, which under emulation cost each boot more than a second (`bench/RESULTS.md`).
+/// `None` (the bzImage is booted) when the image is packed some other way or has no PVH entry.
+fn pvh_image(vmlinuz: &Path) -> Result<Option<PathBuf>> {
+    let dst = vmlinuz.with_file_name(
+        vmlinuz
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .replacen("vmlinuz", "vmlinux", 1),
+    );
+    if dst.exists() {
+        return Ok(Some(dst));
+    }
+    let image =
+        std::fs::read(vmlinuz).with_context(|| format!("cannot read {}", vmlinuz.display()))?;
+    let Some((payload, unpack)) = payload_range(&image)
+        .and_then(|r| image.get(r))
+        .and_then(|p| Some((p, unpacker(p)?)))
+    else {
+        tracing::warn!(image = %vmlinuz.display(), "no payload to unpack: booting the bzImage");
+        return Ok(None);
+    };
+    let packed = dst.with_extension("packed");
+    cache::write_atomic(&packed, payload)?;
+    let out = cmd::run(Command::new(unpack[0]).args(&unpack[1..]).arg(&packed));
+    let _ = std::fs::remove_file(&packed);
+    let elf = out?.stdout;
+    if !elf.starts_with(b"\x7fELF") || !has_pvh_note(&elf) {
+        tracing::warn!(image = %vmlinuz.display(), "its kernel has no PVH entry: booting the bzImage");
+        return Ok(None);
+    }
+    cache::write_atomic(&dst, &elf)?;
+    Ok(Some(dst))
+}
+
+/// Where a bzImage keeps its packed kernel (boot protocol 2.08 and later: `payload_offset` and
+/// `payload_length`, from the protected-mode code), without the 4-byte unpacked size the
+/// kernel's build appends.
+fn payload_range(image: &[u8]) -> Option<std::ops::Range<usize>> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(image.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(image.get(o..o + 4)?.try_into().ok()?));
+    if image.get(0x202..0x206)? != b"HdrS" || u16_at(0x206)? < 0x208 {
+        return None;
+    }
+    let setup_sects = match *image.get(0x1f1)? {
+        0 => 4,
+        n => usize::from(n),
+    };
+    let start = (setup_sects + 1) * 512 + u32_at(0x248)? as usize;
+    let len = (u32_at(0x24c)? as usize).checked_sub(4)?;
+    Some(start..start + len)
+}
+
+/// The host's command that unpacks `payload`, by its magic: zstd (Debian's 6.12) or xz (6.1).
+fn unpacker(payload: &[u8]) -> Option<&'static [&'static str]> {
+    if payload.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(&["zstd", "-dc"])
+    } else if payload.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some(&["xz", "-dc", "--single-stream"])
+    } else {
+        None
+    }
+}
+
+/// Whether an ELF holds the note `Xen`/`XEN_ELFNOTE_PHYS32_ENTRY` (18), the PVH entry QEMU
+/// looks for: a note header (name size 4, a descriptor of 4 or 8 bytes, type 18), then `Xen`.
+fn has_pvh_note(elf: &[u8]) -> bool {
+    elf.windows(16).any(|w| {
+        w[..4] == [4, 0, 0, 0]
+            && matches!(w[4], 4 | 8)
+            && w[5..8] == [0, 0, 0]
+            && w[8..12] == [18, 0, 0, 0]
+            && &w[12..] == b"Xen\0"
     })
 }
 
@@ -266,6 +364,7 @@ impl BuildTree {
         cmd::run_logged(
             Command::new("./configure")
                 .current_dir(&self.work)
+                .env("MAKEFLAGS", NO_DEBUG_INFO)
                 .arg("--with-config=kernel")
                 .arg(format!("--with-linux={}", self.common.display()))
                 .arg(format!("--with-linux-obj={}", self.arch.display())),
@@ -276,7 +375,10 @@ impl BuildTree {
         )?;
         let make_log = self.work.join("make.log");
         cmd::run_logged(
-            Command::new("make").current_dir(&self.work).arg("-j2"),
+            Command::new("make")
+                .current_dir(&self.work)
+                .env("MAKEFLAGS", NO_DEBUG_INFO)
+                .arg("-j2"),
             &make_log,
         )
         .context("building the OpenZFS kernel modules")?;
@@ -329,6 +431,24 @@ fn stage_modules(work: &Path, out_dir: &Path, make_log: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first 608 bytes of Debian's two bzImages, and the `.notes` of the 6.12 one's kernel.
+    #[test]
+    fn the_packed_kernel_and_its_pvh_entry_are_found() {
+        let v612 = include_bytes!("../fixtures/linux-6.12/bzimage-header.bin");
+        let v61 = include_bytes!("../fixtures/linux-6.1/bzimage-header.bin");
+        assert_eq!(payload_range(v612), Some(21_196..21_196 + 11_844_729));
+        assert_eq!(payload_range(v61), Some(21_196..21_196 + 8_122_336));
+        assert_eq!(payload_range(&v612[..0x240]), None);
+        assert_eq!(
+            unpacker(&[0x28, 0xb5, 0x2f, 0xfd, 4]),
+            Some(&["zstd", "-dc"][..])
+        );
+        assert_eq!(unpacker(b"\x1f\x8b\x08"), None);
+        let notes = include_bytes!("../fixtures/linux-6.12/vmlinux-notes.bin");
+        assert!(has_pvh_note(notes));
+        assert!(!has_pvh_note(&notes[..32]));
+    }
 
     /// Lines of the modules.dep that `depmod -b` made for the 6.12.117 image.
     const DEP: &str = "\

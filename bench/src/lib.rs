@@ -234,7 +234,7 @@ impl Lab {
         let n = run.boots.fetch_add(1, Ordering::SeqCst);
         let files = vm::RunFiles::new(&run.dir, n);
         vm::write_initramfs(&self.base, spec, &self.lib_dirs, &files.initrd)?;
-        Vm::start(&self.kernel.vmlinuz, spec, files)
+        Vm::start(&self.kernel.image, spec, files)
     }
 
     /// Boots and waits for the guest to power off; fails if the scenario did.

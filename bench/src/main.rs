@@ -255,6 +255,7 @@ fn setup(pair: ZfsPair, refresh: bool) -> Result<()> {
     let lab = Lab::prepare_with(pair, refresh || zevac_bench::pins::refresh_from_env())?;
     println!("versions: {}", lab.versions());
     println!("kernel: {}", lab.kernel.vmlinuz.display());
+    println!("booted as: {}", lab.kernel.image.display());
     for m in &lab.kernel.modules {
         println!("module: {}", m.display());
     }
@@ -363,7 +364,7 @@ fn lab_boot(
     let text = std::fs::read_to_string(script)
         .with_context(|| format!("cannot read {}", script.display()))?;
     let mut spec = BootSpec::new("boot", disk_list, text)
-        .file("/lab/manifest.sha256", g.manifest.clone())
+        .file(zevac_bench::golden::MANIFEST, g.manifest.clone())
         .binary("/bin/zevac", zevac_bench::build_zevac()?);
     spec.init = init;
     let mut vm = lab.boot(&run, &spec)?;

@@ -184,7 +184,7 @@ pub fn run_peer(lab: &Lab, cell: &PeerCell) -> Result<PeerResult> {
         cell.warm_seconds()
     );
     let mut spec = BootSpec::new("peer", disks, include_str!("../guest/peer.sh"))
-        .file("/lab/manifest.sha256", g.manifest.clone())
+        .file(crate::golden::MANIFEST, g.manifest.clone())
         .file("/lab/sweep.env", env)
         .file("/lab/workload.sh", include_str!("../guest/workload.sh"));
     if cell.workload != Workload::None {

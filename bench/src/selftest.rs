@@ -102,7 +102,7 @@ pub fn run(lab: &Lab, opts: &Options) -> Result<Report> {
     )?;
     let origin_serial = disks[0].serial.clone();
     let mut spec = BootSpec::new("selftest", disks, include_str!("../guest/selftest.sh"))
-        .file("/lab/manifest.sha256", golden.manifest.clone());
+        .file(crate::golden::MANIFEST, golden.manifest.clone());
     if let Some(zevac) = &opts.zevac {
         spec = spec.binary("/bin/zevac", zevac);
     }

@@ -268,6 +268,8 @@ pub const HOST_PACKAGES: &[&str] = &[
     // their debug sections (build-essential brings it too).
     "binutils",
     "xz-utils",
+    // zstd, to unpack the 6.12 bzImage's kernel for a PVH boot (xz-utils does 6.1's).
+    "zstd",
     "kmod",
     "libtirpc3",
     "libssl3",

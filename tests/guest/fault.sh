@@ -1,6 +1,6 @@
 # zevac apply fails right after step FAIL_AFTER (the host puts it first; debug builds only; a
 # list may also name `guard`, where the fall-back's start of the removal fails), or is killed
-# KILL_AFTER seconds into its run. Then what a NixOS initrd does next: the unit's
+# KILL_AFTER seconds into its run, with what it runs. Then what a NixOS initrd does next: the unit's
 # ExecStopPost (`zevac recover`, with systemd's SERVICE_RESULT), and nixpkgs' import as it
 # renders it (`-d` boot.zfs.devNodes: IMPORT_DIR), unless the pool is imported already
 # (`poolImported`). NixOS's initrd has no
@@ -8,11 +8,16 @@
 # WRITE_MIB MiB of writes, synced, and the pool's health; then, with BY_HAND, `zpool remove` of
 # the origin by hand, and with THEN_WATCH, `zevac watch`.
 if [ -n "$KILL_AFTER" ]; then
-	zevac apply > /tmp/apply.out 2>&1 &
+	# In a session of its own: the unit's control group. systemd kills all of it (KillMode's
+	# default) and waits for it to empty before ExecStopPost; a command zevac ran goes with it.
+	setsid zevac apply > /tmp/apply.out 2>&1 &
 	pid=$!
 	sleep "$KILL_AFTER"
-	kill -9 $pid 2>/dev/null
+	session="ps -o sid,pid,args | awk -v s=$pid '\$1 == s'"
+	run killed_group sh -c "$session"
+	kill -9 -$pid
 	wait $pid
+	while [ -n "$(sh -c "$session")" ]; do sleep 0.1; done
 	run apply_killed cat /tmp/apply.out
 	result=signal
 else

@@ -23,4 +23,4 @@ run s2_status_after zevac status --json
 run s2_params_after sh -c "cd /sys/module/zfs/parameters && grep -H . $TUNABLES"
 mkdir -p /home
 must s2_mount_home mount -t zfs rpool/user/home /home
-run verify sh -c 'cd / && sha256sum -c -s /lab/manifest.sha256'
+run verify sh -c 'cd / && md5sum -c -s /lab/manifest.md5'

@@ -12,6 +12,6 @@ run status_human zevac status
 run zstatus zpool status -v rpool
 run dbgmsg sh -c 'grep "removal" /proc/spl/kstat/zfs/dbgmsg | tail -n 20'
 mount_pool rpool /mnt ro || die "cannot mount rpool"
-run verify_all sh -c 'cd /mnt && sha256sum -c /lab/manifest.sha256 2>&1 | grep -v ": OK$"'
+run verify_all sh -c 'cd /mnt && md5sum -c /lab/manifest.md5 2>&1 | grep -v ": OK$"'
 umount_pool /mnt
 true

@@ -136,13 +136,20 @@ const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
     }
 }
 
+/// The failure test's snapshot store: the smallest zevac takes.
+const SMALL_COW: &str = "[layout]\ncow_size = \"64 MiB\"\n";
+/// What the failure test's boots write: twice that store, so that writes landing in the snapshot
+/// would fill it and invalidate it.
+const WRITE_MIB: u32 = 128;
+
 /// `zevac apply` made to fail right after each of its steps (a debug-build switch), killed
-/// outright at a random moment of its run, the fall-back's start of the removal refused (so
-/// that it stops allocations instead), and a failure before the import in a boot after a crash
+/// outright with the command it runs (as systemd kills the unit) at a random moment of its run,
+/// the fall-back's start of the removal refused (so that it stops allocations instead), and a failure before the import in a boot after a crash
 /// mid-copy (the pool then needs the snapshot and the instance stores). After each, what a NixOS
 /// initrd does next: the unit's `ExecStopPost` (`zevac recover`), nixpkgs' import as it renders
 /// it (no device-mapper by-id links; `-d /dev/disk/by-id`, nixpkgs' default, and once `-d /dev/`,
-/// amazon-image.nix's), the root's mounts, and 512 MiB of writes (twice the snapshot's store).
+/// amazon-image.nix's), the root's mounts, and 128 MiB of writes (twice the snapshot's store,
+/// made the smallest zevac takes so that the writes are quick).
 /// The pool always imports, takes the writes and stays healthy. EBS: unchanged once the local
 /// disks are in the pool; written by the boot's own import when zevac gave the pool back before
 /// that.
@@ -151,14 +158,17 @@ const fn fault(fail_after: &'static str, ebs_kept: bool) -> Fault {
 fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
     let _turn = one_at_a_time();
     let lab = Lab::prepare(ZfsPair::V2_3).expect("preparing the lab");
-    // Room on EBS alone for the golden data and the 512 MiB the boot writes after a fall-back.
+    // Room on EBS alone for the golden data and what the boot writes after a fall-back.
     let golden = golden::golden_sized(&lab, Layout::Partition, 256, 2048).unwrap();
     let golden_hash = disks::sha256(&golden.image).unwrap();
-    let kill_secs = 1 + std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-        % 8;
+    // A random moment, 1 to 8 s into apply's run; `ZEVAC_LAB_KILL_AFTER` repeats one.
+    let kill_secs = std::env::var("ZEVAC_LAB_KILL_AFTER").unwrap_or_else(|_| {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        (1 + ms % 8).to_string()
+    });
     let faults = [
         fault("probe", false),
         fault("partition", false),
@@ -192,6 +202,8 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
             ..fault("snapshot", true)
         },
     ];
+    // `ZEVAC_LAB_FAULTS`: the names of the cases to run (as the table prints them), by spaces.
+    let only = std::env::var("ZEVAC_LAB_FAULTS").ok();
     let mut table = Vec::new();
     for case in faults {
         let mut name = match (case.fail_after, case.rebooted) {
@@ -205,6 +217,12 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
         if case.by_hand {
             name.push_str(",hand");
         }
+        if !only
+            .as_ref()
+            .is_none_or(|o| o.split(' ').any(|n| n == name))
+        {
+            continue;
+        }
         let run = lab
             .new_run(&format!("fault-{}", name.replace(',', "-")))
             .unwrap();
@@ -212,18 +230,18 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
         let throttle = case.rebooted.then(|| Throttle::mib_per_second(4));
         let mut disks = run.ec2_disks(&golden, throttle, 2, 2048).unwrap();
         if case.rebooted {
-            boot_killed_mid_copy(&lab, &run, &golden, &disks);
+            boot_killed_mid_copy(&lab, &run, &golden, &disks, SMALL_COW);
             // The same volume, faster: the root's mounts then do not wait a minute behind the
             // copy, and an import that ran the copy inside itself still finishes it there.
             disks[0] = disks[0].clone().throttled(Throttle::mib_per_second(32));
         }
         let kill_after = if case.fail_after.is_empty() {
-            kill_secs.to_string()
+            kill_secs.clone()
         } else {
             String::new()
         };
         let script = format!(
-            "POOL=rpool\nWRITE_MIB=512\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n\
+            "POOL=rpool\nWRITE_MIB={WRITE_MIB}\nFAIL_AFTER={}\nKILL_AFTER={kill_after}\nIMPORT_DIR={}\n\
              THEN_WATCH={}\nBY_HAND={}\n{}",
             case.fail_after,
             case.import_dir,
@@ -231,8 +249,18 @@ fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
             if case.by_hand { "1" } else { "" },
             include_str!("../guest/fault.sh")
         );
-        let config = case.starts_copy.then_some("[watch]\nstarts_copy = true\n");
-        let outcome = boot_with_zevac(&lab, &run, &golden, disks.clone(), &script, config);
+        let config = if case.starts_copy {
+            format!("{SMALL_COW}[watch]\nstarts_copy = true\n")
+        } else {
+            SMALL_COW.to_string()
+        };
+        let spec =
+            zevac_spec("zevac", disks.clone(), &script, &golden).file("/etc/zevac.toml", config);
+        // The case and the kill's moment in the message: a random kill is not reproduced by
+        // running the test again.
+        let outcome = lab
+            .run(&run, &spec)
+            .unwrap_or_else(|e| panic!("{name} (KILL_AFTER={kill_after:?}): {e:#}"));
         table.push(check_fault(
             &outcome.events,
             &name,
@@ -330,8 +358,16 @@ fn check_fault(
     if let Some(kept) = case.ebs_kept {
         assert_eq!(unchanged, kept, "{name}: EBS unchanged = {unchanged}");
     }
+    // What the kill interrupted: the session's processes but the shell that listed them.
+    let killed = ev.cmd("killed_group").map_or(String::new(), |c| {
+        let args: Vec<String> = (c.stdout.lines())
+            .map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" "))
+            .filter(|a| !a.is_empty() && !["sh -c", "ps ", "awk "].iter().any(|p| a.starts_with(p)))
+            .collect();
+        format!(" (killed: {})", args.join("; "))
+    });
     format!(
-        "{name:>14} | {} | pool imported by {} | EBS {}",
+        "{name:>14}{killed} | {} | pool imported by {} | EBS {}",
         recover.stdout.trim(),
         if by_zevac { "zevac" } else { "nixpkgs' import" },
         if unchanged { "unchanged" } else { "written" }

@@ -49,7 +49,7 @@ pub(crate) fn ec2_disks(
 pub(crate) fn zevac_spec(name: &str, disks: Vec<Disk>, script: &str, golden: &Golden) -> BootSpec {
     BootSpec::new(name, disks, script)
         .binary("/bin/zevac", env!("CARGO_BIN_EXE_zevac"))
-        .file("/lab/manifest.sha256", golden.manifest.clone())
+        .file(zevac_bench::golden::MANIFEST, golden.manifest.clone())
 }
 
 /// Boots [`zevac_spec`] to the end, with `config` as /etc/zevac.toml if given.
@@ -113,9 +113,15 @@ pub(crate) fn import_seconds(apply_stdout: &str) -> f64 {
 
 /// A first boot that starts the copy (EBS throttled to 4 MiB/s, so that it is still running),
 /// then a kill of the VM: the instance stores now carry the pool.
-pub(crate) fn boot_killed_mid_copy(lab: &Lab, run: &Run, golden: &Golden, disks: &[Disk]) {
+pub(crate) fn boot_killed_mid_copy(
+    lab: &Lab,
+    run: &Run,
+    golden: &Golden,
+    disks: &[Disk],
+    config: &str,
+) {
     let script = "run apply zevac apply\nmark applied\nwhile true; do sleep 10; done\n";
-    let spec = zevac_spec("first", disks.to_vec(), script, golden);
+    let spec = zevac_spec("first", disks.to_vec(), script, golden).file("/etc/zevac.toml", config);
     let mut vm = lab.boot(run, &spec).unwrap();
     vm.wait_mark("applied", Duration::from_secs(300)).unwrap();
     vm.kill().unwrap();

@@ -102,7 +102,7 @@ fn killed_mid_copy_the_removal_resumes_and_qmp_lifts_the_throttle() {
         disks,
         include_str!("../guest/removal-resume.sh"),
     )
-    .file("/lab/manifest.sha256", golden.manifest.clone());
+    .file(zevac_bench::golden::MANIFEST, golden.manifest.clone());
     let mut vm = lab.boot(&run, &resume).unwrap();
     vm.wait_mark("imported", Duration::from_secs(300)).unwrap();
     vm.set_throttle("ebs", None)

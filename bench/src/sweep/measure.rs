@@ -33,7 +33,7 @@ pub fn run_cell(lab: &Lab, cell: &Cell, zevac: &Path) -> Result<CellResult> {
     }
     let env = format!("WORKLOAD={}\nFIO_SECONDS={FIO_SECONDS}\n", cell.workload);
     let mut spec = BootSpec::new("sweep", disks, include_str!("../../guest/sweep-cell.sh"))
-        .file("/lab/manifest.sha256", g.manifest.clone())
+        .file(crate::golden::MANIFEST, g.manifest.clone())
         .file("/lab/sweep.env", env)
         .file("/lab/workload.sh", include_str!("../../guest/workload.sh"))
         .file("/etc/zevac.toml", cell.config(&local)?)
