@@ -237,30 +237,60 @@ fn assert_initrd_main_path(ev: &zevac_bench::Events) {
     assert!(zevac_log.contains("zpool add"), "{zevac_log}");
 }
 
-/// zevac fails in NixOS's initrd, by an error right after `zpool add` and by systemd's start
-/// timeout killing it: the unit fails, its ExecStopPost (`zevac recover`) runs, and the boot goes
-/// on through nixpkgs' import unit to the root's mounts with the data intact. Where the local
-/// disks had joined the pool, the pool stays on zevac's snapshot and EBS is bit-identical; where
-/// the kill came before that, recover gives the pool on EBS back (no snapshot, no probe import
-/// left) and nixpkgs imports it from EBS, as a boot without zevac would.
+/// zevac fails in NixOS's initrd, by an error right after each step that changes what the boot's
+/// import finds (the probe import, the snapshot, the writable import through it, `zpool add`,
+/// `zpool remove`) and by systemd's start timeout killing it: the unit fails, its ExecStopPost
+/// (`zevac recover`) runs, and the boot goes on through nixpkgs' import unit to the root's mounts
+/// with the data intact. Where the local disks had joined the pool, the pool stays on zevac's
+/// snapshot and EBS is bit-identical; before that, recover gives the pool on EBS back (no
+/// snapshot, no probe import left) and nixpkgs imports it from EBS, as a boot without zevac
+/// would.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn zevac_failing_in_nixos_initrd_leaves_the_boot_to_nixpkgs_import() {
     let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
     let run = lab.new_run("nixos-initrd-fails").unwrap();
     let golden_hash = disks::sha256(&golden.image).unwrap();
+    let fail_after = |step: &str| format!("[Service]\nEnvironment=ZEVAC_TEST_FAIL_AFTER={step}\n");
+    // Each case: its drop-in, the unit's result, and whether the pool ends on the snapshot and
+    // the instance stores (`None`: it depends on when the timeout lands).
     let cases = [
         (
-            "fail-after-add",
-            "[Service]\nEnvironment=ZEVAC_TEST_FAIL_AFTER=add\n",
+            "fail-after-probe",
+            fail_after("probe"),
             "exit-code",
+            Some(false),
         ),
-        ("timeout", "[Service]\nTimeoutStartSec=4s\n", "timeout"),
+        (
+            "fail-after-snapshot",
+            fail_after("snapshot"),
+            "exit-code",
+            Some(false),
+        ),
+        (
+            "fail-after-import",
+            fail_after("import"),
+            "exit-code",
+            Some(false),
+        ),
+        ("fail-after-add", fail_after("add"), "exit-code", Some(true)),
+        (
+            "fail-after-remove",
+            fail_after("remove"),
+            "exit-code",
+            Some(true),
+        ),
+        (
+            "timeout",
+            "[Service]\nTimeoutStartSec=4s\n".into(),
+            "timeout",
+            None,
+        ),
     ];
-    for (name, dropin, result) in cases {
+    for (name, dropin, result, on_stores) in cases {
         let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(64), 2);
         let ebs = disks[0].image.clone();
-        let spec = nixos_initrd_spec(&golden, disks, name, "", Some(dropin));
+        let spec = nixos_initrd_spec(&golden, disks, name, "", Some(&dropin));
         let ev = lab.run(&run, &spec).unwrap().events;
         assert_eq!(ev.cmd("missing_commands").unwrap().stdout, "", "{name}");
         let zevac = shown(&ev, "unit_zevac");
@@ -275,7 +305,12 @@ fn zevac_failing_in_nixos_initrd_leaves_the_boot_to_nixpkgs_import() {
         let log = ev.cmd("journal_zevac").unwrap().stdout;
         println!("{name}:\n{log}\n{pool}");
         assert_eq!(ev.cmd("verify").unwrap().rc, 0, "{name}: the data changed");
-        if log.contains("the local disks are in the pool: the snapshot stays, takes no new") {
+        let kept =
+            log.contains("the local disks are in the pool: the snapshot stays, takes no new");
+        if let Some(expected) = on_stores {
+            assert_eq!(kept, expected, "{name}: recover said:\n{log}");
+        }
+        if kept {
             // The guard's removal may have ended already: the origin, if still there, is the
             // snapshot, never EBS itself.
             assert!(
@@ -288,7 +323,6 @@ fn zevac_failing_in_nixos_initrd_leaves_the_boot_to_nixpkgs_import() {
                 "{name}: EBS changed"
             );
         } else {
-            assert_eq!(name, "timeout", "only a kill comes before the add");
             assert!(
                 !pool.contains("zevac-origin")
                     && !pool.contains("Instance_Storage")
