@@ -301,6 +301,11 @@ const SOURCED: &[(&str, &str, &str)] = &[
     ),
     (
         USER_DOCS,
+        "44.7",
+        "under_nixos_units_a_crash_mid_copy_resumes_and_a_stop_start_starts_over (printed)",
+    ),
+    (
+        USER_DOCS,
         "28.2",
         "a_foreground_heavier_than_the_cap_leaves_the_copy_no_debt (printed)",
     ),
