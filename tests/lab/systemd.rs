@@ -392,7 +392,18 @@ fn zevac_off_in_nixos_initrd_is_the_boot_of_ebs_alone() {
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn nixos_boot_switches_root_and_zevac_watch_ends_the_copy_in_stage_2() {
-    let Scene { lab, golden, _turn } = scene(ZfsPair::V2_3);
+    nixos_boot_to_a_verified_copy(ZfsPair::V2_3);
+}
+
+/// The same on OpenZFS 2.1 (Debian bookworm's own, kernel 6.1).
+#[test]
+#[ignore = "lab: boots QEMU; run with --include-ignored"]
+fn nixos_boot_switches_root_and_zevac_watch_ends_the_copy_in_stage_2_openzfs_2_1() {
+    nixos_boot_to_a_verified_copy(ZfsPair::V2_1);
+}
+
+fn nixos_boot_to_a_verified_copy(pair: ZfsPair) {
+    let Scene { lab, golden, _turn } = scene(pair);
     let run = lab.new_run("nixos-stage2").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(64), 2);
     let ebs = disks[0].image.clone();
