@@ -144,15 +144,15 @@ const WRITE_MIB: u32 = 128;
 
 /// `zevac apply` made to fail right after each of its steps (a debug-build switch), killed
 /// outright with the command it runs (as systemd kills the unit) at a random moment of its run,
-/// the fall-back's start of the removal refused (so that it stops allocations instead), and a failure before the import in a boot after a crash
-/// mid-copy (the pool then needs the snapshot and the instance stores). After each, what a NixOS
-/// initrd does next: the unit's `ExecStopPost` (`zevac recover`), nixpkgs' import as it renders
-/// it (no device-mapper by-id links; `-d /dev/disk/by-id`, nixpkgs' default, and once `-d /dev/`,
-/// amazon-image.nix's), the root's mounts, and 128 MiB of writes (twice the snapshot's store,
-/// made the smallest zevac takes so that the writes are quick).
-/// The pool always imports, takes the writes and stays healthy. EBS: unchanged once the local
-/// disks are in the pool; written by the boot's own import when zevac gave the pool back before
-/// that.
+/// the fall-back's start of the removal refused (so that it stops allocations instead), and a
+/// failure before the import in a boot after a crash mid-copy (the pool then needs the snapshot
+/// and the instance stores). After each, what a NixOS initrd does next: the unit's
+/// `ExecStopPost` (`zevac recover`), nixpkgs' import as it renders it (no device-mapper by-id
+/// links; `-d /dev/disk/by-id`, nixpkgs' default, and once `-d /dev/`, amazon-image.nix's), the
+/// root's mounts, and 128 MiB of writes (twice the snapshot's store, made the smallest zevac
+/// takes so that the writes are quick). The pool always imports, takes the writes and stays
+/// healthy. EBS: unchanged once the local disks are in the pool; written by the boot's own
+/// import when zevac gave the pool back before that.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn a_failure_at_any_step_leaves_a_pool_that_imports_and_takes_writes() {
