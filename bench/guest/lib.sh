@@ -5,6 +5,9 @@ LAB_EVENTS=/dev/ttyS1
 # now: seconds since boot, with hundredths.
 now() { cut -d' ' -f1 /proc/uptime; }
 
+# status_field NAME: a whole-number field of `zevac status --json` (empty when absent).
+status_field() { zevac status --json 2> /dev/null | sed -n "s/^ *\"$1\": \([0-9]*\).*/\1/p"; }
+
 # json_str VALUE: VALUE as the inside of a JSON string.
 json_str() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' | tr -d '\r' | sed -e ':a;N;$!ba;s/\n/\\n/g'; }
 

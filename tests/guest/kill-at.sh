@@ -6,8 +6,7 @@
 # instance stores and the next boot must find at least as much.
 run apply zevac apply
 run status_applied zevac status --json
-field() { zevac status --json 2>/dev/null | sed -n "s/^ *\"$1\": \([0-9]*\).*/\1/p"; }
-copied0=$(field copied_bytes)
+copied0=$(status_field copied_bytes)
 stat=/sys/block/$(basename "$(readlink -f "$LAB_EBS")")/stat
 read_mib() { echo $(( $(awk '{print $3}' "$stat") / 2048 )); }
 start=$(read_mib)
@@ -15,7 +14,7 @@ mark applied copied="$copied0"
 if [ -n "$READ_MIB" ]; then
 	while [ $(( $(read_mib) - start )) -lt "$READ_MIB" ]; do sleep 0.2; done
 else
-	while c=$(field copied_bytes); [ "${c:-0}" -le "${copied0:-0}" ]; do sleep 0.3; done
+	while c=$(status_field copied_bytes); [ "${c:-0}" -le "${copied0:-0}" ]; do sleep 0.3; done
 	sleep 1
 fi
 run status_reached zevac status --json

@@ -2,9 +2,8 @@
 # copy; once ZFS's copied counter is past a fifth of the copy (it is updated as a txg syncs, so
 # that progress is on the instance stores) and a second more, the mark the host waits for, then
 # nothing.
-field() { zevac status --json 2> /dev/null | sed -n "s/^ *\"$1\": \([0-9]*\).*/\1/p"; }
 i=0
-until c=$(field copied_bytes) && t=$(field total_bytes) && [ -n "$t" ] &&
+until c=$(status_field copied_bytes) && t=$(status_field total_bytes) && [ -n "$t" ] &&
 	[ $(( ${c:-0} * 5 )) -ge "$t" ]; do
 	i=$((i + 1))
 	[ $i -gt 600 ] && die "ZFS's copied counter stayed under a fifth for 3 minutes"

@@ -407,12 +407,7 @@ fn nixos_boot_to_a_verified_copy(pair: ZfsPair) {
     let run = lab.new_run("nixos-stage2").unwrap();
     let disks = ec2_disks(&run, &golden, Throttle::mib_per_second(64), 2);
     let ebs = disks[0].image.clone();
-    let stage2 = format!(
-        "TUNABLES=\"{TUNABLES}\"\n{}",
-        include_str!("../guest/nixos-stage2.sh")
-    );
-    let spec = nixos_stage2_spec(&golden, disks, "nixos-stage2", &stage2)
-        .timeout(std::time::Duration::from_secs(400));
+    let spec = nixos_verified_boot_spec(&golden, disks, "nixos-stage2");
     let ev = lab.run(&run, &spec).unwrap().events;
     boot_clock(&ev, "zevac");
     assert_initrd_main_path(&ev, true);
@@ -423,6 +418,20 @@ fn nixos_boot_to_a_verified_copy(pair: ZfsPair) {
         "EBS changed"
     );
     run.remove_images().unwrap();
+}
+
+/// The whole NixOS boot whose stage 2 (`nixos-stage2.sh`) follows zevac-watch to its end, for
+/// [`assert_stage2_ends_verified`].
+fn nixos_verified_boot_spec(
+    golden: &zevac_bench::golden::Golden,
+    disks: Vec<zevac_bench::Disk>,
+    name: &str,
+) -> zevac_bench::BootSpec {
+    let stage2 = format!(
+        "TUNABLES=\"{TUNABLES}\"\n{}",
+        include_str!("../guest/nixos-stage2.sh")
+    );
+    nixos_stage2_spec(golden, disks, name, &stage2).timeout(std::time::Duration::from_secs(400))
 }
 
 /// Stage 2 after NixOS's initrd: systemd as PID 1 on the pool's root, zevac's record carried
@@ -480,8 +489,9 @@ fn assert_stage2_ends_verified(ev: &zevac_bench::Events) {
 /// stage 2 is killed mid-copy (zevac-watch copying, EBS at 8 MiB/s, at least a fifth of the copy
 /// synced); in the next boot zevac.service finds the instance stores in the pool and imports it
 /// through the re-created snapshot, nixpkgs' import unit skips it, the root mounts and stage 2's
-/// zevac-watch carries the copy on from at least where ZFS had synced it, to verified. Then a stop/start (the instance
-/// stores blank, the same EBS) is a first boot again. EBS is bit-identical after every boot.
+/// zevac-watch carries the copy on from at least where ZFS had synced it, to verified. Then a
+/// stop/start (the instance stores blank, the same EBS) is a first boot again. EBS is
+/// bit-identical after every boot.
 #[test]
 #[ignore = "lab: boots QEMU; run with --include-ignored"]
 fn under_nixos_units_a_crash_mid_copy_resumes_and_a_stop_start_starts_over() {
@@ -516,13 +526,8 @@ fn under_nixos_units_a_crash_mid_copy_resumes_and_a_stop_start_starts_over() {
 
     // Faster now: the rest of the copy does not hold the test, and still outlasts a sample.
     disks[0] = disks[0].clone().throttled(Throttle::mib_per_second(32));
-    let stage2 = format!(
-        "TUNABLES=\"{TUNABLES}\"\n{}",
-        include_str!("../guest/nixos-stage2.sh")
-    );
     let boot = |name: &str, disks: &[zevac_bench::Disk]| {
-        let spec = nixos_stage2_spec(&golden, disks.to_vec(), name, &stage2)
-            .timeout(std::time::Duration::from_secs(400));
+        let spec = nixos_verified_boot_spec(&golden, disks.to_vec(), name);
         lab.run(&run, &spec).unwrap().events
     };
     let ev = boot("resumed", &disks);
